@@ -1,0 +1,1 @@
+"""The shared core: event loop thread, client connections, events, statistics, probes, evidence."""
