@@ -1,0 +1,381 @@
+"""A WebSocket client connection that records what happens to it and can play dead.
+
+:class:`ObservedConnection` wraps a ``websockets`` client connection. Every ping received,
+pong sent or suppressed, message in or out, close frame and TCP event is recorded with a
+monotonic timestamp. Its behaviour switches at run time:
+
+``responsive``
+    Answers every ping (websockets does it in its protocol layer).
+``no-pong``
+    Keeps reading, but drops its PONG frames on the way out (websockets has no switch for
+    that, so the protocol's ``send_frame`` is wrapped).
+``frozen``
+    Stops reading altogether (the transport is paused). The server's bytes wait unread in
+    the kernel; a watcher peeks at them and at the TCP state, so the client still sees the
+    server give up (close frame waiting, FIN → CLOSE_WAIT, or RST) without reading.
+
+A client-side heartbeat pings the server at its own interval, measures the round-trip
+time, and flags a server that stops answering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import os
+import socket
+import ssl
+import time
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import Close, Frame, Opcode
+from websockets.protocol import State as WsState
+
+from .events import EventLog
+from .loop import wait_until
+from .target import describe_open_error, mask_url
+from .wire import OP_CLOSE, OP_PING, peek_frames, tcp_state
+
+#: How often a frozen client looks at its socket.
+FROZEN_POLL_INTERVAL = 0.005
+
+
+class Behaviour(enum.StrEnum):
+    """How a client treats the server's pings."""
+
+    RESPONSIVE = "responsive"
+    NO_PONG = "no-pong"
+    FROZEN = "frozen"
+
+    @classmethod
+    def parse(cls, value: str | Behaviour) -> Behaviour:
+        """A behaviour from its name, failing with the list of known names."""
+        try:
+            return cls(str(value).strip().lower())
+        except ValueError:
+            known = ", ".join(b.value for b in cls)
+            raise ValueError(f"Unknown behaviour {value!r}; expected one of: {known}.") from None
+
+
+class ConnState(enum.StrEnum):
+    """Where a connection is in its life, as the timeline shows it."""
+
+    CONNECTING = "CONNECTING"
+    OPEN = "OPEN"
+    SILENT = "SILENT"
+    TERMINATED = "TERMINATED"
+    CLOSED = "CLOSED"
+
+
+class OpenFailed(AssertionError):
+    """The opening handshake failed; the message says why in one line."""
+
+    ROBOT_SUPPRESS_NAME = True
+
+
+class _RecordingClientConnection(ClientConnection):
+    """A websockets ClientConnection that reports frames to its observer."""
+
+    def __init__(self, protocol: Any, *, observer: ObservedConnection, **kwargs: Any) -> None:
+        super().__init__(protocol, **kwargs)
+        self.observer = observer
+        send_frame = protocol.send_frame
+        recv_frame = protocol.recv_frame
+
+        def filtered_send_frame(frame: Frame) -> None:
+            if frame.opcode is Opcode.PONG:
+                if observer.behaviour is Behaviour.NO_PONG:
+                    observer.record("pong suppressed")
+                    return
+                observer.record("pong sent")
+            send_frame(frame)
+
+        def observed_recv_frame(frame: Frame) -> None:
+            if frame.opcode is Opcode.PING:
+                observer.record("ping received", f"{len(frame.data)} bytes")
+            elif frame.opcode is Opcode.CLOSE:
+                close = Close.parse(frame.data)
+                observer.on_close_frame(close.code, close.reason, "close frame")
+            recv_frame(frame)
+
+        protocol.send_frame = filtered_send_frame
+        protocol.recv_frame = observed_recv_frame
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self.observer.on_connection_lost(exc)
+
+
+class ObservedConnection:
+    """One client connection under observation. Methods run on the event loop."""
+
+    def __init__(self, name: str, url: str) -> None:
+        self.name = name
+        self.url = url
+        self.events = EventLog()
+        self.behaviour = Behaviour.RESPONSIVE
+        self.state = ConnState.CONNECTING
+        self.ws: ClientConnection | None = None
+        self.opened_at: float | None = None
+        self.handshake_ms: float | None = None
+        self.silent_since: float | None = None
+        self.terminated_at: float | None = None
+        self.termination: str = ""
+        self.close_code: int | None = None
+        self.close_reason: str = ""
+        self.closing_by_us = False
+        self.rtts_ms: list[float] = []
+        self.server_unresponsive_at: float | None = None
+        self.heartbeat_interval: float | None = None
+        self.heartbeat_timeout: float | None = None
+        self.messages: asyncio.Queue[str | bytes] = asyncio.Queue()
+        self._changed = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._peek_sock: socket.socket | None = None
+        self._queued_pings = 0
+        self.record_state(ConnState.CONNECTING)
+
+    # -- recording --------------------------------------------------------------------
+
+    @property
+    def target(self) -> str:
+        """The URL with secrets masked, for messages."""
+        return mask_url(self.url)
+
+    def record(self, kind: str, detail: str = "") -> None:
+        """Record an event and wake whoever waits for a change."""
+        self.events.record(kind, detail)
+        self._changed.set()
+
+    def record_state(self, state: ConnState, detail: str = "") -> None:
+        """Move to ``state`` and record the transition."""
+        self.state = state
+        self.record("state", f"{state.value}{': ' + detail if detail else ''}")
+
+    def on_close_frame(self, code: int, reason: str, how: str) -> None:
+        """The server's close frame arrived (or was seen waiting unread)."""
+        if self.close_code is None:
+            self.close_code, self.close_reason = code, reason
+        self.record("close received", f"{code} {reason}".strip())
+        if not self.closing_by_us:
+            self._terminated(f"{how} {code} {reason}".strip())
+
+    def on_connection_lost(self, exc: Exception | None) -> None:
+        """The TCP connection is gone."""
+        self.record("connection lost", type(exc).__name__ if exc else "")
+        if not self.closing_by_us:
+            self._terminated(f"TCP {'reset' if exc else 'closed'} by server")
+        self._release_peek_socket()
+        self.record_state(ConnState.CLOSED)
+
+    def _terminated(self, how: str) -> None:
+        if self.terminated_at is None:
+            self.terminated_at = time.monotonic()
+            self.termination = how
+            self.record_state(ConnState.TERMINATED, how)
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    async def open(
+        self,
+        timeout: float,
+        ssl_context: ssl.SSLContext | None = None,
+        source_address: str | None = None,
+        headers: dict[str, str] | None = None,
+        compression: str | None = None,
+    ) -> None:
+        """Open the connection, recording the handshake time; fails in one line."""
+        observer = self
+
+        def factory(protocol: Any, **kwargs: Any) -> ClientConnection:
+            return _RecordingClientConnection(protocol, observer=observer, **kwargs)
+
+        kwargs: dict[str, Any] = {}
+        if ssl_context is not None:
+            kwargs["ssl"] = ssl_context
+        if source_address:
+            kwargs["local_addr"] = (source_address, 0)
+        started = time.monotonic()
+        try:
+            self.ws = await connect(
+                self.url,
+                create_connection=factory,  # type: ignore[arg-type]
+                open_timeout=timeout,
+                ping_interval=None,
+                close_timeout=2,
+                proxy=None,
+                additional_headers=headers,
+                compression=compression,
+                user_agent_header="robotframework-wsresilience",
+                **kwargs,
+            )
+        except Exception as exc:
+            self.record("open failed", type(exc).__name__)
+            self.record_state(ConnState.CLOSED)
+            raise OpenFailed(describe_open_error(exc, self.url)) from None
+        self.opened_at = time.monotonic()
+        self.handshake_ms = (self.opened_at - started) * 1000
+        self.record_state(ConnState.OPEN, f"handshake {self.handshake_ms:.1f} ms")
+        self._spawn(self._read_messages())
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _read_messages(self) -> None:
+        assert self.ws is not None
+        with contextlib.suppress(ConnectionClosed):
+            async for message in self.ws:
+                self.record("message in", _preview(message))
+                self.messages.put_nowait(message)
+
+    async def send(self, message: str | bytes) -> None:
+        """Send one message."""
+        assert self.ws is not None
+        await self.ws.send(message)
+        self.record("message out", _preview(message))
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close politely (close frame, then wait briefly); abort if that stalls."""
+        self.closing_by_us = True
+        for task in list(self._tasks):
+            task.cancel()
+        if self.ws is None:
+            return
+        if self.behaviour is Behaviour.FROZEN or self.terminated_at is not None:
+            self.abort()
+            return
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.ws.close(code, reason), 2)
+        self.abort()
+
+    def abort(self) -> None:
+        """Drop the TCP connection at once (no close handshake)."""
+        self.closing_by_us = True
+        for task in list(self._tasks):
+            task.cancel()
+        self._release_peek_socket()
+        if self.ws is not None and self.ws.transport is not None:
+            self.ws.transport.abort()
+
+    @property
+    def is_open(self) -> bool:
+        """Open from the client's side and not terminated by the server."""
+        return (
+            self.ws is not None
+            and self.terminated_at is None
+            and self.ws.protocol.state is WsState.OPEN
+        )
+
+    # -- behaviour ------------------------------------------------------------------------
+
+    def set_behaviour(self, behaviour: Behaviour) -> None:
+        """Switch how the client treats pings; records SILENT or OPEN accordingly."""
+        previous, self.behaviour = self.behaviour, behaviour
+        if behaviour is previous:
+            return
+        self.record("behaviour", behaviour.value)
+        if previous is Behaviour.FROZEN:
+            self._release_peek_socket()
+            if self.ws is not None and not self.ws.transport.is_closing():
+                self.ws.transport.resume_reading()
+        if behaviour is Behaviour.FROZEN and self.ws is not None:
+            self.ws.transport.pause_reading()
+            self._open_peek_socket()
+            self._spawn(self._watch_while_frozen())
+        if self.terminated_at is not None or self.state is ConnState.CLOSED:
+            return
+        if behaviour is Behaviour.RESPONSIVE:
+            self.silent_since = None
+            self.record_state(ConnState.OPEN, "responsive again")
+        elif previous is Behaviour.RESPONSIVE:
+            self.silent_since = time.monotonic()
+            self.record_state(ConnState.SILENT, behaviour.value)
+
+    def _open_peek_socket(self) -> None:
+        assert self.ws is not None
+        raw = self.ws.transport.get_extra_info("socket")
+        if raw is not None and self._peek_sock is None:
+            self._peek_sock = socket.socket(fileno=os.dup(raw.fileno()))
+        self._queued_pings = 0
+
+    def _release_peek_socket(self) -> None:
+        if self._peek_sock is not None:
+            self._peek_sock.close()
+            self._peek_sock = None
+
+    async def _watch_while_frozen(self) -> None:
+        """While frozen, watch the socket for the server giving up (or pinging)."""
+        while self.behaviour is Behaviour.FROZEN and self._peek_sock is not None:
+            frames, reset = peek_frames(self._peek_sock)
+            pings = sum(1 for f in frames if f.opcode == OP_PING)
+            for _ in range(pings - self._queued_pings):
+                self.record("ping received", "waiting unread (frozen)")
+            self._queued_pings = max(self._queued_pings, pings)
+            closes = [f for f in frames if f.opcode == OP_CLOSE]
+            if closes and self.close_code is None:
+                code, reason = closes[0].close_code or 1005, closes[0].close_reason
+                self.on_close_frame(code, reason, "close frame (unread)")
+            state = tcp_state(self._peek_sock)
+            if reset:
+                self._terminated("TCP reset by server (seen while frozen)")
+            elif state in ("CLOSE_WAIT", "CLOSE", "LAST_ACK"):
+                self._terminated(f"server half-closed TCP ({state}, seen while frozen)")
+            if self.terminated_at is not None:
+                return
+            await asyncio.sleep(FROZEN_POLL_INTERVAL)
+
+    # -- client heartbeat --------------------------------------------------------------------
+
+    def start_heartbeat(self, interval: float, timeout: float) -> None:
+        """Ping the server every ``interval``; flag it unresponsive after ``timeout``."""
+        self.heartbeat_interval, self.heartbeat_timeout = interval, timeout
+        self.record("heartbeat started", f"every {interval * 1000:.0f} ms, timeout {timeout * 1000:.0f} ms")
+        self._spawn(self._heartbeat(interval, timeout))
+
+    async def _heartbeat(self, interval: float, timeout: float) -> None:
+        assert self.ws is not None
+        while True:
+            await asyncio.sleep(interval)
+            if self.behaviour is Behaviour.FROZEN:
+                continue
+            sent = time.monotonic()
+            try:
+                pong = await self.ws.ping()
+            except ConnectionClosed:
+                return
+            self.record("heartbeat ping")
+            try:
+                await asyncio.wait_for(asyncio.shield(pong), timeout)
+            except TimeoutError:
+                self.server_unresponsive_at = time.monotonic()
+                self.record(
+                    "server unresponsive",
+                    f"no pong within {timeout * 1000:.0f} ms of a heartbeat ping",
+                )
+                return
+            except ConnectionClosed:
+                return
+            rtt = (time.monotonic() - sent) * 1000
+            self.rtts_ms.append(rtt)
+            self.record("heartbeat pong", f"RTT {rtt:.2f} ms")
+
+    # -- waiting ------------------------------------------------------------------------
+
+    async def wait_for(self, predicate: Any, timeout: float) -> bool:
+        """Wait until ``predicate()`` holds or ``timeout`` passes; returns whether it held."""
+        return await wait_until(predicate, self._changed, timeout)
+
+    async def receive(self, timeout: float) -> str | bytes:
+        """The next message from the server."""
+        return await asyncio.wait_for(self.messages.get(), timeout)
+
+
+def _preview(message: str | bytes, limit: int = 80) -> str:
+    text = message if isinstance(message, str) else f"<{len(message)} bytes>"
+    return text if len(text) <= limit else text[:limit] + "…"
