@@ -36,7 +36,7 @@ from websockets.protocol import State as WsState
 
 from .events import EventLog
 from .loop import wait_until
-from .target import describe_open_error, mask_url
+from .target import describe_open_error, mask_secret, mask_url
 from .wire import OP_CLOSE, OP_PING, peek_frames, tcp_state
 
 #: How often a frozen client looks at its socket.
@@ -132,6 +132,8 @@ class ObservedConnection:
         self.heartbeat_interval: float | None = None
         self.heartbeat_timeout: float | None = None
         self.messages: asyncio.Queue[str | bytes] = asyncio.Queue()
+        #: Strings (tokens) that must never reach the log; masked in recorded previews.
+        self.secrets: list[str] = []
         self._changed = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._peek_sock: socket.socket | None = None
@@ -231,14 +233,14 @@ class ObservedConnection:
         assert self.ws is not None
         with contextlib.suppress(ConnectionClosed):
             async for message in self.ws:
-                self.record("message in", _preview(message))
+                self.record("message in", mask_secret(_preview(message), self.secrets))
                 self.messages.put_nowait(message)
 
     async def send(self, message: str | bytes) -> None:
         """Send one message."""
         assert self.ws is not None
         await self.ws.send(message)
-        self.record("message out", _preview(message))
+        self.record("message out", mask_secret(_preview(message), self.secrets))
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close politely (close frame, then wait briefly); abort if that stalls."""
@@ -284,7 +286,7 @@ class ObservedConnection:
             self._release_peek_socket()
             if self.ws is not None and not self.ws.transport.is_closing():
                 self.ws.transport.resume_reading()
-        if behaviour is Behaviour.FROZEN and self.ws is not None:
+        if behaviour is Behaviour.FROZEN and self.ws is not None and not self.ws.transport.is_closing():
             self.ws.transport.pause_reading()
             self._open_peek_socket()
             self._spawn(self._watch_while_frozen())
@@ -300,7 +302,7 @@ class ObservedConnection:
     def _open_peek_socket(self) -> None:
         assert self.ws is not None
         raw = self.ws.transport.get_extra_info("socket")
-        if raw is not None and self._peek_sock is None:
+        if raw is not None and raw.fileno() >= 0 and self._peek_sock is None:
             self._peek_sock = socket.socket(fileno=os.dup(raw.fileno()))
         self._queued_pings = 0
 

@@ -1,0 +1,161 @@
+"""Start, stop and inspect the bundled reference WebSocket server."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from assertionengine import AssertionOperator
+from robot.api import logger
+from robot.api.deco import keyword, library
+
+from keywords import __version__
+from keywords.core.assertions import check
+from keywords.core.probes import ProbeUnavailable, scrape
+from keywords.core.process import ServerProcess
+from keywords.core.timeouts import TimeLike, seconds
+
+
+@library(scope="SUITE", version=__version__, doc_format="ROBOT")
+class ReferenceServer:
+    """Runs the bundled reference server as a real process, on an OS-chosen port.
+
+    The reference server (``python -m refserver``) implements heartbeat, resume and
+    session semantics for real. Suites start it in their setup and stop it in their
+    teardown; it listens on a port the OS chooses, so parallel runs (pabot) never collide.
+
+    = Seeded defects =
+
+    `Start Reference Server` takes ``defect``: a named way to break the server on purpose
+    (``no-keepalive``, ``slow-reaper``, ``reap-healthy``, ``leak-zombies`` …). An unknown
+    name fails with the list of known ones. The suites must fail the criteria a defect
+    breaks; that is how we know they can fail.
+
+    = Metrics =
+
+    The server serves ``/metrics`` in the Prometheus text format and ``/healthz``.
+    `Get Server Metric` reads one sample and can assert on it:
+
+    | ${open} =    Get Server Metric    ws_open_connections
+    | Get Server Metric    ws_open_connections    ==    0
+
+    Whatever the suite leaves running is stopped when the library goes out of scope.
+    """
+
+    def __init__(self, start_timeout: TimeLike = timedelta(seconds=15)) -> None:
+        """``start_timeout`` bounds how long starting the server may take."""
+        self._start_timeout = seconds(start_timeout)
+        self._process: ServerProcess | None = None
+        self.ROBOT_LIBRARY_LISTENER = self._Listener(self)
+
+    class _Listener:
+        ROBOT_LISTENER_API_VERSION = 3
+
+        def __init__(self, owner: ReferenceServer) -> None:
+            self.owner = owner
+
+        def close(self) -> None:
+            self.owner._stop_quietly()
+
+    @keyword
+    def start_reference_server(
+        self,
+        defect: str = "",
+        ping_interval: timedelta = timedelta(milliseconds=500),
+        ping_timeout: timedelta = timedelta(milliseconds=500),
+        close_timeout: timedelta = timedelta(milliseconds=500),
+        *extra_args: str,
+    ) -> str:
+        """Starts the reference server and returns its WebSocket URL.
+
+        ``defect`` names a seeded defect (empty for a healthy server); several can be
+        given separated by commas. ``ping_interval`` and ``ping_timeout`` set the server
+        keepalive (``0`` interval disables it); ``close_timeout`` bounds the closing
+        handshake. ``extra_args`` are passed to ``python -m refserver`` as they are.
+
+        | ${url} =    Start Reference Server
+        | ${url} =    Start Reference Server    defect=slow-reaper    ping_interval=200 ms
+        """
+        if self._process is not None and self._process.running:
+            raise RuntimeError(
+                f"A reference server is already running at {self._process.url}; stop it first."
+            )
+        args = [
+            "--port", "0",
+            "--ping-interval", str(ping_interval.total_seconds()),
+            "--ping-timeout", str(ping_timeout.total_seconds()),
+            "--close-timeout", str(close_timeout.total_seconds()),
+        ]
+        for name in (d.strip() for d in defect.split(",")):
+            if name:
+                args += ["--defect", name]
+        args += list(extra_args)
+        self._process = ServerProcess(args)
+        url = self._process.start(self._start_timeout)
+        logger.info(
+            f"Reference server {url} (pid {self._process.pid}) started"
+            f"{' with defect ' + defect if defect else ''}: keepalive interval "
+            f"{ping_interval.total_seconds()} s, timeout {ping_timeout.total_seconds()} s."
+        )
+        return url
+
+    @keyword
+    def stop_reference_server(self) -> None:
+        """Stops the reference server (SIGTERM, then SIGKILL after 10 s). Safe to repeat."""
+        if self._process is None:
+            return
+        code = self._process.stop()
+        logger.info(f"Reference server stopped (exit code {code}).")
+        self._process = None
+
+    def _stop_quietly(self) -> None:
+        if self._process is not None:
+            self._process.stop()
+            self._process = None
+
+    def _require(self) -> ServerProcess:
+        if self._process is None or not self._process.running:
+            raise RuntimeError("No reference server is running; use Start Reference Server first.")
+        return self._process
+
+    @keyword
+    def get_reference_server_url(self) -> str:
+        """Returns the WebSocket URL of the running reference server."""
+        return self._require().url
+
+    @keyword
+    def get_reference_server_pid(self) -> int:
+        """Returns the process id of the running reference server."""
+        return self._require().pid
+
+    @keyword
+    def get_reference_server_metrics_url(self) -> str:
+        """Returns the ``/metrics`` URL of the running reference server."""
+        return self._require().http_url.rstrip("/") + "/metrics"
+
+    @keyword
+    def get_server_metric(
+        self,
+        name: str,
+        assertion_operator: AssertionOperator | None = None,
+        assertion_expected: float | None = None,
+        metrics_url: str = "",
+        message: str | None = None,
+    ) -> float:
+        """Returns the value of metric sample ``name``, optionally asserting on it.
+
+        Reads ``metrics_url`` (default: the reference server's ``/metrics``). A missing
+        sample fails naming the samples that exist.
+
+        | ${n} =    Get Server Metric    ws_open_connections
+        | Get Server Metric    ws_keepalive_terminations_total    >=    1
+        """
+        url = metrics_url or self.get_reference_server_metrics_url()
+        try:
+            samples = scrape(url)
+        except ProbeUnavailable as exc:
+            raise AssertionError(str(exc)) from None
+        if name not in samples:
+            raise AssertionError(
+                f"Metric {name!r} not found at {url}; it has: {', '.join(sorted(samples))}."
+            )
+        return check(samples[name], assertion_operator, assertion_expected, name, "", "", message)

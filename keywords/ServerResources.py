@@ -1,0 +1,140 @@
+"""Read what the target server holds: connections, memory, descriptors."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from assertionengine import AssertionOperator
+from robot.api import SkipExecution, logger
+from robot.api.deco import keyword, library
+
+from keywords import __version__
+from keywords.core.assertions import check
+from keywords.core.evidence import Figure, figure_table
+from keywords.core.probes import ProbeUnavailable, sample_process, scrape
+from keywords.core.target import mask_url
+
+#: How often waits re-read the server's counts (a remote count sends no events).
+POLL_INTERVAL = 0.05
+
+
+@library(scope="SUITE", version=__version__, doc_format="ROBOT")
+class ServerResources:
+    """Probes the resources a WebSocket server holds, from outside.
+
+    Two sources, whichever the target offers, configured with `Configure Server Probes`:
+
+    - a Prometheus text endpoint (``METRICS_URL``), read with prometheus_client's parser;
+    - a local process id (``SERVER_PID``), sampled with psutil: TCP connections on the
+      server's port, RSS, descriptors, threads.
+
+    The metrics endpoint wins when both are given. A check that needs a probe the target
+    does not offer ends *SKIP with the reason*, never PASS.
+
+    Counts (connections) are compared exactly; memory gets a tolerance.
+    """
+
+    def __init__(self) -> None:
+        self._metrics_url = ""
+        self._pid: int | None = None
+        self._port: int | None = None
+        self._connections_metric = "ws_open_connections"
+
+    @keyword
+    def configure_server_probes(
+        self,
+        metrics_url: str = "",
+        pid: str = "",
+        target_url: str = "",
+        connections_metric: str = "ws_open_connections",
+    ) -> None:
+        """Tells the library where to read the server's resources.
+
+        ``metrics_url`` is a Prometheus text endpoint; ``pid`` a local server process;
+        ``target_url`` the WebSocket URL, whose port restricts psutil's connection count
+        to that server socket; ``connections_metric`` the metric counting open
+        WebSocket connections.
+        """
+        self._metrics_url = metrics_url.strip()
+        self._pid = int(pid) if str(pid).strip() else None
+        self._port = urlsplit(target_url).port if target_url else None
+        self._connections_metric = connections_metric
+        sources = []
+        if self._metrics_url:
+            sources.append(f"metrics {self._metrics_url} ({connections_metric})")
+        if self._pid is not None:
+            sources.append(f"process {self._pid} (psutil, port {self._port or 'any'})")
+        logger.info(f"Server probes: {', '.join(sources) or 'none'}.")
+
+    def _open_connections(self) -> tuple[int, str]:
+        if self._metrics_url:
+            try:
+                samples = scrape(self._metrics_url)
+            except ProbeUnavailable as exc:
+                raise SkipExecution(f"Cannot count the server's connections: {exc}.") from None
+            if self._connections_metric not in samples:
+                raise SkipExecution(
+                    f"Cannot count the server's connections: {mask_url(self._metrics_url)} has "
+                    f"no metric {self._connections_metric!r}."
+                )
+            return int(samples[self._connections_metric]), f"metric {self._connections_metric}"
+        if self._pid is not None:
+            try:
+                sample = sample_process(self._pid, self._port)
+            except ProbeUnavailable as exc:
+                raise SkipExecution(f"Cannot count the server's connections: {exc}.") from None
+            return sample.open_connections, f"psutil, process {self._pid}"
+        raise SkipExecution(
+            "The target exposes no metrics endpoint (METRICS_URL) and no process id "
+            "(SERVER_PID): the server's open connections cannot be counted."
+        )
+
+    @keyword
+    def get_open_connection_count(
+        self,
+        assertion_operator: AssertionOperator | None = None,
+        assertion_expected: int | None = None,
+        message: str | None = None,
+    ) -> int:
+        """Returns how many connections the server holds open, optionally asserting.
+
+        SKIPs the test, with the reason, when no probe is configured.
+
+        | ${baseline} =    Get Open Connection Count
+        | Get Open Connection Count    ==    ${baseline}
+        """
+        count, _ = self._open_connections()
+        return check(count, assertion_operator, assertion_expected, "server open connections",
+                     "connections", "", message)
+
+    @keyword
+    def open_connection_count_should_return_to(
+        self,
+        baseline: int,
+        timeout: timedelta = timedelta(seconds=12),
+        criterion: str = "",
+    ) -> float:
+        """Waits until the server holds exactly ``baseline`` connections; returns the wait.
+
+        Re-reads the count every 50 ms. Fails after ``timeout`` saying what it saw, logs
+        the figure either way; SKIPs when no probe is configured.
+        """
+        started = time.monotonic()
+        limit = timeout.total_seconds()
+        while True:
+            count, source = self._open_connections()
+            elapsed = time.monotonic() - started
+            if count == baseline or elapsed >= limit:
+                break
+            time.sleep(POLL_INTERVAL)  # polling a remote count: there is no event to await
+        figure = Figure("server open connections after settling", count, "connections",
+                        baseline, "==", criterion, note=f"{source}, after {elapsed:.2f} s")
+        logger.info(figure_table([figure], "Server connections back to baseline"), html=True)
+        if count != baseline:
+            raise AssertionError(
+                f"Expected the server to hold {baseline} open connections (baseline) within "
+                f"{limit:.2f} s; it still holds {count} ({source})."
+            )
+        return elapsed

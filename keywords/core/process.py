@@ -1,0 +1,114 @@
+"""Start and stop the reference server as a real process on an OS-chosen port."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LISTENING = re.compile(r"listening on (?P<url>wss?://\S+)")
+
+
+class ServerStartFailed(RuntimeError):
+    """The server process did not come up; the message quotes what it said."""
+
+
+@dataclass
+class ServerProcess:
+    """A reference server process and where it listens."""
+
+    args: list[str]
+    popen: subprocess.Popen[str] | None = None
+    url: str = ""
+    log_path: Path | None = None
+    _drain: threading.Thread | None = field(default=None, repr=False)
+
+    @property
+    def pid(self) -> int:
+        """The server's process id."""
+        assert self.popen is not None
+        return self.popen.pid
+
+    @property
+    def http_url(self) -> str:
+        """The HTTP base URL of the same server (for /metrics and /healthz)."""
+        return re.sub(r"^ws", "http", self.url)
+
+    def start(self, timeout: float) -> str:
+        """Start the process and wait for its "listening on" line; return the URL."""
+        fd, log_name = tempfile.mkstemp(prefix="refserver-", suffix=".log")
+        os.close(fd)
+        self.log_path = Path(log_name)
+        stderr = self.log_path.open("w")
+        self.popen = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "refserver", *self.args],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            bufsize=1,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        stderr.close()
+        found = threading.Event()
+        lines: list[str] = []
+
+        def read_stdout() -> None:
+            assert self.popen is not None and self.popen.stdout is not None
+            for line in self.popen.stdout:
+                lines.append(line.rstrip())
+                match = LISTENING.search(line)
+                if match and not found.is_set():
+                    self.url = match.group("url")
+                    found.set()
+
+        self._drain = threading.Thread(target=read_stdout, name="refserver-stdout", daemon=True)
+        self._drain.start()
+        started = time.monotonic()
+        while not found.wait(0.05):
+            if self.popen.poll() is not None:
+                self._drain.join(1)
+                said = self.log_path.read_text().strip().splitlines()
+                reason = said[-1] if said else (lines[-1] if lines else "nothing")
+                raise ServerStartFailed(
+                    f"Reference server exited with code {self.popen.returncode} before "
+                    f"listening: {reason}"
+                )
+            if time.monotonic() - started > timeout:
+                self.stop()
+                raise ServerStartFailed(
+                    f"Reference server did not report listening within {timeout:.1f} s."
+                )
+        return self.url
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """SIGTERM, wait, then SIGKILL; returns the exit code."""
+        if self.popen is None:
+            return None
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+        if self._drain is not None:
+            self._drain.join(2)
+        if self.popen.stdout is not None:
+            self.popen.stdout.close()
+        code = self.popen.returncode
+        if self.log_path is not None:
+            self.log_path.unlink(missing_ok=True)
+        self.popen = None
+        return code
+
+    @property
+    def running(self) -> bool:
+        """Whether the process is alive."""
+        return self.popen is not None and self.popen.poll() is None

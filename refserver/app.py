@@ -1,0 +1,154 @@
+"""The reference server: a websockets server with keepalive, health, metrics and features."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http
+import itertools
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from . import __version__
+from .config import ServerConfig
+from .defects import validate
+from .features import heartbeat
+from .keepalive import leaky_keepalive
+from .metrics import ServerCollector, asyncio_task_count, render
+from .router import Router
+
+log = logging.getLogger("refserver")
+
+
+@dataclass(eq=False)
+class Client:
+    """One connected client, as the server tracks it."""
+
+    id: int
+    ws: ServerConnection
+    opened: float = field(default_factory=time.monotonic)
+    zombie: bool = False
+    #: Per-feature state (sessions, streams…), keyed by feature name.
+    state: dict[str, Any] = field(default_factory=dict)
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        """Send a JSON message."""
+        await self.ws.send(json.dumps(message, separators=(",", ":")))
+
+    async def send_raw(self, message: str | bytes) -> None:
+        """Send a message as is."""
+        await self.ws.send(message)
+
+    async def send_error(self, code: str, message: str) -> None:
+        """Send an error with a stable ``code`` and a human ``message``."""
+        await self.send_json({"type": "error", "code": code, "message": message})
+
+
+class ReferenceServer:
+    """Serves the WebSocket endpoint plus ``/healthz`` and ``/metrics``."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        validate(config.defects)
+        self.config = config
+        self.router = Router()
+        self.clients: set[Client] = set()
+        self.leaked: list[Client] = []
+        self.connections_total = 0
+        self.keepalive_terminations = 0
+        self._ids = itertools.count(1)
+        self._server: Server | None = None
+        self.metrics = ServerCollector()
+        self.metrics.gauge("ws_open_connections", "Open WebSocket connections held by the server.",
+                           lambda: float(len(self.clients) + len(self.leaked)))
+        self.metrics.gauge("ws_asyncio_tasks", "asyncio tasks alive in the server.", asyncio_task_count)
+        self.metrics.counter("ws_connections", "WebSocket connections accepted.",
+                             lambda: float(self.connections_total))
+        self.metrics.counter("ws_keepalive_terminations", "Connections closed for missing pongs.",
+                             lambda: float(self.keepalive_terminations))
+        heartbeat.install(self)
+
+    @property
+    def port(self) -> int:
+        """The port actually bound (useful with port 0)."""
+        assert self._server is not None
+        return self._server.sockets[0].getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        """The WebSocket URL clients connect to."""
+        return f"ws://{self.config.host}:{self.port}/"
+
+    async def start(self) -> None:
+        """Bind and start serving."""
+        leaky = self.config.has("leak-zombies")
+        self._server = await serve(
+            self._handle,
+            self.config.host,
+            self.config.port,
+            ping_interval=None if leaky else self.config.effective_ping_interval,
+            ping_timeout=self.config.effective_ping_timeout,
+            close_timeout=self.config.close_timeout,
+            max_size=self.config.max_size,
+            process_request=self._process_request,
+            server_header=f"refserver/{__version__}",
+        )
+
+    async def stop(self) -> None:
+        """Close every connection and stop listening."""
+        if self._server is None:
+            return
+        self._server.close(close_connections=True)
+        for client in self.leaked:
+            if client.ws.transport is not None:
+                client.ws.transport.abort()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._server.wait_closed(), self.config.close_timeout + 2)
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        path = request.path.split("?", 1)[0]
+        if path == "/healthz":
+            return _text_response(http.HTTPStatus.OK, b"ok\n", "text/plain")
+        if path == "/metrics":
+            return _text_response(http.HTTPStatus.OK, render(self.metrics),
+                                  "text/plain; version=0.0.4; charset=utf-8")
+        if path == "/version":
+            return _text_response(http.HTTPStatus.OK, f"{__version__}\n".encode(), "text/plain")
+        return None
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        client = Client(next(self._ids), ws)
+        self.clients.add(client)
+        self.connections_total += 1
+        keepalive = None
+        if self.config.has("leak-zombies") and self.config.ping_interval is not None:
+            keepalive = asyncio.create_task(
+                leaky_keepalive(client, self.config.ping_interval, self.config.ping_timeout)
+            )
+        try:
+            async for message in ws:
+                await self.router.dispatch(client, message)
+        except ConnectionClosed:
+            pass
+        finally:
+            if keepalive is not None:
+                keepalive.cancel()
+            sent = ws.protocol.close_sent
+            if sent is not None and sent.reason == "keepalive ping timeout":
+                self.keepalive_terminations += 1
+            self.clients.discard(client)
+            if client.zombie:
+                self.leaked.append(client)  # seeded defect leak-zombies: never let go
+
+
+def _text_response(status: http.HTTPStatus, body: bytes, content_type: str) -> Response:
+    headers = Headers([("Content-Type", content_type), ("Content-Length", str(len(body))),
+                       ("Connection", "close")])
+    return Response(status.value, status.phrase, headers, body)

@@ -1,0 +1,46 @@
+"""Server configuration, shared by the command line and the tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ServerConfig:
+    """How the reference server listens and keeps connections alive.
+
+    ``ping_interval``/``ping_timeout`` drive the server-side keepalive (seconds; interval
+    ``None`` disables it). ``close_timeout`` bounds how long the server waits for a closing
+    handshake before dropping the TCP connection.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    ping_interval: float | None = 20.0
+    ping_timeout: float = 20.0
+    close_timeout: float = 10.0
+    max_size: int = 1 << 20
+    defects: list[str] = field(default_factory=list)
+    data_dir: str | None = None
+
+    def has(self, defect: str) -> bool:
+        """Whether the server runs with seeded defect ``defect``."""
+        return defect in self.defects
+
+    @property
+    def effective_ping_interval(self) -> float | None:
+        """The ping interval after seeded defects."""
+        return None if self.has("no-keepalive") else self.ping_interval
+
+    @property
+    def effective_ping_timeout(self) -> float:
+        """The pong timeout after seeded defects.
+
+        ``slow-reaper`` terminates three times later than interval + timeout;
+        ``reap-healthy`` gives up after a quarter of the timeout.
+        """
+        if self.has("slow-reaper") and self.ping_interval is not None:
+            return 3 * (self.ping_interval + self.ping_timeout) - self.ping_interval
+        if self.has("reap-healthy"):
+            return self.ping_timeout / 4
+        return self.ping_timeout

@@ -1,0 +1,28 @@
+"""Seeded defects: named ways to break the reference server on purpose.
+
+Each one breaks specific acceptance criteria (see ACCEPTANCE.md); the suites must fail
+exactly those when the server runs with it.
+"""
+
+from __future__ import annotations
+
+DEFECTS: dict[str, str] = {
+    # WS-RESILIENCE-007
+    "no-keepalive": "server never pings (breaks 007.1, 007.2)",
+    "slow-reaper": "server terminates zombies three times later than configured (breaks 007.2)",
+    "reap-healthy": "server terminates a client after a silence shorter than the timeout (breaks 007.4)",
+    "leak-zombies": "server stops serving a zombie but keeps its socket and handler (breaks 007.3)",
+}
+
+
+class UnknownDefect(ValueError):
+    """A defect name the server does not know."""
+
+
+def validate(names: list[str]) -> list[str]:
+    """The names, checked; an unknown one raises with the list of known names."""
+    for name in names:
+        if name not in DEFECTS:
+            known = ", ".join(sorted(DEFECTS))
+            raise UnknownDefect(f"Unknown defect {name!r}; known defects: {known}.")
+    return names
