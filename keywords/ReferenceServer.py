@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from assertionengine import AssertionOperator
@@ -10,9 +11,11 @@ from robot.api.deco import keyword, library
 
 from keywords import __version__
 from keywords.core.assertions import check
+from keywords.core.credentials import Credential, fresh_user_name
 from keywords.core.probes import ProbeUnavailable, scrape
 from keywords.core.process import ServerProcess
 from keywords.core.timeouts import TimeLike, seconds
+from refserver.auth import SECRET_ENV, issue_token
 
 
 @library(scope="SUITE", version=__version__, doc_format="ROBOT")
@@ -45,6 +48,8 @@ class ReferenceServer:
         """``start_timeout`` bounds how long starting the server may take."""
         self._start_timeout = seconds(start_timeout)
         self._process: ServerProcess | None = None
+        #: Signing secret of the server we started; never logged, never returned.
+        self._secret = secrets.token_urlsafe(32)
         self.ROBOT_LIBRARY_LISTENER = self._Listener(self)
 
     class _Listener:
@@ -89,7 +94,7 @@ class ReferenceServer:
             if name:
                 args += ["--defect", name]
         args += list(extra_args)
-        self._process = ServerProcess(args)
+        self._process = ServerProcess(args, env={SECRET_ENV: self._secret})
         url = self._process.start(self._start_timeout)
         logger.info(
             f"Reference server {url} (pid {self._process.pid}) started"
@@ -131,6 +136,20 @@ class ReferenceServer:
     def get_reference_server_metrics_url(self) -> str:
         """Returns the ``/metrics`` URL of the running reference server."""
         return self._require().http_url.rstrip("/") + "/metrics"
+
+    @keyword
+    def create_test_user(self, prefix: str = "user", ttl: timedelta = timedelta(hours=1)) -> Credential:
+        """Creates a fresh user with a token the reference server accepts.
+
+        The user name is unique (``<prefix>-<random>``) so parallel tests never share
+        users. The returned credential prints as ``<user NAME: valid token ***>``: the
+        token never reaches the log. A negative ``ttl`` gives an already expired token.
+
+        | ${alice} =    Create Test User    alice
+        """
+        user = fresh_user_name(prefix)
+        kind = "expired" if ttl.total_seconds() <= 0 else "valid"
+        return Credential(user, issue_token(self._secret, user, ttl.total_seconds()), kind)
 
     @keyword
     def get_server_metric(

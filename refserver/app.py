@@ -9,6 +9,7 @@ import itertools
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,7 @@ from websockets.http11 import Request, Response
 from . import __version__
 from .config import ServerConfig
 from .defects import validate
-from .features import heartbeat
+from .features import auth, heartbeat
 from .keepalive import leaky_keepalive
 from .metrics import ServerCollector, asyncio_task_count, render
 from .router import Router
@@ -36,6 +37,8 @@ class Client:
     ws: ServerConnection
     opened: float = field(default_factory=time.monotonic)
     zombie: bool = False
+    #: The authenticated user, once the ``auth`` message succeeded.
+    user: str | None = None
     #: Per-feature state (sessions, streams…), keyed by feature name.
     state: dict[str, Any] = field(default_factory=dict)
 
@@ -73,7 +76,13 @@ class ReferenceServer:
                              lambda: float(self.connections_total))
         self.metrics.counter("ws_keepalive_terminations", "Connections closed for missing pongs.",
                              lambda: float(self.keepalive_terminations))
+        #: Hooks run after a client authenticates; each may add fields to the auth-ok reply.
+        self.on_authenticated: list[Callable[[Client], Awaitable[dict[str, Any] | None]]] = []
+        #: Hooks run when a client's connection ends, however it ends.
+        self.on_disconnected: list[Callable[[Client], Awaitable[None]]] = []
+        self.auth_secret = ""
         heartbeat.install(self)
+        auth.install(self)
 
     @property
     def port(self) -> int:
@@ -140,6 +149,11 @@ class ReferenceServer:
         finally:
             if keepalive is not None:
                 keepalive.cancel()
+            for hook in self.on_disconnected:
+                try:
+                    await hook(client)
+                except Exception:  # a feature's cleanup must not break the others
+                    log.exception("disconnect hook failed for client %s", client.id)
             sent = ws.protocol.close_sent
             if sent is not None and sent.reason == "keepalive ping timeout":
                 self.keepalive_terminations += 1

@@ -25,6 +25,7 @@ class ServerProcess:
     """A reference server process and where it listens."""
 
     args: list[str]
+    env: dict[str, str] = field(default_factory=dict)
     popen: subprocess.Popen[str] | None = None
     url: str = ""
     log_path: Path | None = None
@@ -53,7 +54,7 @@ class ServerProcess:
             stderr=stderr,
             text=True,
             bufsize=1,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
         )
         stderr.close()
         found = threading.Event()
