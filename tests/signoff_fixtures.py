@@ -115,12 +115,14 @@ def write_suites(directory: Path, names: tuple[str, ...] | None = None) -> Path:
     return directory
 
 
-def run_robot(tmp: Path, *, names: tuple[str, ...] | None = None, **options: object) -> Path:
+def run_robot(
+    tmp: Path, *, names: tuple[str, ...] | None = None, pythonpath: tuple[str, ...] = (), **options: object
+) -> Path:
     """Run the suites with ``robot.run`` into ``tmp/out``; return the output.xml path."""
     suites = write_suites(tmp / "suites", names)
     out = tmp / "out"
-    robot.run(str(suites), outputdir=str(out), pythonpath=[str(REPO), str(suites)], console="none",
-              **options)
+    robot.run(str(suites), outputdir=str(out), pythonpath=[str(REPO), str(suites), *pythonpath],
+              console="none", **options)
     return out / "output.xml"
 
 
