@@ -244,3 +244,19 @@ def test_figures_in_html_reads_the_contract() -> None:
 def test_mask_secrets() -> None:
     assert mask_secrets("wss://u:pw@h:1/p?a=1&token=xyz") == "wss://u:***@h:1/p?a=1&token=***"
     assert mask_secrets("ws://127.0.0.1:80/ws") == "ws://127.0.0.1:80/ws"
+
+
+def test_rebot_merged_rerun(tmp_path: Path) -> None:
+    """A failed run, a rerun of its failures, and ``rebot --merge``: the merged verdict wins."""
+    import robot
+
+    first = run_robot(tmp_path / "first", variable=["FAIL_ZOMBIE:True"])
+    rerun = run_robot(tmp_path / "rerun", rerunfailed=str(first))
+    merged = tmp_path / "merged" / "output.xml"
+    robot.rebot(str(first), str(rerun), merge=True, output=str(merged), log=str(merged.parent / "log.html"),
+                report="NONE", console="none")
+    write_signoff(merged)
+    page = parse_page(merged.parent / "signoff.html")
+    rows = criteria(page)
+    assert rows["AC-007.2"].get("data-verdict") == "PASS"
+    assert len(rows) == 6 and overall(page) == "PASS"
