@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .svg import (
     HALO,
@@ -78,7 +78,7 @@ class Lane:
 
     name: str
     segments: Sequence[Segment] = ()
-    events: Sequence[Event] = field(default=())
+    events: Sequence[Event] = ()
 
     @classmethod
     def coerce(cls, lane: "Lane | Mapping[str, object]") -> "Lane":
@@ -320,7 +320,7 @@ def line_chart(
     left_names = set(named) - right_names
     colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(named)}
     items = [
-        (dash_swatch(colours[n], "none"), f"{n} (right axis)" if n in right_names else n)
+        (dash_swatch(colours[n], "5 2" if n in right_names else "none"), f"{n} (right axis)" if n in right_names else n)
         for n in named
     ]
     items += [(dash_swatch(THRESHOLD), "threshold")] if limits else []
