@@ -1,0 +1,56 @@
+"""The sign-off report: criteria-level verdicts and evidence from a Robot ``output.xml``.
+
+``python -m keywords.signoff results/output.xml`` writes ``results/signoff.html``; see
+:func:`write_signoff` for programmatic use and ``docs/signoff.md`` for what the page shows.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .junit import write_junit
+from .model import SignOff, load
+from .page import render
+
+__all__ = ["SignOff", "load", "publish", "write_signoff"]
+
+
+def write_signoff(
+    output_xml: Path | str,
+    *,
+    log: Path | str | None = "log.html",
+    xunit: Path | str | None = None,
+    html_name: str = "signoff.html",
+) -> Path:
+    """Write ``signoff.html`` beside ``output_xml`` and return its path.
+
+    ``log`` is the log.html the page links into: a relative path is taken relative to the
+    output's directory (Robot's default is ``log.html`` there); ``None`` writes no links.
+    ``xunit``, when given, also writes the JUnit XML (relative paths: beside the output too).
+    """
+    output_xml = Path(output_xml)
+    if not output_xml.is_file():
+        raise FileNotFoundError(f"Robot output file not found: {output_xml}")
+    return publish(load(output_xml), log=log, xunit=xunit, html_name=html_name)
+
+
+def publish(
+    signoff: SignOff,
+    *,
+    log: Path | str | None = "log.html",
+    xunit: Path | str | None = None,
+    html_name: str = "signoff.html",
+) -> Path:
+    """Write the page (and JUnit XML) for an already loaded sign-off; see :func:`write_signoff`."""
+    output_xml = signoff.source
+    target = output_xml.parent / html_name
+    log_href = None
+    if log is not None and str(log).upper() != "NONE":
+        log_path = Path(log) if Path(log).is_absolute() else output_xml.parent / log
+        log_href = Path(os.path.relpath(log_path, target.parent)).as_posix()
+    target.write_text(render(signoff, log_href), encoding="utf-8")
+    if xunit is not None:
+        xunit_path = Path(xunit) if Path(xunit).is_absolute() else output_xml.parent / xunit
+        write_junit(signoff, xunit_path)
+    return target
