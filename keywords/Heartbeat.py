@@ -19,7 +19,13 @@ from keywords.core.connection import Behaviour, ConnState, ObservedConnection
 from keywords.core.evidence import Figure, figure_table
 from keywords.core.library import LoopLibrary
 from keywords.core.loop import gather_settled
-from keywords.core.report import connection_summary, latency_table, timeline_table
+from keywords.core.report import (
+    connection_summary,
+    latency_table,
+    rtt_histogram_svg,
+    timeline_svg,
+    timeline_table,
+)
 from keywords.core.stats import LatencyStats
 from keywords.core.timeouts import TimeLike, percent, seconds
 
@@ -701,17 +707,30 @@ class Heartbeat(LoopLibrary):
         return {k: getattr(stats, k) for k in ("count", "min", "mean", "p50", "p95", "p99", "max", "jitter")}
 
     @keyword
-    def log_heartbeat_report(self, connections: Connections = "ALL", timeline_limit: int = 8) -> None:
-        """Logs the health report: a summary row per connection, RTT statistics, and the
-        event timeline of up to ``timeline_limit`` connections (silent ones first)."""
+    def log_heartbeat_report(
+        self,
+        connections: Connections = "ALL",
+        timeline_limit: int = 8,
+        bound: timedelta | None = None,
+        rtt_threshold_ms: float | None = None,
+    ) -> None:
+        """Logs the health report: a summary row per connection, an SVG state timeline,
+        RTT statistics with a histogram, and the event table of up to ``timeline_limit``
+        connections (silent ones first).
+
+        ``bound`` draws the termination bound on the timeline; ``rtt_threshold_ms`` the RTT
+        threshold on the histogram.
+        """
         conns = self._many(connections)
         if not conns:
             logger.info("No connections to report.")
             return
         logger.info(connection_summary(conns), html=True)
+        logger.info(timeline_svg(conns, bound.total_seconds() if bound else None), html=True)
         samples = [r for c in conns for r in c.rtts_ms]
         if samples:
             logger.info(latency_table(LatencyStats.of(samples), "Client-measured RTT"), html=True)
+            logger.info(rtt_histogram_svg(samples, rtt_threshold_ms), html=True)
         ordered = sorted(conns, key=lambda c: (c.silent_since is None and c.terminated_at is None, c.name))
         for c in ordered[: int(timeline_limit)]:
             logger.info(timeline_table(c), html=True)

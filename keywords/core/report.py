@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .charts import Lane, histogram, timeline_chart
 from .evidence import html_table
 from .stats import LatencyStats
 
@@ -67,3 +68,52 @@ def timeline_table(conn: ObservedConnection) -> str:
     if skipped:
         caption += f"; {skipped} client heartbeat events summarised in the RTT table"
     return html_table(["t ms", "event", "detail"], rows, caption)
+
+
+#: Event kinds drawn as markers on the timeline chart, and the marker kind they map to.
+_MARKED = {
+    "ping received": "ping",
+    "pong sent": "pong",
+    "pong suppressed": "pong suppressed",
+    "close received": "close",
+    "server unresponsive": "missed pong",
+}
+
+
+def timeline_lanes(conns: list[ObservedConnection]) -> tuple[list[Lane], float]:
+    """Chart lanes (state segments and marked events) and the common start time."""
+    t0 = min((c.events.snapshot()[0].t for c in conns if len(c.events)), default=0.0)
+    lanes = []
+    for c in conns:
+        events = c.events.snapshot()
+        segments: list[tuple[float, float | None, str]] = []
+        marks: list[tuple[float, str, str]] = []
+        for e in events:
+            if e.kind == "state":
+                state = e.detail.split(":", 1)[0]
+                if segments:
+                    start, _, previous = segments[-1]
+                    segments[-1] = (start, e.t, previous)
+                segments.append((e.t, None, state))
+            elif e.kind in _MARKED:
+                label = f"close {e.detail}" if e.kind == "close received" else e.kind
+                marks.append((e.t, _MARKED[e.kind], label))
+        lanes.append(Lane(f"{c.name} ({c.behaviour.value})", segments, marks))
+    return lanes, t0
+
+
+def timeline_svg(conns: list[ObservedConnection], bound_s: float | None = None) -> str:
+    """The SVG state timeline of ``conns``, with a termination bound mark when given."""
+    lanes, t0 = timeline_lanes(conns)
+    marks = []
+    if bound_s is not None:
+        starts = [c.silent_since for c in conns if c.silent_since is not None]
+        if starts:
+            marks.append((max(starts) + bound_s, f"bound {bound_s:.2f} s after silence"))
+    return timeline_chart(lanes, "Connection states and heartbeat events", t0=t0, marks=marks)
+
+
+def rtt_histogram_svg(samples_ms: list[float], threshold_ms: float | None = None) -> str:
+    """Histogram of client-measured RTTs with p50/p95/p99 and the threshold line."""
+    thresholds = [(threshold_ms, f"p95 bound {threshold_ms:g} ms")] if threshold_ms else []
+    return histogram(samples_ms, "Client-measured round-trip time", "ms", thresholds=thresholds)
