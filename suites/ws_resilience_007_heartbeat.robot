@@ -1,40 +1,45 @@
+*** Comments ***
+# The criteria table rows must stay on one line each (Robot documentation tables).
+# robocop: off=line-too-long
+
+
 *** Settings ***
-Documentation       WS-RESILIENCE-007: heartbeat validation and zombie-connection detection.
+Documentation     WS-RESILIENCE-007: heartbeat validation and zombie-connection detection.
 ...
-...                 The server pings every ``SERVER_PING_INTERVAL``; a client answers each ping
-...                 with a pong. A client that stops answering is a zombie: the server must
-...                 terminate it within interval + timeout + ``TERMINATION_TOLERANCE`` of its
-...                 going silent, and free everything it held. The client's own heartbeat
-...                 measures round-trip time and detects a server that stops answering.
+...               The server pings every ``SERVER_PING_INTERVAL``; a client answers each ping
+...               with a pong. A client that stops answering is a zombie: the server must
+...               terminate it within interval + timeout + ``TERMINATION_TOLERANCE`` of its
+...               going silent, and free everything it held. The client's own heartbeat
+...               measures round-trip time and detects a server that stops answering.
 ...
-...                 | =Criterion= | =Requirement= |
-...                 | AC-007.1 | A responsive client stays connected for at least 5 server ping intervals; every server ping it receives is answered; observed ping spacing is SERVER_PING_INTERVAL ±10%; client-measured RTT p95 < 100 ms. |
-...                 | AC-007.2 | A client that stops answering pings (no-pong: keeps reading, drops its pongs; frozen: stops reading) is closed by the server within interval + timeout + 250 ms of going silent; the close code and reason are reported. |
-...                 | AC-007.3 | After a zombie is terminated, the server's open-connection count is back to its baseline. |
-...                 | AC-007.4 | A client silent for less than the timeout (half of it) and then responsive again is not terminated. |
-...                 | AC-007.5 | 50 concurrent clients with a chosen subset silent: exactly that subset is terminated (no false positives or negatives); healthy clients' RTT p95 < 100 ms. |
-...                 | AC-007.7 | The client's own heartbeat detects a server that stops answering within the client's interval + timeout + 250 ms. |
+...               | =Criterion= | =Requirement= |
+...               | AC-007.1 | A responsive client stays connected for at least 5 server ping intervals; every server ping it receives is answered; observed ping spacing is SERVER_PING_INTERVAL ±10%; client-measured RTT p95 < 100 ms. |
+...               | AC-007.2 | A client that stops answering pings (no-pong: keeps reading, drops its pongs; frozen: stops reading) is closed by the server within interval + timeout + 250 ms of going silent; the close code and reason are reported. |
+...               | AC-007.3 | After a zombie is terminated, the server's open-connection count is back to its baseline. |
+...               | AC-007.4 | A client silent for less than the timeout (half of it) and then responsive again is not terminated. |
+...               | AC-007.5 | 50 concurrent clients with a chosen subset silent: exactly that subset is terminated (no false positives or negatives); healthy clients' RTT p95 < 100 ms. |
+...               | AC-007.7 | The client's own heartbeat detects a server that stops answering within the client's interval + timeout + 250 ms. |
 ...
-...                 Run against the bundled reference server by default, or any RFC 6455 server
-...                 with ``--variable WS_URL:ws://host:port/path`` (plus ``SERVER_PING_INTERVAL``
-...                 and ``SERVER_PING_TIMEOUT`` matching its keepalive).
+...               Run against the bundled reference server by default, or any RFC 6455 server
+...               with ``--variable WS_URL:ws://host:port/path`` (plus ``SERVER_PING_INTERVAL``
+...               and ``SERVER_PING_TIMEOUT`` matching its keepalive).
+# robocop: on=line-too-long
+Metadata          Test ID    WS-RESILIENCE-007
 
-Resource            ../resources/heartbeat.resource
+Resource          ../resources/heartbeat.resource
 
-Suite Setup         Start Target Service
-Suite Teardown      Stop Target Service
-Test Teardown       Report And Close Connections
+Suite Setup       Start Target Service
+Suite Teardown    Stop Target Service
+Test Teardown     Report And Close Connections
 
-Test Tags           WS-RESILIENCE-007
-
-Metadata            Test ID    WS-RESILIENCE-007
+Test Tags         ws-resilience-007
 
 
 *** Test Cases ***
 Responsive Client Stays Connected And Answers Every Ping
     [Documentation]    A responsive client survives five ping intervals, answers every ping,
     ...    sees pings at the configured spacing, and measures a low round-trip time.
-    [Tags]    AC-007.1
+    [Tags]    ac-007.1
     ${client}    Open Heartbeat Connection    ${TARGET_URL}    name=responsive
     Start Client Heartbeat    ${client}    ${CLIENT_HEARTBEAT_INTERVAL}    ${CLIENT_HEARTBEAT_TIMEOUT}
     ${wait}    Time Of Server Ping Intervals    ${MIN_PING_INTERVALS}
@@ -48,7 +53,7 @@ Responsive Client Stays Connected And Answers Every Ping
 Client That Drops Its Pongs Is Terminated In Time
     [Documentation]    A client that keeps reading but stops sending pongs is closed by the
     ...    server within interval + timeout + tolerance; the close code is reported.
-    [Tags]    AC-007.2
+    [Tags]    ac-007.2
     ${bound}    Zombie Termination Bound
     ${zombie}    Open Heartbeat Connection    ${TARGET_URL}    name=no-pong-zombie
     Wait For Server Pings    ${zombie}    count=1
@@ -60,7 +65,7 @@ Client That Drops Its Pongs Is Terminated In Time
 Frozen Client Is Terminated In Time
     [Documentation]    A client that stops reading altogether, like a hung process, is given
     ...    up by the server within interval + timeout + tolerance.
-    [Tags]    AC-007.2
+    [Tags]    ac-007.2
     ${bound}    Zombie Termination Bound
     ${zombie}    Open Heartbeat Connection    ${TARGET_URL}    name=frozen-zombie
     Wait For Server Pings    ${zombie}    count=1
@@ -72,7 +77,7 @@ Frozen Client Is Terminated In Time
 Server Frees A Terminated Zombie
     [Documentation]    Once the server has terminated a frozen zombie, which never closes its
     ...    own end, the server's open-connection count returns to its baseline.
-    [Tags]    AC-007.3    needs-metrics
+    [Tags]    ac-007.3    needs-metrics
     ${baseline}    Get Open Connection Count
     ${zombie}    Open Heartbeat Connection    ${TARGET_URL}    name=leak-check-zombie
     Wait For Server Pings    ${zombie}    count=1
@@ -84,20 +89,18 @@ Server Frees A Terminated Zombie
 Briefly Silent Client Is Not Terminated
     [Documentation]    A client that leaves a server ping unanswered for half the ping timeout,
     ...    three times, then answers, is never terminated: no false positives.
-    [Tags]    AC-007.4
+    [Tags]    ac-007.4
     ${bound}    Zombie Termination Bound
     ${silence}    Half The Server Ping Timeout
     ${client}    Open Heartbeat Connection    ${TARGET_URL}    name=briefly-silent
     Wait For Server Pings    ${client}    count=1
-    FOR    ${round}    IN RANGE    3
-        Delay Answering The Next Ping    ${client}    ${silence}
-    END
+    Repeat Keyword    3 times    Delay Answering The Next Ping    ${client}    ${silence}
     Connections Should Stay Open For    ${client}    ${bound}    criterion=AC-007.4
 
 Under Load Exactly The Silent Clients Are Terminated
     [Documentation]    Of many concurrent clients, a chosen subset goes silent (half no-pong,
     ...    half frozen): exactly those are terminated, and the healthy ones keep a low RTT.
-    [Tags]    AC-007.5    slow
+    [Tags]    ac-007.5    slow
     ${bound}    Zombie Termination Bound
     ${clients}    Open Heartbeat Connections    ${TARGET_URL}    ${LOAD_CLIENTS}    prefix=load
     Start Client Heartbeat    ${clients}    ${CLIENT_HEARTBEAT_INTERVAL}    ${CLIENT_HEARTBEAT_TIMEOUT}
@@ -115,7 +118,7 @@ Under Load Exactly The Silent Clients Are Terminated
 Client Heartbeat Detects A Server That Stops Answering
     [Documentation]    When the server stops answering, the client's own heartbeat notices
     ...    within its interval + timeout + tolerance and says so plainly.
-    [Tags]    AC-007.7
+    [Tags]    ac-007.7
     ${bound}    Client Detection Bound
     ${client}    Open Heartbeat Connection    ${TARGET_URL}    name=watching-client
     Start Client Heartbeat    ${client}    ${CLIENT_HEARTBEAT_INTERVAL}    ${CLIENT_HEARTBEAT_TIMEOUT}
