@@ -1,0 +1,74 @@
+"""Run Robot suites from pytest and read the verdicts back from output.xml.
+
+The suites are the system under test here: they must PASS on the healthy reference server
+and FAIL the criteria a seeded defect breaks. Each run is a real ``robot`` (or ``pabot``)
+process against a real server process, into its own output directory.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from robot.api import ExecutionResult
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITES = ROOT / "suites"
+
+
+@dataclass
+class RunResult:
+    """Verdicts of one run: per criterion tag, per test, and the process exit code."""
+
+    returncode: int
+    by_criterion: dict[str, set[str]]
+    by_test: dict[str, str]
+    messages: dict[str, str]
+    outdir: Path
+
+    def failed_criteria(self) -> set[str]:
+        """Criteria with at least one failing test."""
+        return {c for c, statuses in self.by_criterion.items() if "FAIL" in statuses}
+
+    def statuses(self) -> set[str]:
+        """Every test status seen."""
+        return set(self.by_test.values())
+
+
+def run_suite(
+    suite: str,
+    outdir: Path,
+    variables: dict[str, str] | None = None,
+    include: list[str] | None = None,
+    pabot: bool = False,
+    processes: int = 2,
+    timeout: float = 600,
+) -> RunResult:
+    """Run ``suites/<suite>`` with robot (or pabot --testlevelsplit) and collect verdicts."""
+    if pabot:
+        cmd = [sys.executable, "-m", "pabot.pabot", "--testlevelsplit", "--processes", str(processes)]
+    else:
+        cmd = [sys.executable, "-m", "robot", "--console", "none"]
+    cmd += ["--outputdir", str(outdir), "--log", "log.html", "--report", "report.html"]
+    for name, value in (variables or {}).items():
+        cmd += ["--variable", f"{name}:{value}"]
+    for tag in include or []:
+        cmd += ["--include", tag]
+    cmd.append(str(SUITES / suite))
+    proc = subprocess.run(cmd, cwd=outdir, capture_output=True, text=True, timeout=timeout)
+    output = outdir / "output.xml"
+    assert output.exists(), f"no output.xml from {' '.join(cmd)}:\n{proc.stdout}\n{proc.stderr}"
+    result = ExecutionResult(str(output))
+    by_criterion: dict[str, set[str]] = defaultdict(set)
+    by_test: dict[str, str] = {}
+    messages: dict[str, str] = {}
+    for test in result.suite.all_tests:
+        by_test[test.name] = test.status
+        messages[test.name] = test.message
+        for tag in test.tags:
+            if tag.startswith("AC-"):
+                by_criterion[tag].add(test.status)
+    return RunResult(proc.returncode, dict(by_criterion), by_test, messages, outdir)

@@ -1,0 +1,128 @@
+"""Pure units of the core: events, statistics, evidence, wire parsing, masking."""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+import threading
+
+import pytest
+
+from keywords.core.events import EventLog
+from keywords.core.evidence import Figure, figure_table
+from keywords.core.stats import LatencyStats, percentile
+from keywords.core.target import mask_url
+from keywords.core.wire import OP_CLOSE, OP_PING, OP_TEXT, parse_frames
+
+
+def test_event_capture_is_thread_safe() -> None:
+    log = EventLog()
+
+    def writer(n: int) -> None:
+        for i in range(2000):
+            log.record("tick", f"{n}-{i}")
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        assert len(log.snapshot()) <= 16000  # reading while writing never breaks
+    for t in threads:
+        t.join()
+    assert log.count("tick") == 16000
+    times = [e.t for e in log.snapshot()]
+    assert times == sorted(times) or len(set(e.detail for e in log.snapshot())) == 16000
+
+
+def test_percentiles_interpolate_linearly() -> None:
+    values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert percentile(values, 50) == pytest.approx(5.5)
+    assert percentile(values, 95) == pytest.approx(9.55)
+    assert percentile([7], 99) == 7
+    assert math.isnan(percentile([], 50))
+
+
+def test_latency_stats_and_jitter() -> None:
+    stats = LatencyStats.of([10, 12, 10, 14])
+    assert stats.min == 10 and stats.max == 14 and stats.mean == pytest.approx(11.5)
+    assert stats.jitter == pytest.approx((2 + 2 + 4) / 3)
+    assert stats.get("P95") == stats.p95
+    with pytest.raises(ValueError, match="Unknown statistic"):
+        stats.get("p42")
+    assert math.isnan(LatencyStats.of([]).p95)
+
+
+@pytest.mark.parametrize(
+    ("value", "comparison", "threshold", "passed", "margin"),
+    [
+        (80, "<", 100, True, 20),
+        (120, "<", 100, False, -20),
+        (5, ">=", 5, True, 0),
+        (0, "==", 0, True, 0),
+        (1, "==", 0, False, -1),
+    ],
+)
+def test_figures_judge_and_measure_their_margin(value, comparison, threshold, passed, margin) -> None:
+    figure = Figure("f", value, "ms", threshold, comparison)
+    assert figure.passed is passed
+    assert figure.verdict == ("PASS" if passed else "FAIL")
+    assert figure.margin == pytest.approx(margin)
+
+
+def test_within_and_nan_figures() -> None:
+    assert Figure("spacing", 0.52, "s", 0.5, "within", tolerance=0.05).passed
+    assert not Figure("spacing", 0.56, "s", 0.5, "within", tolerance=0.05).passed
+    assert not Figure("missing", float("nan"), "s", 1, "<=").passed
+
+
+def test_figure_table_carries_json_for_the_signoff() -> None:
+    html_text = figure_table([Figure("RTT p95", 12.5, "ms", 100, "<", "AC-007.1")])
+    assert "class='wsr-figures'" in html_text
+    start = html_text.index('data-figures="') + len('data-figures="')
+    payload = html_text[start : html_text.index('"', start)]
+    import html as html_module
+
+    figures = json.loads(html_module.unescape(payload))
+    assert figures[0]["criterion"] == "AC-007.1"
+    assert figures[0]["margin"] == pytest.approx(87.5)
+
+
+def frame(opcode: int, payload: bytes, mask: bytes | None = None) -> bytes:
+    header = bytes([0x80 | opcode])
+    length = len(payload)
+    mask_bit = 0x80 if mask else 0
+    if length < 126:
+        header += bytes([mask_bit | length])
+    elif length < 65536:
+        header += bytes([mask_bit | 126]) + struct.pack("!H", length)
+    else:
+        header += bytes([mask_bit | 127]) + struct.pack("!Q", length)
+    if mask:
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        return header + mask + payload
+    return header + payload
+
+
+def test_parse_frames_finds_pings_and_close_codes() -> None:
+    data = frame(OP_PING, b"1234") + frame(OP_TEXT, b"x" * 300) + frame(OP_CLOSE, struct.pack("!H", 1011) + b"keepalive ping timeout")
+    frames = parse_frames(data)
+    assert [f.opcode for f in frames] == [OP_PING, OP_TEXT, OP_CLOSE]
+    assert frames[2].close_code == 1011
+    assert frames[2].close_reason == "keepalive ping timeout"
+
+
+def test_parse_frames_ignores_a_partial_frame_and_unmasks() -> None:
+    whole = frame(OP_TEXT, b"hello", mask=b"\x01\x02\x03\x04")
+    assert parse_frames(whole)[0].payload == b"hello"
+    assert parse_frames(whole[:-1]) == []
+    big = frame(OP_TEXT, b"y" * 70000)
+    assert parse_frames(big)[0].payload == b"y" * 70000
+    assert parse_frames(frame(OP_CLOSE, b""))[0].close_code == 1005
+
+
+def test_mask_url_hides_secrets() -> None:
+    assert mask_url("wss://bob:hunter2@example.test/ws?token=abc&room=7") == (
+        "wss://bob:***@example.test/ws?token=***&room=7"
+    )
+    assert mask_url("ws://127.0.0.1:8765/") == "ws://127.0.0.1:8765/"
