@@ -277,13 +277,15 @@ class FaultProxy:
     # ------------------------------------------------------------------ flapping
 
     async def flap(self, down: float, up: float, times: int | None = None, *, reset: bool = False) -> None:
-        """Start flapping in the background: down ``down`` s, up ``up`` s, ``times`` times
-        (``None``: until :meth:`stop_flapping`). Ends enabled. Returns at once."""
+        """Flap: down ``down`` s, up ``up`` s, ``times`` times (``None``: until
+        :meth:`stop_flapping`), ending enabled. Returns once the proxy is down for the
+        first time; the rest of the schedule runs in the background."""
         if down <= 0 or up < 0:
             raise BadRequest(f"flap: expected down > 0 and up >= 0 seconds, got down={down} up={up}")
         if times is not None and times < 1:
             raise BadRequest(f"flap: expected times >= 1 or None, got {times}")
         await self.stop_flapping()
+        await self.disable(reset=reset)
         self._flap_task = asyncio.create_task(self._flap(down, up, times, reset))
 
     @property
@@ -308,7 +310,8 @@ class FaultProxy:
     async def _flap(self, down: float, up: float, times: int | None, reset: bool) -> None:
         count = 0
         while times is None or count < times:
-            await self.disable(reset=reset)
+            if count:
+                await self.disable(reset=reset)
             await asyncio.sleep(down)
             await self.enable()
             count += 1
