@@ -144,6 +144,8 @@ class Link:
             self.parser.feed(data)
         if data and not self.conn.closed:
             await self._through(byte_stages, 0, data, arrived)
+        if frame_stages and any(s.reset_requested for s in frame_stages):  # type: ignore[attr-defined]
+            self.conn.reset()
 
     async def _through(self, stages: list[Stage], index: int, data: bytes, arrived: float) -> None:
         if index == len(stages):

@@ -175,9 +175,9 @@ class FaultProxy:
                 self._attach(conn, toxic)
             await conn.run()
         except asyncio.CancelledError:
+            # Cancelled by stop(): end quietly (asyncio logs handlers that end cancelled).
             if conn is not None:
                 conn.abort()
-            raise
         finally:
             if conn is not None:
                 self._connections.pop(conn, None)

@@ -370,6 +370,8 @@ class FrameStage(Stage):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.data_frames = 0
+        #: Set to have the link reset the connection once what came before is written.
+        self.reset_requested = False
 
     def on_frame(self, frame: Frame) -> list[Frame]:
         if not frame.is_data:
@@ -440,7 +442,7 @@ class CutAtFrame(FrameStage):
     def on_data(self, frame: Frame, index: int) -> list[Frame]:
         if self._matches(frame, index):
             self.cut = True
-            self.conn.reset()
+            self.reset_requested = True
             return []
         return [frame]
 
