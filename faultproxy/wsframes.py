@@ -220,6 +220,8 @@ class FrameParser:
                 continue
             pos = self._feed_handshake(view, pos, end)
 
+        if raw_start == 0 and not out:
+            return [Raw(data)]  # the common pass-through case: no copy
         if raw_start is not None:
             _append_raw(out, view[raw_start:end])
         return out
