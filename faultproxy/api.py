@@ -32,9 +32,9 @@ from urllib.parse import unquote
 
 from faultproxy import __version__
 from faultproxy.collection import ProxyCollection
-from faultproxy.errors import BadRequest, NotFound, http_status
+from faultproxy.errors import BadRequest, http_status
 from faultproxy.http11 import HttpError, Request, Response, read_request
-from faultproxy.toxics import Toxic, ToxicError
+from faultproxy.toxics import Toxic
 
 Handler = Callable[..., Awaitable[Response]]
 
@@ -132,7 +132,7 @@ class ApiServer:
                 continue
             try:
                 return await handler(request, *(unquote(g) for g in match.groups()))
-            except (ToxicError, BadRequest, NotFound, Exception) as error:  # noqa: BLE001
+            except Exception as error:  # noqa: BLE001 - every failure answers, none escapes
                 return Response.error(http_status(error), _message(error))
         if path_matched:
             return Response(405, b"", content_type="text/plain; charset=utf-8")
