@@ -32,14 +32,14 @@ Suite Setup       Start Target Service
 Suite Teardown    Stop Target Service
 Test Teardown     Report And Close Connections
 
-Test Tags         ws-resilience-007
+Test Tags         WS-RESILIENCE-007
 
 
 *** Test Cases ***
 Responsive Client Stays Connected And Answers Every Ping
     [Documentation]    A responsive client survives five ping intervals, answers every ping,
     ...    sees pings at the configured spacing, and measures a low round-trip time.
-    [Tags]    ac-007.1
+    [Tags]    AC-007.1
     ${client}    Open Heartbeat Connection    ${TARGET_URL}    name=responsive
     Start Client Heartbeat    ${client}    ${CLIENT_HEARTBEAT_INTERVAL}    ${CLIENT_HEARTBEAT_TIMEOUT}
     ${wait}    Time Of Server Ping Intervals    ${MIN_PING_INTERVALS}
@@ -53,7 +53,7 @@ Responsive Client Stays Connected And Answers Every Ping
 Client That Drops Its Pongs Is Terminated In Time
     [Documentation]    A client that keeps reading but stops sending pongs is closed by the
     ...    server within interval + timeout + tolerance; the close code is reported.
-    [Tags]    ac-007.2
+    [Tags]    AC-007.2
     ${bound}    Zombie Termination Bound
     ${zombie}    Open Heartbeat Connection    ${TARGET_URL}    name=no-pong-zombie
     Wait For Server Pings    ${zombie}    count=1
@@ -65,7 +65,7 @@ Client That Drops Its Pongs Is Terminated In Time
 Frozen Client Is Terminated In Time
     [Documentation]    A client that stops reading altogether, like a hung process, is given
     ...    up by the server within interval + timeout + tolerance.
-    [Tags]    ac-007.2
+    [Tags]    AC-007.2
     ${bound}    Zombie Termination Bound
     ${zombie}    Open Heartbeat Connection    ${TARGET_URL}    name=frozen-zombie
     Wait For Server Pings    ${zombie}    count=1
@@ -77,7 +77,7 @@ Frozen Client Is Terminated In Time
 Server Frees A Terminated Zombie
     [Documentation]    Once the server has terminated a frozen zombie, which never closes its
     ...    own end, the server's open-connection count returns to its baseline.
-    [Tags]    ac-007.3    needs-metrics
+    [Tags]    AC-007.3    needs-metrics
     ${baseline}    Get Open Connection Count
     ${zombie}    Open Heartbeat Connection    ${TARGET_URL}    name=leak-check-zombie
     Wait For Server Pings    ${zombie}    count=1
@@ -89,7 +89,7 @@ Server Frees A Terminated Zombie
 Briefly Silent Client Is Not Terminated
     [Documentation]    A client that leaves a server ping unanswered for half the ping timeout,
     ...    three times, then answers, is never terminated: no false positives.
-    [Tags]    ac-007.4
+    [Tags]    AC-007.4
     ${bound}    Zombie Termination Bound
     ${silence}    Half The Server Ping Timeout
     ${client}    Open Heartbeat Connection    ${TARGET_URL}    name=briefly-silent
@@ -100,7 +100,7 @@ Briefly Silent Client Is Not Terminated
 Under Load Exactly The Silent Clients Are Terminated
     [Documentation]    Of many concurrent clients, a chosen subset goes silent (half no-pong,
     ...    half frozen): exactly those are terminated, and the healthy ones keep a low RTT.
-    [Tags]    ac-007.5    slow
+    [Tags]    AC-007.5    slow
     ${bound}    Zombie Termination Bound
     ${clients}    Open Heartbeat Connections    ${TARGET_URL}    ${LOAD_CLIENTS}    prefix=load
     Start Client Heartbeat    ${clients}    ${CLIENT_HEARTBEAT_INTERVAL}    ${CLIENT_HEARTBEAT_TIMEOUT}
@@ -118,7 +118,7 @@ Under Load Exactly The Silent Clients Are Terminated
 Client Heartbeat Detects A Server That Stops Answering
     [Documentation]    When the server stops answering, the client's own heartbeat notices
     ...    within its interval + timeout + tolerance and says so plainly.
-    [Tags]    ac-007.7
+    [Tags]    AC-007.7
     ${bound}    Client Detection Bound
     ${client}    Open Heartbeat Connection    ${TARGET_URL}    name=watching-client
     Start Client Heartbeat    ${client}    ${CLIENT_HEARTBEAT_INTERVAL}    ${CLIENT_HEARTBEAT_TIMEOUT}

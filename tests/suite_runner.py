@@ -69,6 +69,6 @@ def run_suite(
         by_test[test.name] = test.status
         messages[test.name] = test.message
         for tag in test.tags:
-            if tag.startswith("AC-"):
-                by_criterion[tag].add(test.status)
+            if tag.upper().startswith("AC-"):
+                by_criterion[tag.upper()].add(test.status)
     return RunResult(proc.returncode, dict(by_criterion), by_test, messages, outdir)

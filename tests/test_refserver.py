@@ -1,0 +1,75 @@
+"""The reference server as a real process: start-up contract, HTTP endpoints, robustness."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+from websockets.sync.client import connect
+
+from keywords.core.probes import parse_prometheus, scrape
+from keywords.core.process import ServerProcess, ServerStartFailed
+from refserver.defects import DEFECTS
+
+
+@pytest.fixture
+def server() -> Iterator[ServerProcess]:
+    proc = ServerProcess(["--port", "0", "--ping-interval", "0.5", "--ping-timeout", "0.5",
+                          "--close-timeout", "0.5"])
+    proc.start(15)
+    yield proc
+    assert proc.stop() == 0, "the server did not shut down cleanly on SIGTERM"
+
+
+def test_unknown_defect_fails_at_start_with_the_known_names() -> None:
+    run = subprocess.run([sys.executable, "-m", "refserver", "--port", "0", "--defect", "nope"],
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 2
+    assert "Unknown defect 'nope'" in run.stderr
+    for name in DEFECTS:
+        assert name in run.stderr
+
+
+def test_start_failure_is_reported_in_one_line() -> None:
+    with pytest.raises(ServerStartFailed, match="Unknown defect 'nope'"):
+        ServerProcess(["--port", "0", "--defect", "nope"]).start(15)
+
+
+def test_health_metrics_and_version(server: ServerProcess) -> None:
+    base = server.http_url.rstrip("/")
+    assert urllib.request.urlopen(base + "/healthz", timeout=5).read() == b"ok\n"
+    samples = scrape(base + "/metrics")
+    assert samples["ws_open_connections"] == 0
+    with connect(server.url) as ws:
+        ws.send("hello")
+        assert ws.recv(timeout=5) == "hello"
+        assert scrape(base + "/metrics")["ws_open_connections"] == 1
+    assert samples["process_resident_memory_bytes"] > 0
+
+
+def test_malformed_input_gets_explicit_errors_and_never_crashes(server: ServerProcess) -> None:
+    with connect(server.url) as ws:
+        ws.send(b"\x00\xffbinary")
+        assert ws.recv(timeout=5) == b"\x00\xffbinary"
+        ws.send("{not json")
+        assert ws.recv(timeout=5) == "{not json"
+        ws.send(json.dumps({"type": "no-such-type"}))
+        assert json.loads(ws.recv(timeout=5))["code"] == "unknown-type"
+        ws.send(json.dumps({"type": "control", "action": "explode"}))
+        assert json.loads(ws.recv(timeout=5))["code"] == "unknown-action"
+        ws.send(json.dumps({"type": "control", "action": "stop-answering", "seconds": "x"}))
+        assert json.loads(ws.recv(timeout=5))["code"] == "bad-request"
+        ws.send(json.dumps({"type": "auth", "token": "x.y.z"}))
+        assert json.loads(ws.recv(timeout=5))["code"] == "malformed-token"
+    with connect(server.url) as ws:  # still serving
+        ws.send(json.dumps({"type": "echo", "data": [1, 2]}))
+        assert json.loads(ws.recv(timeout=5)) == {"type": "echo", "data": [1, 2]}
+
+
+def test_prometheus_parser_reads_labels() -> None:
+    text = '# TYPE x gauge\nx{a="1",b="2"} 3\ny 4\n'
+    assert parse_prometheus(text) == {'x{a="1",b="2"}': 3.0, "y": 4.0}
