@@ -38,6 +38,16 @@ def test_run_raises_the_coroutine_exception(lt: LoopThread) -> None:
         lt.run(broken(), 2, "a broken coroutine")
 
 
+def test_a_coroutine_raising_timeout_error_fails_at_once(lt: LoopThread) -> None:
+    async def gives_up() -> None:
+        raise TimeoutError("the server did not answer")
+
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match="the server did not answer"):
+        lt.run(gives_up(), 5, "a coroutine that times out itself")
+    assert time.monotonic() - started < 1
+
+
 def test_timeout_fails_in_one_line_and_cancels_the_coroutine(lt: LoopThread) -> None:
     cancelled = threading.Event()
 

@@ -98,6 +98,10 @@ class LoopThread:
                 try:
                     return future.result(timeout=min(WAIT_SLICE, remaining))
                 except concurrent.futures.TimeoutError:
+                    # Since Python 3.11 this is the builtin TimeoutError, which the coroutine
+                    # itself may raise: only an unfinished future means "keep waiting".
+                    if future.done():
+                        raise
                     continue
         finally:
             if not future.done():
