@@ -24,7 +24,7 @@ Direction = str
 FaultNames = str | list[str]
 
 _STREAMS = {"upstream": ("upstream",), "downstream": ("downstream",), "both": ("upstream", "downstream")}
-_RATE_UNITS = {"b/s": 0.001, "kb/s": 1.0, "mb/s": 1000.0}
+_RATE_UNITS = {"kb/s": 1.0, "mb/s": 1000.0, "b/s": 0.001}  # longest suffix first
 
 
 @dataclass
