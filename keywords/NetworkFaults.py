@@ -99,7 +99,7 @@ class NetworkFaults(LoopLibrary):
     Given a Toxiproxy API (``toxiproxy_url`` at import, or `Use Toxiproxy Server`), the
     same keywords drive it instead: ``python -m faultproxy --api-port 0`` (ours) or a
     real Toxiproxy. Over HTTP, the WebSocket-aware faults need the server to be ours
-    (checked through ``GET /version``) and fail plainly otherwise; `seed` is then the
+    (checked through ``GET /version``) and fail plainly otherwise; ``seed`` is then the
     server's own ``--seed``.
 
     = Observing the server =
