@@ -12,6 +12,7 @@ from robot.api import SkipExecution, logger
 from robot.api.deco import keyword, library
 
 from faultproxy import FaultProxyError, ToxicError
+from faultproxy.connection import Connection
 from keywords import __version__
 from keywords.core.evidence import Figure, figure_table
 from keywords.core.faultbackends import Backend, InProcessBackend, ToxiproxyBackend
@@ -38,7 +39,7 @@ class _Proxy:
     target: str
     backend: Backend
     faulted_at: float | None = None  # loop time the latest fault was added
-    faulted: list[Any] = field(default_factory=list)  # connections open at that moment
+    faulted: list[Connection] = field(default_factory=list)  # connections open at that moment
 
 
 @library(scope="SUITE", version=__version__, doc_format="ROBOT")

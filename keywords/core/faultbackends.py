@@ -49,7 +49,12 @@ class InProcessBackend:
     async def create(self, name: str, upstream: str, seed: int | None) -> str:
         proxy = await self.collection.create(name, upstream, seed=seed)
         seen = self.seen.setdefault(name, [])
-        proxy.on_connection = seen.append
+
+        def track(conn: Connection) -> None:
+            seen[:] = [c for c in seen if not c.closed]  # only open ones are ever asked for
+            seen.append(conn)
+
+        proxy.on_connection = track
         return proxy.listen
 
     async def add(self, name: str, toxic: dict[str, Any]) -> dict[str, Any]:
@@ -89,10 +94,10 @@ class InProcessBackend:
         await self.collection.stop()
 
     def open_connections(self, name: str) -> list[Connection]:
-        """Connections through ``name`` still open (forgets the closed ones)."""
+        """Connections through ``name`` still open and not yet ended by the server."""
         seen = self.seen.get(name, [])
         seen[:] = [c for c in seen if not c.closed]
-        return list(seen)
+        return [c for c in seen if not c.links["downstream"].peer_ends]
 
 
 class ToxiproxyBackend:
