@@ -61,6 +61,10 @@ class Link:
         self._has_active = False
         self.bytes_in = 0
         self.bytes_out = 0
+        #: How the peer this link reads from ended: the loop time each signal was first
+        #: seen, ``"close frame"``, ``"FIN"`` or ``"RST"``. Noted even when a toxic keeps
+        #: the signal from the other side (a blackhole), so a test can see who gave up.
+        self.peer_ends: dict[str, float] = {}
 
     # -- toxics
 
@@ -86,6 +90,13 @@ class Link:
         for stage in self.stages.values():
             stage.stop()
 
+    def _note_end(self, how: str, when: float | None = None) -> None:
+        """Note the peer's ``how`` (first time only; not once the proxy itself closed)."""
+        if how in self.peer_ends or self.conn.closed:
+            return
+        self.peer_ends[how] = asyncio.get_running_loop().time() if when is None else when
+        self.conn.changed.set()
+
     # -- tasks
 
     async def read_loop(self) -> None:
@@ -96,15 +107,19 @@ class Link:
             while True:
                 data = await reader.read(READ_SIZE)
                 if not data:
+                    self._note_end("FIN")
                     break
                 self.bytes_in += len(data)
                 if not self._has_active and not self._busy and queue.empty():
                     self.parser.feed(data)
+                    if self.parser.close_frames and "close frame" not in self.peer_ends:
+                        self._note_end("close frame")
                     await self._write(data)
                 else:
                     await queue.put((loop.time(), data))
         except (ConnectionError, OSError):
             # The peer reset (or the socket broke): pass the abruptness on.
+            self._note_end("RST")
             self.conn.reset()
             return
         await queue.put(_EOF)
@@ -142,6 +157,8 @@ class Link:
             data = bytes(out)
         else:
             self.parser.feed(data)
+        if self.parser.close_frames and "close frame" not in self.peer_ends:
+            self._note_end("close frame", arrived)
         if data and not self.conn.closed:
             await self._through(byte_stages, 0, data, arrived)
         if frame_stages and any(s.reset_requested for s in frame_stages):  # type: ignore[attr-defined]
@@ -199,6 +216,8 @@ class Connection:
         self.how_closed = ""
         self._done = asyncio.Event()
         self._finished: set[str] = set()
+        #: Set when a peer's end is noted (``Link.peer_ends``) and when the connection ends.
+        self.changed = asyncio.Event()
 
     @property
     def writers(self) -> Iterable[asyncio.StreamWriter]:
@@ -258,3 +277,4 @@ class Connection:
         for link in self.links.values():
             link.stop_stages()
         self._done.set()
+        self.changed.set()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections.abc import Callable
 from typing import Any
 
 from faultproxy.connection import READ_SIZE, Connection
@@ -58,6 +59,8 @@ class FaultProxy:
         self._handlers: set[asyncio.Task[None]] = set()
         self._flap_task: asyncio.Task[None] | None = None
         self.accepted = 0
+        #: Called with each new :class:`Connection` once it is proxied (an observer's hook).
+        self.on_connection: Callable[[Connection], None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -173,6 +176,8 @@ class FaultProxy:
             self._connections[conn] = None
             for toxic in self._ordered_toxics():
                 self._attach(conn, toxic)
+            if self.on_connection is not None:
+                self.on_connection(conn)
             await conn.run()
         except asyncio.CancelledError:
             # Cancelled by stop(): end quietly (asyncio logs handlers that end cancelled).

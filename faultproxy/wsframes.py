@@ -145,6 +145,8 @@ class FrameParser:
         self._assembling = False  # is the current frame being assembled?
         self._frame_header = b""
         self._payload = bytearray()
+        #: Close frames whose header has gone by (counted in both modes).
+        self.close_frames = 0
 
     @property
     def opaque(self) -> bool:
@@ -204,6 +206,8 @@ class FrameParser:
                 self._head.clear()
                 length = payload_length(header)
                 self._frame_header = header
+                if header[0] & 0x0F == OP_CLOSE:
+                    self.close_frames += 1
                 self._remaining = length
                 if self._assembling and length > self._max_frame:
                     # Too big to hold: the header goes out raw now, the payload as it comes.

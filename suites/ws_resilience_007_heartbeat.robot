@@ -18,6 +18,7 @@ Documentation     WS-RESILIENCE-007: heartbeat validation and zombie-connection 
 ...               | AC-007.3 | After a zombie is terminated, the server's open-connection count is back to its baseline. |
 ...               | AC-007.4 | A client silent for less than the timeout (half of it) and then responsive again is not terminated. |
 ...               | AC-007.5 | 50 concurrent clients with a chosen subset silent: exactly that subset is terminated (no false positives or negatives); healthy clients' RTT p95 < 100 ms. |
+...               | AC-007.6 | A half-open connection (blackholed in the fault proxy: no data, no FIN, no RST) is terminated by the server within the same bound. |
 ...               | AC-007.7 | The client's own heartbeat detects a server that stops answering within the client's interval + timeout + 250 ms. |
 ...
 ...               Run against the bundled reference server by default, or any RFC 6455 server
@@ -114,6 +115,19 @@ Under Load Exactly The Silent Clients Are Terminated
     Set Connection Behaviour    ${frozen}    frozen
     Only Silent Connections Should Be Terminated    ${silent}    ${healthy}    ${bound}    criterion=AC-007.5
     Get Round Trip Time    p95    <    ${RTT_P95_MAX_MS}    connections=${healthy}    criterion=AC-007.5
+
+Half-Open Connection Is Terminated By The Server In Time
+    [Documentation]    A client connected through the fault proxy is blackholed in both
+    ...    directions: no data, no FIN, no RST. The client can see nothing, so the
+    ...    server's termination is observed at the proxy's upstream socket: its close
+    ...    frame, FIN or RST must come within interval + timeout + tolerance.
+    [Tags]    ac-007.6
+    ${bound}    Zombie Termination Bound
+    ${url}    Create Proxy    ${TARGET_URL}    name=half-open
+    Open Heartbeat Connection    ${url}    name=half-open
+    Blackhole Proxy    half-open    direction=both
+    Upstream Should Be Closed By Server Within    half-open    ${bound}    criterion=AC-007.6
+    [Teardown]    Heal Proxies, Report And Close Connections
 
 Client Heartbeat Detects A Server That Stops Answering
     [Documentation]    When the server stops answering, the client's own heartbeat notices
