@@ -121,7 +121,7 @@ Half-Open Connection Is Terminated By The Server In Time
     ...    directions: no data, no FIN, no RST. The client can see nothing, so the
     ...    server's termination is observed at the proxy's upstream socket: its close
     ...    frame, FIN or RST must come within interval + timeout + tolerance.
-    [Tags]    ac-007.6
+    [Tags]    AC-007.6
     ${bound}    Zombie Termination Bound
     ${url}    Create Proxy    ${TARGET_URL}    name=half-open
     Open Heartbeat Connection    ${url}    name=half-open
