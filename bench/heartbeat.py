@@ -42,20 +42,29 @@ detection error (p50, p99, max)
     past the bound* at the tail, which is where a slow server or a swamped client loop
     shows. Negative values are not "early detection": they are the keepalive phase.
 
-    Silence is staggered: the silent connections go silent one after another, evenly
-    spread over one ping interval. Connections open within a second or so, so their
-    keepalive phases are bunched; silencing them all at one instant would sample only
-    a slice of ``(-interval, 0]`` and could hide lateness behind a lucky phase. Spread
-    over an interval, the phase is sampled evenly and the tail sits near 0 plus latency.
+    Silence is staggered: the silent connections go silent at times evenly spread over
+    one ping interval, in a shuffled (seeded) order. Connections open within a second or
+    so, so their keepalive phases are bunched; silencing them all at one instant, or in
+    open order, would sample only a slice of ``(-interval, 0]`` and could hide lateness
+    behind a lucky phase. Shuffled over an interval, the phase is sampled evenly and the
+    tail sits near 0 plus latency.
 memory per connection
     Resident set size of the client process after opening the N connections, minus
-    before (after a warm-up connection opened and closed, after ``gc.collect()``),
-    divided by N, in KiB. Each side runs in its own child process so one side's heap
+    before (taken after a warm-up connection opened and closed, and a ``gc.collect()``),
+    divided by N, in KiB. No collection is forced once the N are open: at 10,000
+    connections a full collection holds the GIL for about a second, which is itself
+    enough to miss pongs. Each side runs in its own child process so one side's heap
     does not pollute the other's RSS. Also reported: the same delta once the silent
     ones were switched (``after_silence``) and at the end of the window (``end``), which
     includes what the library records per ping (its event log grows with every ping).
-cpu
-    Client and server CPU seconds spent during the observation window.
+cpu, loop lag, GC pauses
+    Client and server CPU seconds spent during the observation window; the client
+    loop's worst lateness (a probe that asks to wake every 10 ms) and longest garbage
+    collection from the first open to the end of the window. A pong answered late by
+    the client is a false positive on the server; these say why.
+false positives before the window
+    Healthy connections already terminated before anything went silent (counted in
+    false positives too).
 
 Both sides connect with ``compression=None`` (the library's own default: the
 permessage-deflate context costs tens of KiB per connection and is not what a heartbeat
@@ -67,7 +76,8 @@ without the server itself becoming the bottleneck, while the window stays short.
 same settings apply to both sides.
 
 Connections open in batches (``--batch``, default 200 concurrent connects), so the
-server's accept queue does not overflow; the kernel's listen-queue drop counters
+server's accept queue (``--backlog``, default 1024, passed to the reference server)
+does not overflow; the kernel's listen-queue drop counters
 (``ListenOverflows``/``ListenDrops`` from ``/proc/net/netstat``) are reported for each
 side to show it did not.
 
@@ -101,6 +111,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import random
+
 import psutil
 
 REPO = Path(__file__).resolve().parents[1]
@@ -114,6 +126,8 @@ T = TypeVar("T")
 
 #: How long one connection may take to open before the run fails.
 OPEN_TIMEOUT = 30.0
+#: How often the loop-lag probe asks to wake.
+LAG_TICK = 0.01
 #: Descriptors a process needs on top of one per connection (and one per frozen duplicate).
 FD_HEADROOM = 256
 
@@ -133,15 +147,80 @@ def raise_fd_limit(needed: int) -> int:
     return soft
 
 
-def rss() -> int:
-    """Resident set size of this process, in bytes, after a full garbage collection."""
-    gc.collect()
+def rss(collect: bool = False) -> int:
+    """Resident set size of this process, in bytes (after a full collection if asked).
+
+    Collect only before the connections open: a full collection of a heap holding 10,000
+    connections holds the GIL for about a second (measured: 0.55 s at 5,000 library
+    connections), long enough to delay pongs past a 1 s server timeout.
+    """
+    if collect:
+        gc.collect()
     return psutil.Process().memory_info().rss
+
+
+class Pauses:
+    """The longest garbage-collection pause and event-loop lag while the N are held.
+
+    GC pauses come from ``gc.callbacks``; loop lag from a task on the loop that asks to
+    wake every :data:`LAG_TICK` and records how late it woke. Both explain a late pong.
+    """
+
+    def __init__(self) -> None:
+        self.gc_max_ms = 0.0
+        self.lag_max_ms = 0.0
+        self.lags_ms: list[float] = []
+        self._gc_started = 0.0
+        self._armed = False
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        elif self._armed:
+            self.gc_max_ms = max(self.gc_max_ms, (time.perf_counter() - self._gc_started) * 1000)
+
+    def arm(self) -> None:
+        """Start recording (call on the loop's thread)."""
+        self._armed = True
+        gc.callbacks.append(self._on_gc)
+        self._task = asyncio.get_running_loop().create_task(self._probe())
+
+    async def _probe(self) -> None:
+        while True:
+            asked = time.perf_counter()
+            await asyncio.sleep(LAG_TICK)
+            self.lags_ms.append((time.perf_counter() - asked - LAG_TICK) * 1000)
+
+    def disarm(self) -> None:
+        """Stop recording (call on the loop's thread)."""
+        self._armed = False
+        gc.callbacks.remove(self._on_gc)
+        self._task.cancel()
+        self.lag_max_ms = max(self.lags_ms, default=0.0)
+
+    def figures(self) -> dict[str, float]:
+        """The figures, rounded, for the report."""
+        return {
+            "gc_pause_ms_max": round(self.gc_max_ms, 1),
+            "loop_lag_ms_p99": round(percentile(self.lags_ms, 99), 1) if self.lags_ms else 0.0,
+            "loop_lag_ms_max": round(self.lag_max_ms, 1),
+        }
 
 
 def silent_indices(n: int, fraction: float) -> list[int]:
     """``floor(n * fraction)`` indices spread evenly over ``range(n)``."""
     return [i for i in range(n) if math.floor((i + 1) * fraction) > math.floor(i * fraction)]
+
+
+def silence_offsets(count: int, spread: float, seed: int = 2) -> list[float]:
+    """``count`` offsets evenly spaced over ``[0, spread)``, in a shuffled (seeded) order.
+
+    Shuffled because connections open at a steady rate: silencing them in open order at
+    a similar rate keeps the silence-to-ping phase nearly constant and samples one phase.
+    """
+    offsets = [k * spread / max(1, count) for k in range(count)]
+    random.Random(seed).shuffle(offsets)
+    return offsets
 
 
 def listen_drops() -> int:
@@ -229,18 +308,22 @@ def hold_library(args: argparse.Namespace) -> dict[str, Any]:
     hb = Heartbeat(timeout=timedelta(seconds=OPEN_TIMEOUT))
     try:
         hb.close_heartbeat_connections(hb.open_heartbeat_connections(args.url, 1, prefix="warm"))
-        before = rss()
+        before = rss(collect=True)
+        pauses = Pauses()
+        hb._call(pauses.arm)
         started = time.monotonic()
         names: list[str] = []
         for batch, first in enumerate(range(0, args.connections, args.batch)):
             count = min(args.batch, args.connections - first)
             names += hb.open_heartbeat_connections(args.url, count, prefix=f"b{batch}")
+            if args.gc_freeze:
+                gc.freeze()
         open_s = time.monotonic() - started
         opened = rss()
 
         silent = [names[i] for i in silent_indices(len(names), args.silent_fraction)]
         no_pong, frozen = silent[0::2], silent[1::2]
-        spacing = args.interval / max(1, len(silent))
+        offsets = silence_offsets(len(silent), args.interval)
 
         def stagger() -> None:
             # What Set Connection Behaviour does, one connection at a time, spread evenly
@@ -249,7 +332,7 @@ def hold_library(args: argparse.Namespace) -> dict[str, Any]:
             now = loop.time()
             for k, name in enumerate(silent):
                 behaviour = Behaviour.NO_PONG if k % 2 == 0 else Behaviour.FROZEN
-                loop.call_at(now + k * spacing, hb._connections[name].set_behaviour, behaviour)
+                loop.call_at(now + offsets[k], hb._connections[name].set_behaviour, behaviour)
 
         cpu0 = (cpu_seconds(me), cpu_seconds(server))
         window_start = time.monotonic()
@@ -258,6 +341,7 @@ def hold_library(args: argparse.Namespace) -> dict[str, Any]:
         silenced = rss()
         time.sleep(max(0.0, window_start + args.window - time.monotonic()))  # and the rest
         cpu1 = (cpu_seconds(me), cpu_seconds(server))
+        hb._call(pauses.disarm)
         ended = rss()
 
         def snapshot() -> list[tuple[str, float | None, float | None]]:
@@ -275,11 +359,15 @@ def hold_library(args: argparse.Namespace) -> dict[str, Any]:
         if name in silent_set and s is not None and t is not None
     ]
     false_pos = sum(1 for name, _, t in seen if name not in silent_set and t is not None)
+    early = sum(1 for name, _, t in seen
+                if name not in silent_set and t is not None and t < window_start)
     result = summarise(
         errors_ms=errors, silent=len(silent), false_positives=false_pos, n=len(names),
         rss_before=before, rss_open=opened, rss_silent=silenced, rss_end=ended, open_s=open_s,
         cpu_client=cpu1[0] - cpu0[0], cpu_server=cpu1[1] - cpu0[1], server_terms=terms,
     )
+    result.update(pauses.figures())
+    result["false_positives_before_window"] = early
     for label, group in (("no_pong", set(no_pong)), ("frozen", set(frozen))):
         errs = [((t - s) - bound) * 1000 for name, s, t in seen
                 if name in group and s is not None and t is not None]
@@ -357,7 +445,9 @@ async def hold_bare(args: argparse.Namespace) -> dict[str, Any]:
 
     warm = await open_one()
     await warm.close()
-    before = rss()
+    before = rss(collect=True)
+    pauses = Pauses()
+    pauses.arm()
     started = time.monotonic()
     conns: list[ClientConnection] = []
     for first in range(0, args.connections, args.batch):
@@ -367,6 +457,8 @@ async def hold_bare(args: argparse.Namespace) -> dict[str, Any]:
             task = loop.create_task(read(len(conns), ws))
             readers.add(task)
             conns.append(ws)
+        if args.gc_freeze:
+            gc.freeze()
     open_s = time.monotonic() - started
     opened = rss()
 
@@ -374,7 +466,7 @@ async def hold_bare(args: argparse.Namespace) -> dict[str, Any]:
     watcher = HangupWatcher(loop)
     silent_since: dict[int, float] = {}
     try:
-        spacing = args.interval / max(1, len(silent))
+        offsets = silence_offsets(len(silent), args.interval)
 
         def freeze(i: int) -> None:
             if conns[i].transport.is_closing():
@@ -386,11 +478,12 @@ async def hold_bare(args: argparse.Namespace) -> dict[str, Any]:
         cpu0 = (cpu_seconds(me), cpu_seconds(server))
         window_start = loop.time()
         for k, i in enumerate(silent):
-            loop.call_at(window_start + k * spacing, freeze, i)
+            loop.call_at(window_start + offsets[k], freeze, i)
         await asyncio.sleep(args.interval)  # the observation window itself, first part
         silenced = rss()
         await asyncio.sleep(max(0.0, window_start + args.window - loop.time()))  # and the rest
         cpu1 = (cpu_seconds(me), cpu_seconds(server))
+        pauses.disarm()
         ended = rss()
         seen = dict(watcher.seen)
         healthy_closed = {i: t for i, t in closed_at.items() if i not in silent_since}
@@ -408,11 +501,15 @@ async def hold_bare(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.gather(*readers, return_exceptions=True)
 
     errors = [((seen[i] - silent_since[i]) - bound) * 1000 for i in silent_since if i in seen]
-    return summarise(
+    result = summarise(
         errors_ms=errors, silent=len(silent), false_positives=len(healthy_closed), n=len(conns),
         rss_before=before, rss_open=opened, rss_silent=silenced, rss_end=ended, open_s=open_s,
         cpu_client=cpu1[0] - cpu0[0], cpu_server=cpu1[1] - cpu0[1], server_terms=terms,
     )
+    result.update(pauses.figures())
+    result["false_positives_before_window"] = sum(
+        1 for t in healthy_closed.values() if t < window_start)
+    return result
 
 
 # -- parent: servers, children, report ------------------------------------------------------------
@@ -425,6 +522,7 @@ def run_side(role: str, args: argparse.Namespace) -> dict[str, Any]:
         "--ping-interval", str(args.interval),
         "--ping-timeout", str(args.timeout),
         "--close-timeout", str(args.close_timeout),
+        "--backlog", str(args.backlog),
     ])
     drops = listen_drops()
     try:
@@ -435,6 +533,7 @@ def run_side(role: str, args: argparse.Namespace) -> dict[str, Any]:
             "--connections", str(args.connections), "--silent-fraction", str(args.silent_fraction),
             "--interval", str(args.interval), "--timeout", str(args.timeout),
             "--window", str(args.window), "--batch", str(args.batch),
+            *(["--gc-freeze"] if args.gc_freeze else []),
         ]
         budget = args.window + args.connections / 50 + 120
         done = subprocess.run(child, capture_output=True, text=True, timeout=budget, check=False)  # noqa: S603
@@ -452,6 +551,7 @@ ROWS: list[tuple[str, str, str]] = [
     ("silent", "silent", "{}"),
     ("detected", "detected", "{}"),
     ("false positives", "false_positives", "{}"),
+    ("  of which before the window", "false_positives_before_window", "{}"),
     ("detection error p50 (ms)", "detection_error_ms_p50", "{}"),
     ("detection error p99 (ms)", "detection_error_ms_p99", "{}"),
     ("detection error max (ms)", "detection_error_ms_max", "{}"),
@@ -460,6 +560,9 @@ ROWS: list[tuple[str, str, str]] = [
     ("memory/conn at window end (KiB)", "rss_per_conn_kib_end", "{}"),
     ("open time (s)", "open_s", "{}"),
     ("client CPU in window (s)", "client_cpu_s_window", "{}"),
+    ("client loop lag p99, held (ms)", "loop_lag_ms_p99", "{}"),
+    ("client loop lag max, held (ms)", "loop_lag_ms_max", "{}"),
+    ("client GC pause max, held (ms)", "gc_pause_ms_max", "{}"),
     ("server CPU in window (s)", "server_cpu_s_window", "{}"),
     ("server keepalive terminations", "server_keepalive_terminations", "{}"),
     ("listen queue drops", "listen_drops", "{}"),
@@ -486,13 +589,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="1,000 connections (default 10,000)")
     parser.add_argument("--connections", type=int, default=None)
     parser.add_argument("--silent-fraction", type=float, default=0.1)
-    parser.add_argument("--interval", type=float, default=1.0, help="server ping interval (s)")
-    parser.add_argument("--timeout", type=float, default=1.0, help="server ping timeout (s)")
+    parser.add_argument("--interval", type=float, default=None,
+                        help="server ping interval (s); default 1 with --quick, else 5")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="server ping timeout (s); default 1 with --quick, else 5")
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="gc.freeze() after each batch of opens, on both sides")
     parser.add_argument("--close-timeout", type=float, default=2.0, help="server close timeout (s)")
     parser.add_argument("--window", type=float, default=None,
                         help="observation window from the first silence (s); "
                              "default interval + 2 * (interval + timeout) + 1")
     parser.add_argument("--batch", type=int, default=200, help="connections opened concurrently")
+    parser.add_argument("--backlog", type=int, default=1024, help="the server's listen backlog")
     parser.add_argument("--role", choices=("library", "bare"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--http-url", help=argparse.SUPPRESS)
@@ -500,9 +608,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.connections is None:
         args.connections = 1_000 if args.quick else 10_000
+    if args.interval is None:
+        args.interval = 1.0 if args.quick else 5.0
+    if args.timeout is None:
+        args.timeout = 1.0 if args.quick else 5.0
     if args.window is None:
         args.window = args.interval + 2 * (args.interval + args.timeout) + 1
-    raise_fd_limit(2 * args.connections + FD_HEADROOM)  # children and servers inherit it
+    # One descriptor per connection, one more per frozen duplicate; the server and the
+    # children inherit the raised limit.
+    raise_fd_limit(args.connections + math.ceil(args.connections * args.silent_fraction) + FD_HEADROOM)
 
     if args.role == "library":
         print(json.dumps(hold_library(args)), flush=True)
@@ -514,7 +628,8 @@ def main(argv: list[str] | None = None) -> None:
     mode = "quick" if args.quick else "full"
     print(f"heartbeat bench ({mode}): {args.connections} connections, "
           f"{args.silent_fraction:.0%} silent, server keepalive {args.interval} s / {args.timeout} s, "
-          f"window {args.window} s, compression off", file=sys.stderr, flush=True)
+          f"window {args.window} s, compression off{', gc.freeze()' if args.gc_freeze else ''}",
+          file=sys.stderr, flush=True)
     started = time.monotonic()
     lib = run_side("library", args)
     bare = run_side("bare", args)
@@ -545,10 +660,16 @@ def main(argv: list[str] | None = None) -> None:
         "frozen_detection_error_ms_p99": lib["frozen_detection_error_ms_p99"],
         "client_cpu_s_window": lib["client_cpu_s_window"],
         "bare_client_cpu_s_window": bare["client_cpu_s_window"],
+        "loop_lag_ms_max": lib["loop_lag_ms_max"],
+        "gc_pause_ms_max": lib["gc_pause_ms_max"],
+        "bare_gc_pause_ms_max": bare["gc_pause_ms_max"],
+        "bare_loop_lag_ms_max": bare["loop_lag_ms_max"],
+        "listen_drops": lib["listen_drops"] + bare["listen_drops"],
         "interval_s": args.interval,
         "timeout_s": args.timeout,
         "window_s": args.window,
         "compression": None,
+        "gc_freeze": args.gc_freeze,
         "duration_s": round(duration, 1),
     }
     print(json.dumps(summary))
