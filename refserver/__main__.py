@@ -32,6 +32,8 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
                         help="seconds to wait for a pong before closing with 1011")
     parser.add_argument("--close-timeout", type=float, default=10.0,
                         help="seconds to wait for the closing handshake before dropping TCP")
+    parser.add_argument("--backlog", type=int, default=100,
+                        help="listen backlog (pending connections the kernel queues)")
     parser.add_argument("--data-dir", default=None, help="where persistent state lives")
     parser.add_argument("--defect", action="append", default=[], metavar="NAME",
                         help="start with a seeded defect: " + ", ".join(sorted(DEFECTS)))
@@ -47,6 +49,7 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
         ping_interval=args.ping_interval or None,
         ping_timeout=args.ping_timeout,
         close_timeout=args.close_timeout,
+        backlog=args.backlog,
         defects=args.defect,
         data_dir=args.data_dir,
     )

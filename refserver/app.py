@@ -108,6 +108,7 @@ class ReferenceServer:
             max_size=self.config.max_size,
             process_request=self._process_request,
             server_header=f"refserver/{__version__}",
+            backlog=self.config.backlog,
         )
 
     async def stop(self) -> None:

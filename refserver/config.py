@@ -11,7 +11,8 @@ class ServerConfig:
 
     ``ping_interval``/``ping_timeout`` drive the server-side keepalive (seconds; interval
     ``None`` disables it). ``close_timeout`` bounds how long the server waits for a closing
-    handshake before dropping the TCP connection.
+    handshake before dropping the TCP connection. ``backlog`` is the listen backlog
+    (asyncio's default, 100, unless raised for many concurrent connects).
     """
 
     host: str = "127.0.0.1"
@@ -20,6 +21,7 @@ class ServerConfig:
     ping_timeout: float = 20.0
     close_timeout: float = 10.0
     max_size: int = 1 << 20
+    backlog: int = 100
     defects: list[str] = field(default_factory=list)
     data_dir: str | None = None
 
