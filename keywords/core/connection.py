@@ -11,8 +11,9 @@ monotonic timestamp. Its behaviour switches at run time:
     that, so the protocol's ``send_frame`` is wrapped).
 ``frozen``
     Stops reading altogether (the transport is paused). The server's bytes wait unread in
-    the kernel; a watcher peeks at them and at the TCP state, so the client still sees the
-    server give up (close frame waiting, FIN → CLOSE_WAIT, or RST) without reading.
+    the kernel; whenever something arrives (one shared edge-triggered epoll, see
+    :mod:`.frozenwatch`), the client peeks at them and at the TCP state, so it still sees
+    the server give up (close frame waiting, FIN → CLOSE_WAIT, or RST) without reading.
 
 A client-side heartbeat pings the server at its own interval, measures the round-trip
 time, and flags a server that stops answering.
@@ -35,12 +36,10 @@ from websockets.frames import Close, Frame, Opcode
 from websockets.protocol import State as WsState
 
 from .events import EventLog
+from .frozenwatch import FrozenSocketWatcher
 from .loop import wait_until
 from .target import describe_open_error, mask_secret, mask_url
 from .wire import OP_CLOSE, OP_PING, peek_frames, tcp_state
-
-#: How often a frozen client looks at its socket.
-FROZEN_POLL_INTERVAL = 0.005
 
 
 class Behaviour(enum.StrEnum):
@@ -289,7 +288,6 @@ class ObservedConnection:
         if behaviour is Behaviour.FROZEN and self.ws is not None and not self.ws.transport.is_closing():
             self.ws.transport.pause_reading()
             self._open_peek_socket()
-            self._spawn(self._watch_while_frozen())
         if self.terminated_at is not None or self.state is ConnState.CLOSED:
             return
         if behaviour is Behaviour.RESPONSIVE:
@@ -302,35 +300,39 @@ class ObservedConnection:
     def _open_peek_socket(self) -> None:
         assert self.ws is not None
         raw = self.ws.transport.get_extra_info("socket")
-        if raw is not None and raw.fileno() >= 0 and self._peek_sock is None:
-            self._peek_sock = socket.socket(fileno=os.dup(raw.fileno()))
         self._queued_pings = 0
+        if raw is None or raw.fileno() < 0 or self._peek_sock is not None:
+            return
+        self._peek_sock = socket.socket(fileno=os.dup(raw.fileno()))
+        # Registering reports what is already waiting, so nothing that came before is missed.
+        FrozenSocketWatcher.on(asyncio.get_running_loop()).watch(
+            self._peek_sock.fileno(), self._check_frozen_socket
+        )
 
     def _release_peek_socket(self) -> None:
         if self._peek_sock is not None:
+            FrozenSocketWatcher.forget(asyncio.get_running_loop(), self._peek_sock.fileno())
             self._peek_sock.close()
             self._peek_sock = None
 
-    async def _watch_while_frozen(self) -> None:
-        """While frozen, watch the socket for the server giving up (or pinging)."""
-        while self.behaviour is Behaviour.FROZEN and self._peek_sock is not None:
-            frames, reset = peek_frames(self._peek_sock)
-            pings = sum(1 for f in frames if f.opcode == OP_PING)
-            for _ in range(pings - self._queued_pings):
-                self.record("ping received", "waiting unread (frozen)")
-            self._queued_pings = max(self._queued_pings, pings)
-            closes = [f for f in frames if f.opcode == OP_CLOSE]
-            if closes and self.close_code is None:
-                code, reason = closes[0].close_code or 1005, closes[0].close_reason
-                self.on_close_frame(code, reason, "close frame (unread)")
-            state = tcp_state(self._peek_sock)
-            if reset:
-                self._terminated("TCP reset by server (seen while frozen)")
-            elif state in ("CLOSE_WAIT", "CLOSE", "LAST_ACK"):
-                self._terminated(f"server half-closed TCP ({state}, seen while frozen)")
-            if self.terminated_at is not None:
-                return
-            await asyncio.sleep(FROZEN_POLL_INTERVAL)
+    def _check_frozen_socket(self) -> None:
+        """Something arrived on a frozen socket: see whether the server pinged or gave up."""
+        if self._peek_sock is None or self.terminated_at is not None:
+            return
+        frames, reset = peek_frames(self._peek_sock)
+        pings = sum(1 for f in frames if f.opcode == OP_PING)
+        for _ in range(pings - self._queued_pings):
+            self.record("ping received", "waiting unread (frozen)")
+        self._queued_pings = max(self._queued_pings, pings)
+        closes = [f for f in frames if f.opcode == OP_CLOSE]
+        if closes and self.close_code is None:
+            code, reason = closes[0].close_code or 1005, closes[0].close_reason
+            self.on_close_frame(code, reason, "close frame (unread)")
+        state = tcp_state(self._peek_sock)
+        if reset:
+            self._terminated("TCP reset by server (seen while frozen)")
+        elif state in ("CLOSE_WAIT", "CLOSE", "LAST_ACK"):
+            self._terminated(f"server half-closed TCP ({state}, seen while frozen)")
 
     # -- client heartbeat --------------------------------------------------------------------
 

@@ -98,7 +98,7 @@ def parse_frames(data: bytes) -> list[PeekedFrame]:
     return frames
 
 
-def peek_frames(sock: socket.socket, limit: int = 1 << 20) -> tuple[list[PeekedFrame], bool]:
+def peek_frames(sock: socket.socket, limit: int = 1 << 18) -> tuple[list[PeekedFrame], bool]:
     """Frames waiting unread in ``sock`` and whether the peer has reset the connection.
 
     ``sock`` must be a real socket (not asyncio's ``TransportSocket``, which forbids
