@@ -33,6 +33,8 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
     parser.add_argument("--close-timeout", type=float, default=10.0,
                         help="seconds to wait for the closing handshake before dropping TCP")
     parser.add_argument("--data-dir", default=None, help="where persistent state lives")
+    parser.add_argument("--session-ttl", type=float, default=300.0,
+                        help="seconds a session survives without a connection")
     parser.add_argument("--defect", action="append", default=[], metavar="NAME",
                         help="start with a seeded defect: " + ", ".join(sorted(DEFECTS)))
     parser.add_argument("--version", action="version", version=f"refserver {__version__}")
@@ -49,6 +51,7 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
         close_timeout=args.close_timeout,
         defects=args.defect,
         data_dir=args.data_dir,
+        session_ttl=args.session_ttl,
     )
 
 
