@@ -470,10 +470,12 @@ class ContextReconnect(LoopLibrary):
                 for extra in ({"type": "chat", "text": "remember I was never here"}, {"type": "history"}):
                     if conn.is_open:
                         await conn.send(json.dumps(extra))
-                replies += await conv.drain_close(conn, limit)
+                replies += await conv.drain_close(conn, limit, at_most=2)
+                code, reason = conn.close_code, conn.close_reason
                 await conn.close()
+                return replies, code, reason, who
             elif expected_code in ("session-forbidden", "session-busy"):
-                replies += await conv.drain_close(conn, limit)
+                replies += await conv.drain_close(conn, limit, at_most=1)
             return replies, conn.close_code, conn.close_reason, who
 
         replies, got_close, reason, who = self._run(attempt(), f"the server's answer to resuming {conversation}",
@@ -535,7 +537,7 @@ class ContextReconnect(LoopLibrary):
             if session is not None:
                 await conn.send(json.dumps({"type": "session-resume", "session": session}))
                 await conn.send(json.dumps({"type": "history"}))
-            replies = await probe.drain_close(conn, limit)
+            replies = await probe.drain_close(conn, limit, at_most=3 if session is not None else 1)
             code, reason = conn.close_code, conn.close_reason
             await conn.close()
             return replies, code, reason

@@ -97,51 +97,21 @@ Context Stays Identical Over Repeated Reconnects
     Reconnect Repeatedly    ${chat}    cycles=${RECONNECT_CYCLES}    criterion=AC-001.4
     Get History Retrieval Time    p95    <    ${RETRIEVAL_P95_MAX_MS}    conversation=${chat}    criterion=AC-001.4
 
-Invalid, Malformed And Expired Tokens Are Rejected
-    [Documentation]    Tokens with a bad signature, tampered claims, no JWT shape, or a past expiry
-    ...    are rejected with their own error code and close 4401, even with a resume and a
-    ...    history request sent right behind them: no session data is handed out.
-    [Tags]    AC-001.5
-    ${chat}    Start A Conversation For A New User    victim
-    Disconnect From Conversation    ${chat}
-    ${expired}    Create Expired Credential    ${chat}
-    ${valid}    Create Test User    forger
-    ${forged}    Create Forged Credential    ${valid}    bad-signature
-    ${tampered}    Create Forged Credential    ${valid}    tampered
-    ${malformed}    Create Malformed Credential
-    Authentication Should Be Rejected    ${TARGET_URL}    ${expired}    expired-token
-    ...    close_code=${AUTH_FAILED_CLOSE_CODE}    conversation=${chat}    criterion=AC-001.5
-    Authentication Should Be Rejected    ${TARGET_URL}    ${forged}    invalid-token
-    ...    close_code=${AUTH_FAILED_CLOSE_CODE}    conversation=${chat}    criterion=AC-001.5
-    Authentication Should Be Rejected    ${TARGET_URL}    ${tampered}    invalid-token
-    ...    close_code=${AUTH_FAILED_CLOSE_CODE}    conversation=${chat}    criterion=AC-001.5
-    Authentication Should Be Rejected    ${TARGET_URL}    ${malformed}    malformed-token
-    ...    close_code=${AUTH_FAILED_CLOSE_CODE}    conversation=${chat}    criterion=AC-001.5
-    Resume Conversation    ${chat}
-    Conversation Context Should Be Restored    ${chat}    criterion=AC-001.5
-
-Another User Cannot Take Over A Session
-    [Documentation]    Bob, with his own valid token, asks for Alice's session and tries to add to it:
-    ...    he is refused with close 4403 and sees nothing; Alice's context is unchanged.
-    [Tags]    AC-001.5
+Bad Tokens And Other Users Get Nothing From A Session
+    [Documentation]    Tokens that are expired, forged, tampered with or not JWTs at all are rejected
+    ...    with their own error code and close 4401, even with a resume and a history request sent
+    ...    right behind them. Bob, with his own valid token, asks for Alice's session and tries to
+    ...    add to it: he is refused with close 4403 and sees nothing. Alice's context is unchanged,
+    ...    and no token appears in anything logged. Every check runs even if one fails.
+    [Tags]    AC-001.5    robot:continue-on-failure
     ${chat}    Start A Conversation For A New User    alice
     Disconnect From Conversation    ${chat}
+    Bad Tokens Should Be Rejected Without Session Data    ${chat}
     ${bob}    Create Test User    bob
     Resume Should Be Refused    ${chat}    session-forbidden    credential=${bob}
     ...    close_code=${SESSION_FORBIDDEN_CLOSE_CODE}    criterion=AC-001.5
     Resume Conversation    ${chat}
     Conversation Context Should Be Restored    ${chat}    criterion=AC-001.5
-
-Tokens Never Appear In The Log
-    [Documentation]    After conversations, reconnects and rejected tokens, no message logged in this
-    ...    suite contains a token (the project's tests also search log.html, report.html and output.xml).
-    [Tags]    AC-001.5
-    ${chat}    Start A Conversation For A New User    discreet
-    ${expired}    Create Expired Credential    ${chat}
-    Authentication Should Be Rejected    ${TARGET_URL}    ${expired}    expired-token
-    ...    close_code=${AUTH_FAILED_CLOSE_CODE}
-    Disconnect From Conversation    ${chat}
-    Resume Conversation    ${chat}
     Log Conversation Report
     Tokens Should Not Appear In The Log    criterion=AC-001.5
 

@@ -189,11 +189,13 @@ class SessionConversation:
             raise ProtocolFailure(f"Expected a JSON object from {conn.target}; got {type(message).__name__}.")
         return message
 
-    async def drain_close(self, conn: ObservedConnection, timeout: float) -> list[dict[str, Any]]:
-        """Every message until the server closes ``conn`` (or ``timeout``)."""
+    async def drain_close(
+        self, conn: ObservedConnection, timeout: float, at_most: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Every message until the server closes ``conn``, ``at_most`` messages came, or ``timeout``."""
         seen: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout
-        while True:
+        while at_most is None or len(seen) < at_most:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return seen
@@ -201,6 +203,7 @@ class SessionConversation:
                 seen.append(await self.next_message(conn, remaining))
             except (Closed, TimeoutError):
                 return seen
+        return seen
 
     async def start_session(self, timeout: float) -> dict[str, Any]:
         """Start a new session on the current connection; the expected context starts empty."""
