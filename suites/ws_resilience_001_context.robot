@@ -1,36 +1,41 @@
+*** Comments ***
+# The criteria table rows must stay on one line each (Robot documentation tables).
+# robocop: off=line-too-long
+
+
 *** Settings ***
-Documentation       WS-RESILIENCE-001: reconnection preserves the conversation context.
+Documentation     WS-RESILIENCE-001: reconnection preserves the conversation context.
 ...
-...                 A user talks with the server's agent in a session. When the connection drops,
-...                 for a moment, for a while, from another network, many times over, or while the
-...                 server restarts, resuming the session must bring back exactly the same context:
-...                 every message with its id, in order, and the agent's memory and workflow step.
-...                 Only the session's owner may resume it, only one connection holds it at a time,
-...                 and tokens never appear in the log. Every test uses fresh users and sessions.
+...               A user talks with the server's agent in a session. When the connection drops,
+...               for a moment, for a while, from another network, many times over, or while the
+...               server restarts, resuming the session must bring back exactly the same context:
+...               every message with its id, in order, and the agent's memory and workflow step.
+...               Only the session's owner may resume it, only one connection holds it at a time,
+...               and tokens never appear in the log. Every test uses fresh users and sessions.
 ...
-...                 | =Criterion= | =Requirement= |
-...                 | AC-001.1 | Authenticate with a token, hold a conversation, disconnect, reconnect to the session: the history (ids, order, content) and the agent state (memory, workflow step) are identical. |
-...                 | AC-001.2 | Brief (1 s) and medium (half the session TTL) disconnections keep the context; beyond the TTL the server says explicitly that the session expired, and a new session starts clean. |
-...                 | AC-001.3 | Reconnect from another source address (the client binds 127.0.0.2) keeps the context. |
-...                 | AC-001.4 | 20 reconnect cycles keep the context identical every time; history retrieval p95 < 1 s, reported with p50/p95/p99. |
-...                 | AC-001.5 | Invalid, malformed and expired tokens are rejected with a clear code and no session data; user B's token with user A's session is rejected and A's context is neither revealed nor changed; tokens never appear in the log. |
-...                 | AC-001.6 | Two connections resume the same session at once: exactly one wins, the other gets a documented close code; no history entry lost or duplicated. |
-...                 | AC-001.7 | The server restarts between disconnect and reconnect: the context survives. |
-...                 | AC-001.8 | Tests are isolated: fresh users and sessions per test; parallel conversations do not interfere. |
+...               | =Criterion= | =Requirement= |
+...               | AC-001.1 | Authenticate with a token, hold a conversation, disconnect, reconnect to the session: the history (ids, order, content) and the agent state (memory, workflow step) are identical. |
+...               | AC-001.2 | Brief (1 s) and medium (half the session TTL) disconnections keep the context; beyond the TTL the server says explicitly that the session expired, and a new session starts clean. |
+...               | AC-001.3 | Reconnect from another source address (the client binds 127.0.0.2) keeps the context. |
+...               | AC-001.4 | 20 reconnect cycles keep the context identical every time; history retrieval p95 < 1 s, reported with p50/p95/p99. |
+...               | AC-001.5 | Invalid, malformed and expired tokens are rejected with a clear code and no session data; user B's token with user A's session is rejected and A's context is neither revealed nor changed; tokens never appear in the log. |
+...               | AC-001.6 | Two connections resume the same session at once: exactly one wins, the other gets a documented close code; no history entry lost or duplicated. |
+...               | AC-001.7 | The server restarts between disconnect and reconnect: the context survives. |
+...               | AC-001.8 | Tests are isolated: fresh users and sessions per test; parallel conversations do not interfere. |
 ...
-...                 Runs against the bundled reference server (session TTL ``SESSION_TTL``). With
-...                 ``WS_URL`` set, the tests end SKIP with the reason: they need tokens the target accepts.
+...               Runs against the bundled reference server (session TTL ``SESSION_TTL``). With
+...               ``WS_URL`` set, the tests end SKIP with the reason: they need tokens the target accepts.
+Metadata          Test ID    WS-RESILIENCE-001
 
-Resource            ../resources/context.resource
+# robocop: on=line-too-long
+Resource          ../resources/context.resource
 
-Suite Setup         Start Context Target Service
-Suite Teardown      Stop Target Service
-Test Setup          Require The Session Protocol
-Test Teardown       Report And Close Conversations
+Suite Setup       Start Context Target Service
+Suite Teardown    Stop Target Service
+Test Setup        Require The Session Protocol
+Test Teardown     Report And Close Conversations
 
-Test Tags           WS-RESILIENCE-001
-
-Metadata            Test ID    WS-RESILIENCE-001
+Test Tags         WS-RESILIENCE-001
 
 
 *** Test Cases ***
@@ -151,8 +156,8 @@ Concurrent Conversations Stay Isolated
     [Documentation]    Many users talk, disconnect and resume at the same time on one server: each
     ...    gets back exactly its own context, never a message or a fact of another.
     [Tags]    AC-001.8
-    ${chats}    Create List
-    FOR    ${index}    IN RANGE    ${CONCURRENT_CONVERSATIONS}
+    VAR    @{chats}    @{EMPTY}
+    FOR    ${_}    IN RANGE    ${CONCURRENT_CONVERSATIONS}
         ${user}    Create Test User    parallel
         ${chat}    Start Conversation    ${TARGET_URL}    ${user}
         Append To List    ${chats}    ${chat}
