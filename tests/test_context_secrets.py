@@ -39,3 +39,37 @@ def test_no_token_in_the_run_outputs(tmp_path: Path, defect: str) -> None:
     run_suite(tmp_path, defect)
     assert verdicts(tmp_path), "the suite produced no results"
     assert token_findings(tmp_path) == []
+
+
+IN_SUITE_CHECK = """\
+*** Settings ***
+Library    keywords.ReferenceServer    AS    ReferenceServer
+Library    keywords.ContextReconnect    AS    ContextReconnect
+
+*** Test Cases ***
+A Clean Log Passes
+    ${user}    ReferenceServer.Create Test User    quiet
+    ContextReconnect.Tokens Should Not Appear In The Log
+
+A Logged Token Is Caught
+    ${user}    ReferenceServer.Create Test User    leaky
+    Log    token: ${{ $user.token }}
+    ContextReconnect.Tokens Should Not Appear In The Log
+"""
+
+
+def test_the_in_suite_check_catches_a_logged_token(tmp_path: Path) -> None:
+    """Positive control for the suite's own check (`Tokens Should Not Appear In The Log`)."""
+    import subprocess
+    import sys
+
+    from context_runs import outcomes
+
+    suite = tmp_path / "in_suite.robot"
+    suite.write_text(IN_SUITE_CHECK)
+    subprocess.run([sys.executable, "-m", "robot", "--console", "none", "--outputdir", str(tmp_path), str(suite)],
+                   cwd=ROOT, capture_output=True)
+    found = outcomes(tmp_path)
+    assert found["A Clean Log Passes"][0] == "PASS"
+    status, message = found["A Logged Token Is Caught"]
+    assert status == "FAIL" and "Expected no token in the log" in message
