@@ -121,18 +121,19 @@ async def reference_run(args: argparse.Namespace) -> dict[str, object]:
 
 
 async def bare_run(payload: str, cycles: int) -> dict[str, LatencyStats]:
-    """Bare websockets: the same history bytes on request, and reconnect + one round trip."""
+    """Bare websockets (no compression, as our client): the same history bytes on request, and
+    reconnect + one round trip."""
 
     async def handler(ws) -> None:  # type: ignore[no-untyped-def]
         async for _ in ws:
             await ws.send(payload)
 
     retrieval, reconnect = [], []
-    async with serve(handler, "127.0.0.1", 0, max_size=None) as server:
+    async with serve(handler, "127.0.0.1", 0, max_size=None, compression=None) as server:
         url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
         for _ in range(cycles):
             started = time.monotonic()
-            async with connect(url, max_size=None) as ws:
+            async with connect(url, max_size=None, compression=None) as ws:
                 sent = time.monotonic()
                 await ws.send('{"type":"history"}')
                 json.loads(await ws.recv())
