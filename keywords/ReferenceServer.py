@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import shutil
+import tempfile
 from datetime import timedelta
 
 from assertionengine import AssertionOperator
@@ -50,6 +52,10 @@ class ReferenceServer:
         self._process: ServerProcess | None = None
         #: Signing secret of the server we started; never logged, never returned.
         self._secret = secrets.token_urlsafe(32)
+        #: Arguments added to every start (see Set Reference Server Arguments).
+        self._default_args: list[str] = []
+        #: The data directory this library made for the running server (deleted on stop).
+        self._data_dir: str | None = None
         self.ROBOT_LIBRARY_LISTENER = self._Listener(self)
 
     class _Listener:
@@ -93,7 +99,10 @@ class ReferenceServer:
         for name in (d.strip() for d in defect.split(",")):
             if name:
                 args += ["--defect", name]
-        args += list(extra_args)
+        args += [*self._default_args, *extra_args]
+        if "--data-dir" not in args:
+            self._data_dir = tempfile.mkdtemp(prefix="refserver-data-")
+            args += ["--data-dir", self._data_dir]
         self._process = ServerProcess(args, env={SECRET_ENV: self._secret})
         url = self._process.start(self._start_timeout)
         logger.info(
@@ -111,11 +120,61 @@ class ReferenceServer:
         code = self._process.stop()
         logger.info(f"Reference server stopped (exit code {code}).")
         self._process = None
+        self._remove_data_dir()
 
     def _stop_quietly(self) -> None:
         if self._process is not None:
             self._process.stop()
             self._process = None
+        self._remove_data_dir()
+
+    def _remove_data_dir(self) -> None:
+        if self._data_dir is not None:
+            shutil.rmtree(self._data_dir, ignore_errors=True)
+            self._data_dir = None
+
+    @keyword
+    def set_reference_server_arguments(self, *args: str) -> list[str]:
+        """Sets command-line arguments added to every later start; returns the previous ones.
+
+        For settings `Start Reference Server` has no argument for, such as the session
+        TTL. Restarts keep them.
+
+        | Set Reference Server Arguments    --session-ttl    4
+        """
+        old, self._default_args = self._default_args, list(args)
+        return old
+
+    @keyword
+    def restart_reference_server(self, how: str = "graceful", timeout: timedelta | None = None) -> str:
+        """Stops the running server and starts it again on the same port and data directory.
+
+        ``how`` is ``graceful`` (SIGTERM: the server closes its connections and exits) or
+        ``crash`` (SIGKILL: no chance to flush or say goodbye). The new process gets the
+        same arguments, the same signing secret and the same port, so the URL stays valid;
+        what it knows afterwards is only what it had persisted. Returns the URL.
+
+        | Restart Reference Server    crash
+        """
+        if how not in ("graceful", "crash"):
+            raise ValueError(f"Unknown restart {how!r}; expected graceful or crash.")
+        old = self._require()
+        url, old_pid = old.url, old.pid
+        port = url.rsplit(":", 1)[1].split("/", 1)[0]
+        args = list(old.args)
+        args[args.index("--port") + 1] = port
+        if how == "crash":
+            assert old.popen is not None
+            old.popen.kill()
+        code = old.stop()
+        limit = seconds(timeout, self._start_timeout)
+        self._process = ServerProcess(args, env={SECRET_ENV: self._secret})
+        new_url = self._process.start(limit)
+        if new_url != url:
+            raise AssertionError(f"Expected the restarted server at {url}; it listens at {new_url}.")
+        logger.info(f"Reference server restarted ({how}): pid {old_pid} exited with code {code}; "
+                    f"pid {self._process.pid} listens at {new_url} with the same data directory.")
+        return new_url
 
     def _require(self) -> ServerProcess:
         if self._process is None or not self._process.running:
@@ -150,6 +209,21 @@ class ReferenceServer:
         user = fresh_user_name(prefix)
         kind = "expired" if ttl.total_seconds() <= 0 else "valid"
         return Credential(user, issue_token(self._secret, user, ttl.total_seconds()), kind)
+
+    @keyword
+    def create_expired_credential(self, user: Credential | str | None = None,
+                                  expired_for: timedelta = timedelta(minutes=1)) -> Credential:
+        """Returns a token correctly signed for ``user`` that expired ``expired_for`` ago.
+
+        ``user`` is a credential or a user name (default: a fresh user). A server must
+        reject it with ``expired-token``; the credential prints as ``<user NAME: expired
+        token ***>``.
+
+        | ${stale} =    Create Expired Credential    ${alice}
+        """
+        name = user.user if isinstance(user, Credential) else (user or fresh_user_name("expired"))
+        token = issue_token(self._secret, name, -expired_for.total_seconds())
+        return Credential(name, token, "expired")
 
     @keyword
     def get_server_metric(

@@ -35,6 +35,8 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
     parser.add_argument("--backlog", type=int, default=100,
                         help="listen backlog (pending connections the kernel queues)")
     parser.add_argument("--data-dir", default=None, help="where persistent state lives")
+    parser.add_argument("--session-ttl", type=float, default=300.0,
+                        help="seconds a session survives without a connection")
     parser.add_argument("--defect", action="append", default=[], metavar="NAME",
                         help="start with a seeded defect: " + ", ".join(sorted(DEFECTS)))
     parser.add_argument("--version", action="version", version=f"refserver {__version__}")
@@ -52,6 +54,7 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
         backlog=args.backlog,
         defects=args.defect,
         data_dir=args.data_dir,
+        session_ttl=args.session_ttl,
     )
 
 

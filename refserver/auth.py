@@ -64,6 +64,8 @@ def verify_token(secret: str, token: object, check_expiry: bool = True) -> Ident
         )
     except jwt.ExpiredSignatureError:
         raise TokenRejected("expired-token", "token has expired") from None
+    except jwt.InvalidSignatureError:  # a DecodeError subclass, so it must come first
+        raise TokenRejected("invalid-token", "token signature does not verify") from None
     except jwt.DecodeError:
         raise TokenRejected("malformed-token", "token cannot be decoded") from None
     except jwt.InvalidTokenError as exc:

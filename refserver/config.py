@@ -24,6 +24,8 @@ class ServerConfig:
     backlog: int = 100
     defects: list[str] = field(default_factory=list)
     data_dir: str | None = None
+    #: Seconds a session survives without a connection (WS-RESILIENCE-001).
+    session_ttl: float = 300.0
 
     def has(self, defect: str) -> bool:
         """Whether the server runs with seeded defect ``defect``."""

@@ -12,6 +12,13 @@ DEFECTS: dict[str, str] = {
     "slow-reaper": "server terminates zombies three times later than configured (breaks 007.2)",
     "reap-healthy": "server terminates a client after a silence shorter than the timeout (breaks 007.4)",
     "leak-zombies": "server stops serving a zombie but keeps its socket and handler (breaks 007.3)",
+    # WS-RESILIENCE-001
+    "lose-history": "reconnect returns an empty history (breaks 001.1)",
+    "drop-last-message": "the last message before the disconnect is lost (breaks 001.1)",
+    "ignore-session-owner": "any valid token may take over any session (breaks 001.5)",
+    "accept-expired-token": "expired tokens are accepted (breaks 001.5)",
+    "no-persistence": "sessions live only in memory (breaks 001.7)",
+    "concurrent-resume-race": "both simultaneous resumes are accepted (breaks 001.6)",
 }
 
 

@@ -232,14 +232,14 @@ class ObservedConnection:
         assert self.ws is not None
         with contextlib.suppress(ConnectionClosed):
             async for message in self.ws:
-                self.record("message in", mask_secret(_preview(message), self.secrets))
+                self.record("message in", _preview(_masked(message, self.secrets)))
                 self.messages.put_nowait(message)
 
     async def send(self, message: str | bytes) -> None:
         """Send one message."""
         assert self.ws is not None
         await self.ws.send(message)
-        self.record("message out", mask_secret(_preview(message), self.secrets))
+        self.record("message out", _preview(_masked(message, self.secrets)))
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close politely (close frame, then wait briefly); abort if that stalls."""
@@ -383,3 +383,8 @@ class ObservedConnection:
 def _preview(message: str | bytes, limit: int = 80) -> str:
     text = message if isinstance(message, str) else f"<{len(message)} bytes>"
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _masked(message: str | bytes, secrets: list[str]) -> str | bytes:
+    """Text with secrets masked before any truncation (a cut token would escape the mask)."""
+    return mask_secret(message, secrets) if isinstance(message, str) else message

@@ -1,0 +1,206 @@
+"""Benchmark: history retrieval and context restoration for a long conversation.
+
+Builds a conversation of 1,000 user messages (2,000 history entries) on a real reference
+server process, then reconnects and retrieves the whole history repeatedly: retrieval time
+(history request to parsed reply) and reconnect-to-restored time (connect, auth, resume and
+history). Then the same after restarting the server process on the same port and data
+directory. Beside it, bare ``websockets`` in the same run: the same history bytes served by
+a minimal server, so the difference is what sessions, SQLite and JSON cost.
+
+    python bench/context.py [--quick] [--messages N] [--cycles N] [--restarts N]
+
+Every context read back is compared with the client's record; a mismatch is counted and
+reported. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import serve
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from keywords.core.context import first_difference  # noqa: E402
+from keywords.core.credentials import Credential  # noqa: E402
+from keywords.core.process import ServerProcess  # noqa: E402
+from keywords.core.session_client import Refusal, SessionConversation  # noqa: E402
+from keywords.core.stats import LatencyStats  # noqa: E402
+from refserver.auth import SECRET_ENV, issue_token  # noqa: E402
+
+TIMEOUT = 30.0
+GOAL_P95_MS = 50.0
+
+
+async def restore(conv: SessionConversation) -> tuple[float, int]:
+    """Reconnect, resume and read the context; (ms to restored, mismatches 0/1)."""
+    started = time.monotonic()
+    await conv.connect(TIMEOUT)
+    outcome = await conv.resume(TIMEOUT)
+    if isinstance(outcome, Refusal):
+        raise SystemExit(f"resume refused: {outcome.code} {outcome.message}")
+    actual, digest = await conv.fetch_context(TIMEOUT)
+    elapsed = (time.monotonic() - started) * 1000
+    expected = conv.expected.context()
+    wrong = first_difference(expected, actual) is not None or digest != expected.digest
+    return elapsed, int(wrong)
+
+
+async def reference_run(args: argparse.Namespace) -> dict[str, object]:
+    secret = secrets.token_urlsafe(32)
+    data_dir = tempfile.mkdtemp(prefix="bench-context-")
+    server_args = ["--port", "0", "--data-dir", data_dir, "--session-ttl", "3600", "--ping-interval", "20"]
+    process = ServerProcess(server_args, env={SECRET_ENV: secret})
+    url = process.start(15)
+    try:
+        user = f"bench-{secrets.token_hex(4)}"
+        conv = SessionConversation("bench", url, Credential(user, issue_token(secret, user)))
+        await conv.connect(TIMEOUT)
+        await conv.start_session(TIMEOUT)
+        built = time.monotonic()
+        for i in range(args.messages):
+            text = f"remember fact {i}" if i % 10 == 0 else f"message {i}: the quick brown fox jumps over the lazy dog"
+            await conv.say(text, TIMEOUT)
+        build_s = time.monotonic() - built
+        history_len = len(conv.expected.entries)
+        payload = await conv.request(conv.conn, {"type": "history"}, TIMEOUT)  # type: ignore[arg-type]
+        payload_text = json.dumps(payload, separators=(",", ":"))
+        conv.retrieval_ms.clear()
+
+        mismatches = 0
+        restore_ms = []
+        for _ in range(args.cycles):
+            await conv.disconnect()
+            ms, wrong = await restore(conv)
+            restore_ms.append(ms)
+            mismatches += wrong
+        retrieval = LatencyStats.of(conv.retrieval_ms)
+
+        conv.retrieval_ms.clear()
+        restart_ms, restart_restore_ms = [], []
+        port = url.rsplit(":", 1)[1].split("/", 1)[0]
+        restarted_args = list(server_args)
+        restarted_args[1] = port
+        for _ in range(args.restarts):
+            await conv.disconnect()
+            started = time.monotonic()
+            process.stop()
+            process = ServerProcess(restarted_args, env={SECRET_ENV: secret})
+            if process.start(15) != url:
+                raise SystemExit("the restarted server did not come back on the same URL")
+            restart_ms.append((time.monotonic() - started) * 1000)
+            ms, wrong = await restore(conv)
+            restart_restore_ms.append(ms)
+            mismatches += wrong
+        after_restart = LatencyStats.of(conv.retrieval_ms)
+        await conv.close()
+    finally:
+        process.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return {
+        "history_len": history_len,
+        "build_s": build_s,
+        "payload": payload_text,
+        "retrieval": retrieval,
+        "restore": LatencyStats.of(restore_ms),
+        "restart": LatencyStats.of(restart_ms),
+        "restart_restore": LatencyStats.of(restart_restore_ms),
+        "restart_retrieval": after_restart,
+        "mismatches": mismatches,
+    }
+
+
+async def bare_run(payload: str, cycles: int) -> dict[str, LatencyStats]:
+    """Bare websockets (no compression, as our client): the same history bytes on request, and
+    reconnect + one round trip."""
+
+    async def handler(ws) -> None:  # type: ignore[no-untyped-def]
+        async for _ in ws:
+            await ws.send(payload)
+
+    retrieval, reconnect = [], []
+    async with serve(handler, "127.0.0.1", 0, max_size=None, compression=None) as server:
+        url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+        for _ in range(cycles):
+            started = time.monotonic()
+            async with connect(url, max_size=None, compression=None) as ws:
+                sent = time.monotonic()
+                await ws.send('{"type":"history"}')
+                json.loads(await ws.recv())
+                done = time.monotonic()
+            retrieval.append((done - sent) * 1000)
+            reconnect.append((done - started) * 1000)
+    return {"retrieval": LatencyStats.of(retrieval), "restore": LatencyStats.of(reconnect)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer messages, cycles and restarts")
+    parser.add_argument("--messages", type=int, default=None, help="user messages (default 1000; quick 1000)")
+    parser.add_argument("--cycles", type=int, default=None, help="reconnect cycles (default 100; quick 20)")
+    parser.add_argument("--restarts", type=int, default=None, help="server restarts (default 10; quick 3)")
+    args = parser.parse_args()
+    args.messages = args.messages or 1000
+    args.cycles = args.cycles or (20 if args.quick else 100)
+    args.restarts = args.restarts or (3 if args.quick else 10)
+
+    ref = asyncio.run(reference_run(args))
+    bare = asyncio.run(bare_run(str(ref["payload"]), args.cycles))
+    r, rr, rs, rsr = ref["retrieval"], ref["restore"], ref["restart_restore"], ref["restart_retrieval"]
+    b, br = bare["retrieval"], bare["restore"]
+    assert isinstance(r, LatencyStats) and isinstance(rr, LatencyStats) and isinstance(rs, LatencyStats)
+    assert isinstance(rsr, LatencyStats) and isinstance(ref["restart"], LatencyStats)
+    payload_bytes = len(str(ref["payload"]).encode())
+    print(f"conversation: {args.messages} user messages, {ref['history_len']} history entries, "
+          f"{payload_bytes / 1024:.0f} KiB of history JSON, built in {ref['build_s']:.1f} s; "
+          f"{args.cycles} reconnect cycles, {args.restarts} server restarts; cpus {os.cpu_count()}")
+    print(f"{'figure (ms)':44} {'p50':>8} {'p95':>8} {'p99':>8}   {'bare websockets p50/p95':>24}")
+    rows = [
+        ("history retrieval", r, b),
+        ("reconnect to restored (connect+auth+resume+history)", rr, br),
+        ("history retrieval, first after restart", rsr, None),
+        ("reconnect to restored after restart", rs, None),
+        ("server restart (stop + start to listening)", ref["restart"], None),
+    ]
+    for name, stats, baseline in rows:
+        assert isinstance(stats, LatencyStats)
+        side = f"{baseline.p50:8.2f} / {baseline.p95:8.2f}" if baseline else f"{'-':>24}"
+        print(f"{name[:44]:44} {stats.p50:8.2f} {stats.p95:8.2f} {stats.p99:8.2f}   {side:>24}")
+    print(f"contexts compared: {args.cycles + args.restarts}, mismatches: {ref['mismatches']}; "
+          f"goal retrieval p95 <= {GOAL_P95_MS:g} ms: {'met' if r.p95 <= GOAL_P95_MS else 'NOT met'}")
+    print(json.dumps({
+        "history_len": ref["history_len"],
+        "user_messages": args.messages,
+        "payload_bytes": payload_bytes,
+        "cycles": args.cycles,
+        "restarts": args.restarts,
+        "retrieval_ms_p50": round(r.p50, 3),
+        "retrieval_ms_p95": round(r.p95, 3),
+        "retrieval_ms_p99": round(r.p99, 3),
+        "restore_ms_p50": round(rr.p50, 3),
+        "restore_ms_p95": round(rr.p95, 3),
+        "restart_restore_ms_p50": round(rs.p50, 3),
+        "restart_restore_ms_p95": round(rs.p95, 3),
+        "restart_retrieval_ms_p95": round(rsr.p95, 3),
+        "server_restart_ms_p50": round(ref["restart"].p50, 3),
+        "bare_retrieval_ms_p50": round(b.p50, 3),
+        "bare_retrieval_ms_p95": round(b.p95, 3),
+        "bare_restore_ms_p50": round(br.p50, 3),
+        "mismatches": ref["mismatches"],
+        "goal_retrieval_ms_p95": GOAL_P95_MS,
+        "goal_met": r.p95 <= GOAL_P95_MS,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,275 @@
+"""The session protocol (docs/protocol.md, section 7) from the client's side.
+
+A :class:`SessionConversation` is one user's conversation with the agent, across as many
+connections as the test makes: it opens a connection (optionally from a chosen source
+address), authenticates, starts or resumes the session, chats, reads the context back,
+and disconnects, timing each step with a monotonic clock. Every connection it made is kept
+as a :class:`Leg` for the evidence table. Methods run on the library's event loop.
+
+Tokens travel only inside the ``auth`` message and are registered as secrets of the
+connection, so recorded previews mask them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .connection import ObservedConnection
+from .context import Context, ExpectedConversation
+from .credentials import Credential
+
+
+class ProtocolFailure(AssertionError):
+    """The server answered something the protocol does not allow here."""
+
+    ROBOT_SUPPRESS_NAME = True
+
+
+@dataclass
+class Refusal:
+    """A request the server refused: its error code, message, and close code if it closed."""
+
+    code: str
+    message: str
+    close_code: int | None = None
+    close_reason: str = ""
+    replies: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Leg:
+    """One connection of a conversation, for the evidence table."""
+
+    number: int
+    source: str
+    local_address: str = ""
+    outcome: str = ""
+    handshake_ms: float | None = None
+    restore_ms: float | None = None
+    close_code: int | None = None
+
+
+class Closed(Exception):
+    """The connection ended while a reply was awaited."""
+
+
+class SessionConnection(ObservedConnection):
+    """An observed connection that also says when its reader has delivered everything.
+
+    The TCP connection can be gone while messages it carried still wait in websockets'
+    buffer; only when the reader task ends is every message in :attr:`messages`.
+    """
+
+    def __init__(self, name: str, url: str) -> None:
+        super().__init__(name, url)
+        self.reader_done = asyncio.Event()
+
+    async def _read_messages(self) -> None:
+        try:
+            await super()._read_messages()
+        finally:
+            self.reader_done.set()
+
+
+class SessionConversation:
+    """One user's conversation with the agent, over successive connections."""
+
+    def __init__(self, name: str, url: str, credential: Credential) -> None:
+        self.name = name
+        self.url = url
+        self.credential = credential
+        self.session: str | None = None
+        self.expected = ExpectedConversation()
+        self.conn: ObservedConnection | None = None
+        self.legs: list[Leg] = []
+        self.disconnected_at: float | None = None
+        self.retrieval_ms: list[float] = []
+        self.restore_ms: list[float] = []
+        self.last_resume: dict[str, Any] = {}
+
+    # -- connections -------------------------------------------------------------------------
+
+    async def connect(
+        self, timeout: float, source_address: str | None = None, credential: Credential | None = None
+    ) -> ObservedConnection:
+        """Open a new connection and authenticate on it; it becomes the current one."""
+        cred = credential or self.credential
+        conn = await self.open_authenticated(cred, timeout, source_address)
+        self.conn = conn
+        return conn
+
+    async def open_authenticated(
+        self, credential: Credential, timeout: float, source_address: str | None = None
+    ) -> ObservedConnection:
+        """A new authenticated connection (not made current); fails if auth is refused."""
+        conn = await self.open_raw(timeout, source_address)
+        reply = await self.request(conn, {"type": "auth", "token": credential.token}, timeout, credential)
+        if reply.get("type") != "auth-ok":
+            await self.drain_close(conn, timeout)
+            self.legs[-1].outcome = f"auth refused: {reply.get('code', reply.get('type'))}"
+            raise ProtocolFailure(
+                f"Expected auth-ok for {credential} at {conn.target}; got {_describe(reply)}"
+                f"{_close_text(conn)}."
+            )
+        return conn
+
+    async def open_raw(self, timeout: float, source_address: str | None = None) -> ObservedConnection:
+        """A new connection, not authenticated yet, recorded as a leg."""
+        leg = Leg(len(self.legs) + 1, source_address or "default")
+        self.legs.append(leg)
+        conn = SessionConnection(f"{self.name}#{leg.number}", self.url)
+        try:
+            await conn.open(timeout, source_address=source_address)
+        except AssertionError:
+            leg.outcome = "open failed"
+            raise
+        assert conn.ws is not None
+        leg.handshake_ms = conn.handshake_ms
+        host, port = conn.ws.local_address[:2]
+        leg.local_address = f"{host}:{port}"
+        return conn
+
+    async def disconnect(self, how: str = "close") -> None:
+        """End the current connection: ``close`` (close handshake) or ``abort`` (TCP reset)."""
+        conn = self.conn
+        if conn is None:
+            return
+        if how == "abort":
+            conn.abort()
+        else:
+            await conn.close()
+        self.disconnected_at = time.monotonic()
+        self.conn = None
+        if self.legs:
+            self.legs[-1].close_code = conn.close_code
+
+    # -- the protocol ---------------------------------------------------------------------------
+
+    async def request(
+        self, conn: ObservedConnection, message: dict[str, Any], timeout: float,
+        credential: Credential | None = None,
+    ) -> dict[str, Any]:
+        """Send ``message`` and return the next message from the server."""
+        if credential is not None and credential.token not in conn.secrets:
+            conn.secrets.append(credential.token)
+        await conn.send(json.dumps(message, separators=(",", ":")))
+        return await self.next_message(conn, timeout)
+
+    async def next_message(self, conn: ObservedConnection, timeout: float) -> dict[str, Any]:
+        """The next JSON message on ``conn``; :class:`Closed` if the connection ends first."""
+        assert isinstance(conn, SessionConnection)
+        getter = asyncio.ensure_future(conn.messages.get())
+        closed = asyncio.ensure_future(conn.reader_done.wait())
+        try:
+            done, _ = await asyncio.wait({getter, closed}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closed.cancel()
+        if getter in done:
+            raw = getter.result()
+        else:
+            getter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await getter
+            if not conn.messages.empty():
+                raw = conn.messages.get_nowait()
+            elif conn.reader_done.is_set():
+                raise Closed(f"connection closed{_close_text(conn)}")
+            else:
+                raise TimeoutError(f"no reply within {timeout:.2f} s")
+        try:
+            message = json.loads(raw)
+        except (TypeError, ValueError):
+            raise ProtocolFailure(f"Expected a JSON message from {conn.target}; got {len(raw)} bytes that are not JSON.") from None
+        if not isinstance(message, dict):
+            raise ProtocolFailure(f"Expected a JSON object from {conn.target}; got {type(message).__name__}.")
+        return message
+
+    async def drain_close(
+        self, conn: ObservedConnection, timeout: float, at_most: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Every message until the server closes ``conn``, ``at_most`` messages came, or ``timeout``."""
+        seen: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while at_most is None or len(seen) < at_most:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return seen
+            try:
+                seen.append(await self.next_message(conn, remaining))
+            except (Closed, TimeoutError):
+                return seen
+        return seen
+
+    async def start_session(self, timeout: float) -> dict[str, Any]:
+        """Start a new session on the current connection; the expected context starts empty."""
+        conn = self._current()
+        reply = await self.request(conn, {"type": "session-start"}, timeout)
+        if reply.get("type") != "session-started" or not isinstance(reply.get("session"), str):
+            raise ProtocolFailure(f"Expected session-started at {conn.target}; got {_describe(reply)}.")
+        self.session = reply["session"]
+        self.expected = ExpectedConversation()
+        self.legs[-1].outcome = "session started"
+        return reply
+
+    async def resume(self, timeout: float, conn: ObservedConnection | None = None) -> dict[str, Any] | Refusal:
+        """Ask to resume the session on ``conn`` (default: the current connection)."""
+        conn = conn or self._current()
+        if self.session is None:
+            raise ValueError(f"Conversation {self.name} has no session to resume; start one first.")
+        reply = await self.request(conn, {"type": "session-resume", "session": self.session}, timeout)
+        if reply.get("type") == "session-resumed":
+            self.last_resume = reply
+            return reply
+        if reply.get("type") == "error":
+            refusal = Refusal(str(reply.get("code")), str(reply.get("message", "")), replies=[reply])
+            return refusal
+        raise ProtocolFailure(f"Expected session-resumed or an error at {conn.target}; got {_describe(reply)}.")
+
+    async def say(self, text: str, timeout: float) -> dict[str, Any]:
+        """Send one chat message and record the exchange in the expected context."""
+        conn = self._current()
+        reply = await self.request(conn, {"type": "chat", "text": text}, timeout)
+        if reply.get("type") != "reply" or not isinstance(reply.get("reply"), dict):
+            raise ProtocolFailure(f"Expected a reply to {text!r} at {conn.target}; got {_describe(reply)}.")
+        self.expected.record_exchange(text, str(reply["reply"].get("text", "")))
+        return reply
+
+    async def fetch_context(self, timeout: float) -> tuple[Context, str]:
+        """The server's context and digest; the retrieval time is recorded."""
+        conn = self._current()
+        started = time.monotonic()
+        reply = await self.request(conn, {"type": "history"}, timeout)
+        if reply.get("type") != "history":
+            raise ProtocolFailure(f"Expected the history at {conn.target}; got {_describe(reply)}.")
+        context = Context.from_message(reply)
+        self.retrieval_ms.append((time.monotonic() - started) * 1000)
+        return context, str(reply.get("digest", ""))
+
+    def _current(self) -> ObservedConnection:
+        if self.conn is None or not self.conn.is_open:
+            raise AssertionError(f"Conversation {self.name} has no open connection; resume it first.")
+        return self.conn
+
+    async def close(self) -> None:
+        """Close the current connection, if any."""
+        if self.conn is not None:
+            await self.conn.close()
+            self.conn = None
+
+
+def _describe(message: dict[str, Any]) -> str:
+    kind = message.get("type")
+    if kind == "error":
+        return f"error {message.get('code')!r} ({message.get('message', '')})"
+    return f"a {kind!r} message"
+
+
+def _close_text(conn: ObservedConnection) -> str:
+    if conn.close_code is None:
+        return ""
+    return f", then close {conn.close_code} {conn.close_reason}".rstrip()

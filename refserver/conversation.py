@@ -1,0 +1,99 @@
+"""The conversational agent behind a session: small, deterministic, easy to predict.
+
+A session holds a conversation (numbered messages from the user and the agent) and the
+agent's state: the facts it was told to remember and the step its workflow has reached.
+The agent's rules are fixed so a test can predict every reply and every state change:
+
+- ``remember <fact>`` adds ``<fact>`` to the memory and says so;
+- ``what do you remember`` (or ``recall``) lists the memory in order;
+- anything else is acknowledged with the current workflow stage;
+- every exchange advances the workflow by one step.
+
+:func:`context_digest` is the protocol's digest of a context (docs/protocol.md, section 7):
+a client that recomputes it from what it saw can tell whether the server's copy is the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+#: The workflow's stages; the stage of step ``n`` is ``WORKFLOW[min(n, len - 1)]``.
+WORKFLOW = ("intake", "clarify", "plan", "execute", "review", "done")
+
+#: Roles of history entries.
+USER, AGENT = "user", "agent"
+
+RECALL_PHRASES = ("what do you remember", "what do you remember?", "recall")
+
+
+@dataclass(frozen=True)
+class Message:
+    """One history entry: ``id`` counts from 1 within a session, in order."""
+
+    id: int
+    role: str
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as the protocol sends it."""
+        return {"id": self.id, "role": self.role, "text": self.text}
+
+
+@dataclass(frozen=True)
+class AgentState:
+    """What the agent knows (``memory``) and how far its workflow is (``step``)."""
+
+    memory: tuple[str, ...] = field(default_factory=tuple)
+    step: int = 0
+
+    @property
+    def stage(self) -> str:
+        """The workflow stage of the current step."""
+        return WORKFLOW[min(self.step, len(WORKFLOW) - 1)]
+
+    def to_json(self) -> dict[str, Any]:
+        """The state as the protocol sends it (and the store keeps it)."""
+        return {"memory": list(self.memory), "step": self.step, "stage": self.stage}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AgentState:
+        """The state from its JSON form."""
+        return cls(tuple(str(m) for m in data.get("memory", [])), int(data.get("step", 0)))
+
+
+def respond(state: AgentState, text: str) -> tuple[str, AgentState]:
+    """The agent's reply to ``text`` and its state afterwards (pure and deterministic)."""
+    said = text.strip()
+    lowered = said.lower()
+    memory = state.memory
+    if lowered.startswith("remember "):
+        fact = said[len("remember "):].strip()
+        memory = (*memory, fact)
+        reply = f"Noted: {fact}. I remember {len(memory)} fact(s)."
+    elif lowered in RECALL_PHRASES:
+        reply = "I remember: " + "; ".join(memory) + "." if memory else "I remember nothing yet."
+    else:
+        reply = f"[{state.stage}] You said: {said}"
+    return reply, AgentState(memory, state.step + 1)
+
+
+def context_digest(messages: list[Message], state: AgentState) -> str:
+    """``sha256:<hex>`` of the canonical JSON of a context (protocol section 7).
+
+    Canonical form: ``{"memory": [...], "messages": [[id, role, text], ...], "step": n}``
+    with sorted keys, no spaces, UTF-8 without escaping.
+    """
+    canonical = json.dumps(
+        {
+            "memory": list(state.memory),
+            "messages": [[m.id, m.role, m.text] for m in messages],
+            "step": state.step,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
