@@ -12,6 +12,12 @@ DEFECTS: dict[str, str] = {
     "slow-reaper": "server terminates zombies three times later than configured (breaks 007.2)",
     "reap-healthy": "server terminates a client after a silence shorter than the timeout (breaks 007.4)",
     "leak-zombies": "server stops serving a zombie but keeps its socket and handler (breaks 007.3)",
+    # WS-RESILIENCE-002
+    "resume-duplicates": "resume replays from the last seq instead of last seq + 1 (breaks 002.1)",
+    "resume-skips": "resume skips one chunk (breaks 002.1)",
+    "corrupt-on-resume": "one replayed chunk has a flipped byte (breaks 002.1, 002.2)",
+    "forget-streams": "resume always answers unknown stream (breaks 002.1)",
+    "truncate-stream": "streams over 1 MiB end early while claiming completeness (breaks 002.7)",
 }
 
 
