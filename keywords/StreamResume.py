@@ -8,6 +8,7 @@ import socket
 import time
 import tracemalloc
 from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 from robot.api import SkipExecution, logger
@@ -22,6 +23,11 @@ from keywords.core.resume_chart import resume_timeline_svg
 from keywords.core.stream_adapter import UNSUPPORTED, StreamRequest, load_adapter
 from keywords.core.stream_session import StreamRefused, StreamSession, TrackedStream
 from keywords.core.timeouts import TimeLike, seconds
+
+try:  # the fault proxy is optional: 002.9 SKIPs without it
+    from faultproxy.proxy import FaultProxy
+except ImportError:  # pragma: no cover - depends on the installation
+    FaultProxy = None  # type: ignore[assignment,misc]
 
 
 @library(scope="SUITE", version=__version__, doc_format="ROBOT")
@@ -85,6 +91,7 @@ class StreamResume(LoopLibrary):
         self._reserved: list[socket.socket] = []
         self._memory_baseline: tuple[int, int] | None = None
         self._last_failed_session: StreamSession | None = None
+        self._proxy: FaultProxy | None = None
 
     # -- bookkeeping ------------------------------------------------------------------------
 
@@ -92,6 +99,7 @@ class StreamResume(LoopLibrary):
         if self._loop is not None and self._sessions:
             self._close_sessions(list(self._sessions.values()))
         self._sessions.clear()
+        self._stop_proxy()
         for sock in self._reserved:
             sock.close()
         self._reserved.clear()
@@ -193,6 +201,8 @@ class StreamResume(LoopLibrary):
             self._last_failed_session = s
             self._log_attempts(s)
             raise
+        if self._proxy is not None and urlsplit(url).port == self._proxy.port:
+            s.cutter = self._cut_through_proxy
         self._sessions[session] = s
         logger.info(f"Session {session!r} connected to {s._target} after {len(log.attempts)} "
                     f"attempt(s), adapter {self._adapter.name}.")
@@ -555,6 +565,64 @@ class StreamResume(LoopLibrary):
         rows = [[a.number, round(a.delay * 1000, 1), a.error or "ok"] for a in log.attempts]
         logger.info(html_table(["attempt", "delay before (ms)", "error"], rows,
                                f"Connect attempts of session {session.name!r}"), html=True)
+
+    # -- fault proxy ---------------------------------------------------------------------------------
+
+    @keyword
+    def start_degraded_network_proxy(
+        self,
+        upstream_url: str,
+        latency: timedelta = timedelta(milliseconds=20),
+        jitter: timedelta = timedelta(milliseconds=10),
+        rate_kbps: int = 2000,
+        seed: int = 0,
+    ) -> str:
+        """Starts the fault proxy in front of ``upstream_url`` and returns the URL to use instead.
+
+        Both directions get ``latency`` ± ``jitter``; the server-to-client direction is
+        capped at ``rate_kbps`` KB/s. Sessions connected through it are cut *by the proxy*
+        (a TCP reset from the network, not a client abort). SKIPs when the ``faultproxy``
+        package is not installed. The proxy stops at the end of the suite or with
+        `Stop Degraded Network Proxy`.
+        """
+        if FaultProxy is None:
+            raise SkipExecution("The fault proxy (package faultproxy) is not installed.")
+        if self._proxy is not None:
+            raise RuntimeError("A degraded network proxy is already running; stop it first.")
+        parts = urlsplit(upstream_url)
+        upstream = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'wss' else 80)}"
+        lat, jit = round(latency.total_seconds() * 1000), round(jitter.total_seconds() * 1000)
+
+        async def start() -> FaultProxy:
+            proxy = FaultProxy("stream-resume", "127.0.0.1:0", upstream, seed=int(seed))
+            await proxy.start()
+            for stream in ("downstream", "upstream"):
+                await proxy.add_toxic("latency", f"latency_{stream}", stream,
+                                      attributes={"latency": lat, "jitter": jit})
+            await proxy.add_toxic("bandwidth", "bandwidth_downstream", "downstream",
+                                  attributes={"rate": int(rate_kbps)})
+            return proxy
+
+        self._proxy = self._run(start(), "the fault proxy to start", target=upstream_url)
+        url = urlunsplit((parts.scheme, f"127.0.0.1:{self._proxy.port}", parts.path or "/",
+                          parts.query, ""))
+        logger.info(f"Fault proxy on port {self._proxy.port} in front of {upstream}: latency "
+                    f"{lat} ± {jit} ms both ways, downstream capped at {rate_kbps} KB/s, seed {seed}.")
+        return url
+
+    async def _cut_through_proxy(self, conn: object) -> None:
+        assert self._proxy is not None
+        await self._proxy.reset_connections()
+
+    @keyword
+    def stop_degraded_network_proxy(self) -> None:
+        """Stops the fault proxy (safe to repeat)."""
+        self._stop_proxy()
+
+    def _stop_proxy(self) -> None:
+        if self._proxy is not None and self._loop is not None:
+            proxy, self._proxy = self._proxy, None
+            self._run(proxy.stop(), "the fault proxy to stop", timeout=10)
 
     # -- memory ----------------------------------------------------------------------------------------
 

@@ -75,6 +75,8 @@ class TrackedStream:
     epoch: str = ""
     assembly: StreamAssembly = field(default_factory=StreamAssembly)
     started_at: float = 0.0
+    #: When the end message arrived (complete or not: a gap shows in the verification).
+    ended_at: float | None = None
     completed_at: float | None = None
     recoveries: list[Recovery] = field(default_factory=list)
     acked: int = 0
@@ -134,11 +136,15 @@ class StreamSession:
         self._refs = itertools.count(1)
         #: Called with the connection to cut it another way (e.g. through a fault proxy).
         self.cutter: Callable[[_StreamConnection], Any] | None = None
+        self._cutting: asyncio.Task[Any] | None = None
 
     # -- connecting --------------------------------------------------------------------
 
     async def connect(self) -> RetryLog:
         """Open a new connection, retrying per the policy; returns the attempts."""
+        if self._cutting is not None:  # a cut through the network must land before we reconnect
+            await self._cutting
+            self._cutting = None
         log = RetryLog(self.policy)
         self.retry_logs.append(log)
 
@@ -259,6 +265,7 @@ class StreamSession:
         if stream is None:
             return
         stream.assembly.finish(EndInfo(end.chunks, end.sha256, end.size, end.components))
+        stream.ended_at = now
         recovery = stream.recovering
         if recovery is not None:
             recovery.first_chunk_at = now  # nothing left to replay: the end is the answer
@@ -287,10 +294,12 @@ class StreamSession:
         conn.cut = True
         self.cuts.append(now)
         for stream in self.streams.values():
-            if stream.completed_at is None:
+            if stream.ended_at is None:
                 stream.recoveries.append(Recovery(now, stream.assembly.last_contiguous, how))
         if self.cutter is not None:
-            self.cutter(conn)
+            outcome = self.cutter(conn)
+            if asyncio.iscoroutine(outcome):
+                self._cutting = asyncio.get_running_loop().create_task(outcome)
         else:
             conn.abort()
         self.changed.set()
@@ -300,7 +309,7 @@ class StreamSession:
         log = await self.connect()
         conn = self._require_connection()
         now = time.monotonic()
-        waiting = [s for s in self.streams.values() if s.completed_at is None]
+        waiting = [s for s in self.streams.values() if s.ended_at is None]
         for stream in waiting:
             if not stream.recoveries:  # dropped without a cut of ours
                 stream.recoveries.append(Recovery(now, stream.assembly.last_contiguous, "lost"))
@@ -327,9 +336,9 @@ class StreamSession:
             raise StreamRefused(f"Resuming stream {refused[0].name!r}", refused[0].refused)  # type: ignore[arg-type]
 
     async def wait_complete(self, names: list[str], timeout: float) -> bool:
-        """Wait until every named stream completed (or the connection dropped)."""
+        """Wait until every named stream has ended (verify it to know whether it is whole)."""
         streams = [self.streams[n] for n in names]
-        return await wait_until(lambda: all(s.completed_at is not None for s in streams),
+        return await wait_until(lambda: all(s.ended_at is not None for s in streams),
                                 self.changed, timeout)
 
     async def run_with_cuts(self, names: list[str], every_chunks: int | None,
@@ -342,14 +351,14 @@ class StreamSession:
         cuts = 0
 
         def done() -> bool:
-            return all(s.completed_at is not None for s in streams)
+            return all(s.ended_at is not None for s in streams)
 
         while not done():
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise AssertionError(self._progress("did not complete", streams, timeout))
             if cuts < max_cuts and every_chunks:
-                lead = next(s for s in streams if s.completed_at is None)
+                lead = next(s for s in streams if s.ended_at is None)
                 lead.cut_after = lead.assembly.received + every_chunks
                 cut = lambda: self.connection is None or self.connection.cut  # noqa: E731
                 await wait_until(lambda: done() or cut(), self.changed, remaining)
@@ -369,6 +378,7 @@ class StreamSession:
 
     def _progress(self, what: str, streams: list[TrackedStream], timeout: float) -> str:
         parts = [f"{s.name}: {s.assembly.received} chunks, last contiguous seq "
-                 f"{s.assembly.last_contiguous}" for s in streams]
+                 f"{s.assembly.last_contiguous}, ended: {'yes' if s.ended_at else 'no'}"
+                 for s in streams]
         return (f"Streams {what} within {timeout:.3f} s at {self._target} "
                 f"({'; '.join(parts)}).")
