@@ -231,9 +231,10 @@ class StreamSession:
             elif isinstance(event, Refused) and event.stream_id in self.by_id:
                 self.by_id[event.stream_id].refused = event
             elif isinstance(event, Resumed) and event.stream_id in self.by_id:
-                recovery = self.by_id[event.stream_id].recoveries[-1:]
-                if recovery:
-                    recovery[0].resumed_from = event.from_seq
+                stream = self.by_id[event.stream_id]
+                answered = [r for r in stream.recoveries if r.resume_sent_at is not None]
+                if answered:
+                    answered[-1].resumed_from = event.from_seq
             else:
                 self.unexpected.append(f"{type(event).__name__}: {event}")
         self.changed.set()
@@ -322,10 +323,12 @@ class StreamSession:
             await conn.send(self.adapter.resume_message(stream.stream_id, recovery.last_seq,
                                                         stream.epoch))
 
+        # A fast stream may be cut again before we look: judge the recoveries we resumed.
+        resumed = {s.name: s.recoveries[-1] for s in waiting}
+
         def has_answer(s: TrackedStream) -> bool:
-            last = s.recoveries[-1]
-            return (s.refused is not None or last.resumed_from is not None
-                    or last.first_chunk_at is not None)
+            r = resumed[s.name]
+            return s.refused is not None or r.resumed_from is not None or r.first_chunk_at is not None
 
         if not await wait_until(lambda: all(has_answer(s) for s in waiting), self.changed, timeout):
             silent = [s.name for s in waiting if not has_answer(s)]
@@ -359,10 +362,10 @@ class StreamSession:
                 raise AssertionError(self._progress("did not complete", streams, timeout))
             if cuts < max_cuts and every_chunks:
                 lead = next(s for s in streams if s.ended_at is None)
-                lead.cut_after = lead.assembly.received + every_chunks
+                if lead.cut_after is None:
+                    lead.cut_after = lead.assembly.received + every_chunks
                 cut = lambda: self.connection is None or self.connection.cut  # noqa: E731
                 await wait_until(lambda: done() or cut(), self.changed, remaining)
-                lead.cut_after = None
             elif cuts < max_cuts and every_seconds:
                 await wait_until(done, self.changed, min(every_seconds, remaining))
                 if not done():
@@ -373,6 +376,10 @@ class StreamSession:
             if done():
                 break
             cuts += 1
+            lead = next(s for s in streams if s.ended_at is None)
+            # Arm the next cut before resuming: a fast stream may finish while we look away.
+            lead.cut_after = (lead.assembly.received + every_chunks
+                              if every_chunks and cuts < max_cuts else None)
             await self.resume(max(0.1, deadline - loop.time()))
         return cuts
 

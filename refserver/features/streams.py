@@ -208,11 +208,16 @@ class StreamService:
         await client.ws.close(code, "resume-later" if code < 4400 else "stop")
 
     async def disconnected(self, client: Client) -> None:
-        loop = asyncio.get_running_loop()
         for stream in list(self.streams.values()):
             if stream.owner is client:
-                stream.owner = None
-                stream.expiry = loop.call_later(stream.window, self._retire, stream, "expired")
+                self._detach(stream)
+
+    def _detach(self, stream: Stream) -> None:
+        """The owner is gone: keep producing into the buffer, resumable for the window."""
+        stream.owner = None
+        if stream.expiry is None:
+            stream.expiry = asyncio.get_running_loop().call_later(
+                stream.window, self._retire, stream, "expired")
 
     # -- producing and sending ----------------------------------------------------------------
 
@@ -235,10 +240,14 @@ class StreamService:
                 continue
             if owner is not None and stream.next_send > stream.total and not stream.end_sent:
                 generation = stream.generation
-                with contextlib.suppress(ConnectionClosed):
+                try:
                     await owner.send_json({"type": "stream-end", "stream": stream.id, **stream.end})
-                    if stream.generation == generation:
-                        stream.end_sent = True
+                except ConnectionClosed:
+                    if stream.owner is owner:
+                        self._detach(stream)
+                    continue
+                if stream.generation == generation:
+                    stream.end_sent = True
                 if stream.acked == stream.total and stream.end_sent:
                     self._retire(stream, "complete")
                     return
@@ -268,7 +277,7 @@ class StreamService:
             await owner.send_json(message)
         except ConnectionClosed:
             if stream.owner is owner:
-                stream.owner = None  # the disconnect hook starts the window
+                self._detach(stream)
             return
         self.chunks_sent += 1
         if stream.generation == generation and stream.next_send == seq:
