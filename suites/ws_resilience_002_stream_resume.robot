@@ -30,14 +30,14 @@ Suite Teardown    Stop Target Service
 Test Setup        Use The Suite Retry Policy
 Test Teardown     Report And Close Streams
 
-Test Tags         ws-resilience-002
+Test Tags         WS-RESILIENCE-002
 
 
 *** Test Cases ***
 Text Stream Resumes After A Cut Without Gap Or Duplicate
     [Documentation]    A text stream cut after k chunks resumes right after its last chunk,
     ...    matches its declared SHA-256, and recovers within the seed's time targets.
-    [Tags]    ac-002.1
+    [Tags]    AC-002.1
     Connect To Stream Service    ${TARGET_URL}
     Start Stream    answer    kind=text    size=${TEXT_STREAM_BYTES}    chunk_size=${TEXT_CHUNK_BYTES}
     ...    interval=${CHUNK_INTERVAL}
@@ -52,7 +52,7 @@ Text Stream Resumes After A Cut Without Gap Or Duplicate
 JSON Document Cut Mid-Way Is Reassembled Valid And Whole
     [Documentation]    A JSON document cut in the middle parses after resume, matches its
     ...    schema, and equals the original (its declared SHA-256).
-    [Tags]    ac-002.2
+    [Tags]    AC-002.2
     Connect To Stream Service    ${TARGET_URL}
     Start Stream    document    kind=json    size=30000    chunk_size=700    interval=${CHUNK_INTERVAL}
     Cut Connection After Chunks    document    15
@@ -63,7 +63,7 @@ JSON Document Cut Mid-Way Is Reassembled Valid And Whole
 Multi-Part Response Has Every Component Once And In Order After Resume
     [Documentation]    A response of three components (text, JSON, code) is cut in the middle
     ...    component; after resume each is present once, in order, with its own hash.
-    [Tags]    ac-002.3
+    [Tags]    AC-002.3
     Connect To Stream Service    ${TARGET_URL}
     Start Stream    reply    kind=multipart    size=12000    chunk_size=500    interval=${CHUNK_INTERVAL}
     ...    components=${{ ['summary:text', 'data:json', 'code:code'] }}
@@ -75,7 +75,7 @@ Multi-Part Response Has Every Component Once And In Order After Resume
 Concurrent Streams On One Connection Resume At Their Own Positions
     [Documentation]    Three streams at different paces share one connection; one cut hits
     ...    them all at different positions, and each resumes from its own.
-    [Tags]    ac-002.4
+    [Tags]    AC-002.4
     Connect To Stream Service    ${TARGET_URL}
     Start Stream    fast    size=20000    chunk_size=400    interval=5 ms    seed=1
     Start Stream    medium    kind=json    size=20000    chunk_size=400    interval=10 ms    seed=2
@@ -92,7 +92,7 @@ Reconnecting Backs Off Exponentially And Gives Up Clearly
     [Documentation]    Against a port where nothing listens, the client retries with
     ...    exponential backoff and full jitter: the measured delays follow the seeded
     ...    schedule, and after the retry limit the keyword names the attempts and last error.
-    [Tags]    ac-002.5
+    [Tags]    AC-002.5
     ${unreachable}    Get Unreachable Service Url
     Run Keyword And Expect Error    *after ${RETRY_LIMIT} attempts*last error: Connection refused*
     ...    Connect To Stream Service    ${unreachable}    session=unreachable
@@ -101,7 +101,7 @@ Reconnecting Backs Off Exponentially And Gives Up Clearly
 Resume After The Window Or Of An Unknown Stream Is Refused Explicitly
     [Documentation]    Once the resume window has passed, resuming gets an explicit error and
     ...    no data; so does resuming a stream that never existed.
-    [Tags]    ac-002.6
+    [Tags]    AC-002.6
     Connect To Stream Service    ${TARGET_URL}
     Start Stream    late    size=${TEXT_STREAM_BYTES}    chunk_size=${TEXT_CHUNK_BYTES}
     ...    interval=${CHUNK_INTERVAL}    window=${SHORT_RESUME_WINDOW}
@@ -113,7 +113,7 @@ Resume After The Window Or Of An Unknown Stream Is Refused Explicitly
 Large Stream Cut Several Times Is Delivered Intact
     [Documentation]    A 4 MB stream cut several times arrives whole, and the client's memory
     ...    overhead stays under the seed's bound.
-    [Tags]    ac-002.7    slow
+    [Tags]    AC-002.7    slow
     Start Measuring Client Memory
     Connect To Stream Service    ${TARGET_URL}
     Start Stream    large    size=${LARGE_STREAM_BYTES}    chunk_size=${LARGE_CHUNK_BYTES}
@@ -128,7 +128,7 @@ Large Stream Cut Several Times Is Delivered Intact
 Stream Cut Every 200 ms Still Completes Intact
     [Documentation]    Rapid reconnection: the connection is cut every 200 ms until the
     ...    stream is done; it completes intact.
-    [Tags]    ac-002.8
+    [Tags]    AC-002.8
     Connect To Stream Service    ${TARGET_URL}
     Start Stream    flapping    size=40000    chunk_size=200    interval=${CHUNK_INTERVAL}
     ${cuts}    Receive Streams With Cuts    flapping    every=${RAPID_CUT_INTERVAL}    timeout=30 s
@@ -139,7 +139,7 @@ Stream Completes Intact Through A Degraded Network
     [Documentation]    Through the fault proxy (latency with jitter both ways, a bandwidth cap
     ...    downstream), a stream cut by the network (the proxy resets the connection)
     ...    several times still completes intact.
-    [Tags]    ac-002.9
+    [Tags]    AC-002.9
     ${proxied}    Start Degraded Network Proxy    ${TARGET_URL}    latency=${PROXY_LATENCY}
     ...    jitter=${PROXY_JITTER}    rate_kbps=${PROXY_RATE_KBPS}    seed=${PROXY_SEED}
     Connect To Stream Service    ${proxied}
