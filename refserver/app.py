@@ -22,6 +22,7 @@ from . import __version__
 from .config import ServerConfig
 from .defects import validate
 from .features import auth, heartbeat, sessions
+from .features import streams as stream_feature
 from .keepalive import leaky_keepalive
 from .metrics import ServerCollector, asyncio_task_count, render
 from .router import Router
@@ -84,6 +85,7 @@ class ReferenceServer:
         heartbeat.install(self)
         auth.install(self)
         sessions.install(self)
+        stream_feature.install(self)
 
     @property
     def port(self) -> int:

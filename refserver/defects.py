@@ -19,6 +19,12 @@ DEFECTS: dict[str, str] = {
     "accept-expired-token": "expired tokens are accepted (breaks 001.5)",
     "no-persistence": "sessions live only in memory (breaks 001.7)",
     "concurrent-resume-race": "both simultaneous resumes are accepted (breaks 001.6)",
+    # WS-RESILIENCE-002
+    "resume-duplicates": "resume replays from the last seq instead of last seq + 1 (breaks 002.1)",
+    "resume-skips": "resume skips one chunk (breaks 002.1)",
+    "corrupt-on-resume": "one replayed chunk has a flipped byte (breaks 002.1, 002.2)",
+    "forget-streams": "resume always answers unknown stream (breaks 002.1)",
+    "truncate-stream": "streams over 1 MiB end early while claiming completeness (breaks 002.7)",
 }
 
 

@@ -1,0 +1,140 @@
+"""Benchmark: many concurrent resumable streams, each cut again and again.
+
+    python bench/resume.py            # 100 streams x 10 cuts, 256 KiB each
+    python bench/resume.py --quick    # 20 streams x 3 cuts (well under a minute)
+
+Starts the reference server as its own process, opens one session (connection) per stream,
+receives every stream while cutting its connection (client abort) every few chunks and
+resuming, then verifies each stream. Side by side, in the same run: a bare ``websockets``
+server process sends the same number of bytes, in the same chunk size, to one client
+connection. Prints a table; the last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from keywords.core.backoff import BackoffPolicy  # noqa: E402
+from keywords.core.process import ServerProcess  # noqa: E402
+from keywords.core.stats import percentile  # noqa: E402
+from keywords.core.stream_adapter import ReferenceAdapter, StreamRequest  # noqa: E402
+from keywords.core.stream_session import StreamSession  # noqa: E402
+
+
+async def resumable(url: str, streams: int, cuts: int, size: int, chunk: int) -> dict[str, float]:
+    chunks_per_stream = -(-size // chunk)
+    every = max(1, chunks_per_stream // (cuts + 1))
+    policy = BackoffPolicy(base=0.01, factor=2, cap=0.2, limit=10, seed=1)
+    sessions = [StreamSession(f"s{i}", url, ReferenceAdapter(), policy, ack_every=8)
+                for i in range(streams)]
+    await asyncio.gather(*(s.connect() for s in sessions))
+    started = time.perf_counter()
+    await asyncio.gather(*(s.start("x", StreamRequest("text", size, chunk, seed=i), 10)
+                           for i, s in enumerate(sessions)))
+    made = await asyncio.gather(*(s.run_with_cuts(["x"], every, None, cuts, 120) for s in sessions))
+    elapsed = time.perf_counter() - started
+    resume_ms = [r.resume_s * 1000 for s in sessions for r in s.streams["x"].recoveries
+                 if r.resume_s is not None]
+    reconnect_ms = [r.reconnect_s * 1000 for s in sessions for r in s.streams["x"].recoveries
+                    if r.reconnect_s is not None]
+    lost = duplicated = broken = 0
+    for s in sessions:
+        a = s.streams["x"].assembly
+        lost += (a.end.chunks - a.received) if a.end else chunks_per_stream - a.received
+        duplicated += len(a.duplicates) + len(a.conflicts)
+        broken += bool(a.problems())
+    await asyncio.gather(*(s.close() for s in sessions))
+    return {
+        "streams": streams, "cuts": sum(made), "bytes": streams * size, "seconds": elapsed,
+        "mb_per_s": streams * size / elapsed / 1e6, "lost": lost, "duplicated": duplicated,
+        "broken_streams": broken,
+        "resume_ms_p50": percentile(resume_ms, 50), "resume_ms_p99": percentile(resume_ms, 99),
+        "reconnect_ms_p50": percentile(reconnect_ms, 50),
+        "reconnect_ms_p99": percentile(reconnect_ms, 99),
+    }
+
+
+BARE_SERVER = """
+import asyncio, sys
+from websockets.asyncio.server import serve
+total, chunk = int(sys.argv[1]), int(sys.argv[2])
+block = ("stream chunk " * (chunk // 13 + 1))[:chunk]
+async def handler(ws):
+    sent = 0
+    while sent < total:
+        await ws.send(block)
+        sent += chunk
+    await ws.close()
+async def main():
+    async with serve(handler, "127.0.0.1", 0, compression=None, max_size=None) as server:
+        print(f"listening on ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/", flush=True)
+        await asyncio.Future()
+asyncio.run(main())
+"""
+
+
+async def bare(total: int, chunk: int) -> dict[str, float]:
+    from websockets.asyncio.client import connect
+
+    proc = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(total), str(chunk)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().split("listening on ")[1].strip()
+        received = 0
+        started = time.perf_counter()
+        async with connect(url, compression=None, max_size=None) as ws:
+            async for message in ws:
+                received += len(message)
+        elapsed = time.perf_counter() - started
+    finally:
+        proc.terminate()
+        proc.wait(5)
+    return {"bytes": received, "seconds": elapsed, "mb_per_s": received / elapsed / 1e6}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="20 streams x 3 cuts")
+    parser.add_argument("--streams", type=int)
+    parser.add_argument("--cuts", type=int)
+    parser.add_argument("--size", type=int, default=256 * 1024, help="bytes per stream")
+    parser.add_argument("--chunk", type=int, default=4096, help="chunk size in bytes")
+    args = parser.parse_args()
+    streams = args.streams or (20 if args.quick else 100)
+    cuts = args.cuts or (3 if args.quick else 10)
+    server = ServerProcess(["--port", "0", "--ping-interval", "0"], env=dict(os.environ))
+    url = server.start(15)
+    try:
+        ours = asyncio.run(resumable(url, streams, cuts, args.size, args.chunk))
+    finally:
+        server.stop()
+    theirs = asyncio.run(bare(streams * args.size, args.chunk))
+    print(f"{'':32}{'resumable streams':>20}{'bare websockets':>20}")
+    print(f"{'streams x cuts':32}{f'{streams} x {cuts}':>20}{'1 conn, no cuts':>20}")
+    print(f"{'bytes':32}{ours['bytes']:>20,}{theirs['bytes']:>20,}")
+    print(f"{'seconds':32}{ours['seconds']:>20.3f}{theirs['seconds']:>20.3f}")
+    print(f"{'throughput MB/s':32}{ours['mb_per_s']:>20.1f}{theirs['mb_per_s']:>20.1f}")
+    print(f"{'cuts made':32}{ours['cuts']:>20}")
+    print(f"{'resume ms p50 / p99':32}{ours['resume_ms_p50']:>11.2f} / {ours['resume_ms_p99']:<6.2f}")
+    print(f"{'reconnect ms p50 / p99':32}{ours['reconnect_ms_p50']:>11.2f} / {ours['reconnect_ms_p99']:<6.2f}")
+    print(f"{'lost / duplicated chunks':32}{ours['lost']:>11} / {ours['duplicated']:<6}")
+    print(f"{'streams failing verification':32}{ours['broken_streams']:>20}")
+    result = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in ours.items()}
+    result["bare_mb_per_s"] = round(theirs["mb_per_s"], 3)
+    result["quick"] = args.quick
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""The protocol adapter seam: how the StreamResume library talks to a streaming service.
+
+The library never builds or parses a message itself. It asks an adapter for the message
+that starts, resumes or acknowledges a stream, and hands every incoming message to the
+adapter, which turns it into a few plain events (:class:`Started`, :class:`ChunkIn`,
+:class:`Ended`, :class:`Resumed`, :class:`Refused`). An adapter does no I/O and keeps no
+connection: it is a translator, so it is short and easy to unit-test.
+
+:class:`ReferenceAdapter` speaks the reference server's protocol (docs/protocol.md,
+section 7). A service with another protocol gets its own subclass of
+:class:`StreamAdapter` (see docs/adapters.md); select it with the library's ``adapter``
+import argument or the `Use Stream Protocol Adapter` keyword, by dotted path.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StreamRequest:
+    """What to stream: kind (text, json, multipart), size, chunk size, seed, pacing, window."""
+
+    kind: str = "text"
+    size: int = 16 * 1024
+    chunk_size: int = 1024
+    seed: int = 0
+    interval_ms: float = 0.0
+    window_ms: float | None = None
+    components: list[tuple[str, str]] | None = None
+
+
+@dataclass(frozen=True)
+class Started:
+    """The service accepted a stream request (``ref`` is the client's correlation id)."""
+
+    ref: str
+    stream_id: str
+    epoch: str = ""
+    kind: str = "text"
+    size: int | None = None
+    schema: dict[str, Any] | None = None
+    components: list[str] = field(default_factory=list)
+    window_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class ChunkIn:
+    """One chunk of a stream."""
+
+    stream_id: str
+    seq: int
+    data: str
+    component: str | None = None
+
+
+@dataclass(frozen=True)
+class Ended:
+    """The end of a stream: chunk count, SHA-256 of the payload, per-component summaries."""
+
+    stream_id: str
+    chunks: int
+    sha256: str
+    size: int | None = None
+    components: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """The service accepted a resume and will replay from ``from_seq``."""
+
+    stream_id: str
+    from_seq: int
+
+
+@dataclass(frozen=True)
+class Refused:
+    """An error answer: stable ``code``, human ``message``, which stream or request."""
+
+    code: str
+    message: str
+    stream_id: str | None = None
+    ref: str | None = None
+
+
+Event = Started | ChunkIn | Ended | Resumed | Refused
+
+#: Error codes meaning "the service does not speak this protocol at all": tests SKIP.
+UNSUPPORTED = frozenset({"unknown-type"})
+
+
+class StreamAdapter:
+    """Base class: translate between the library and one streaming protocol.
+
+    Override the four methods. Messages are ``str`` (text frames) or ``bytes``. ``parse``
+    returns a list (one message may carry several events, or none: return ``[]`` for
+    messages the library should ignore).
+    """
+
+    #: Name shown in the log.
+    name = "custom"
+
+    def start_message(self, request: StreamRequest, ref: str) -> str | bytes:
+        """The message that asks for a stream; answers must carry ``ref`` back."""
+        raise NotImplementedError
+
+    def resume_message(self, stream_id: str, last_seq: int, epoch: str) -> str | bytes:
+        """The message that resumes ``stream_id`` after ``last_seq`` on a new connection."""
+        raise NotImplementedError
+
+    def ack_message(self, stream_id: str, seq: int) -> str | bytes | None:
+        """A cumulative acknowledgement up to ``seq``, or ``None`` if the protocol has none."""
+        return None
+
+    def parse(self, message: str | bytes) -> list[Event]:
+        """The events one incoming message carries."""
+        raise NotImplementedError
+
+
+class ReferenceAdapter(StreamAdapter):
+    """The reference server's protocol, ``stream/1`` (docs/protocol.md, section 7)."""
+
+    name = "reference"
+
+    def start_message(self, request: StreamRequest, ref: str) -> str:
+        body: dict[str, Any] = {
+            "kind": request.kind, "size": request.size, "chunk_size": request.chunk_size,
+            "seed": request.seed, "interval_ms": request.interval_ms,
+        }
+        if request.window_ms is not None:
+            body["window_ms"] = request.window_ms
+        if request.components:
+            body["components"] = [list(c) for c in request.components]
+        return _dump({"type": "stream-start", "ref": ref, "request": body})
+
+    def resume_message(self, stream_id: str, last_seq: int, epoch: str) -> str:
+        message: dict[str, Any] = {"type": "stream-resume", "stream": stream_id, "last_seq": last_seq}
+        if epoch:
+            message["epoch"] = epoch
+        return _dump(message)
+
+    def ack_message(self, stream_id: str, seq: int) -> str:
+        return _dump({"type": "stream-ack", "stream": stream_id, "seq": seq})
+
+    def parse(self, message: str | bytes) -> list[Event]:
+        if isinstance(message, bytes):
+            return []
+        try:
+            m = json.loads(message)
+        except ValueError:
+            return []
+        if not isinstance(m, dict):
+            return []
+        kind = m.get("type")
+        if kind == "chunk":
+            return [ChunkIn(m["stream"], int(m["seq"]), m["data"], m.get("component"))]
+        if kind == "stream-started":
+            return [Started(
+                str(m.get("ref", "")), m["stream"], m.get("epoch", ""), m.get("kind", "text"),
+                m.get("bytes"), m.get("schema"), [c["name"] for c in m.get("components", [])],
+                m.get("window_ms"),
+            )]
+        if kind == "stream-end":
+            return [Ended(m["stream"], int(m["chunks"]), m["sha256"], m.get("bytes"),
+                          list(m.get("components", [])))]
+        if kind == "stream-resumed":
+            return [Resumed(m["stream"], int(m["from_seq"]))]
+        if kind == "error":
+            ref = m.get("ref")
+            return [Refused(str(m.get("code", "error")), str(m.get("message", "")),
+                            m.get("stream"), None if ref is None else str(ref))]
+        return []
+
+
+def _dump(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"))
+
+
+def load_adapter(spec: str | StreamAdapter | type[StreamAdapter] | None) -> StreamAdapter:
+    """An adapter from ``reference`` (default), a dotted path ``pkg.module.Class``, a class
+    or an instance. Fails in one line naming what could not be loaded."""
+    if spec is None or spec == "" or spec == "reference":
+        return ReferenceAdapter()
+    if isinstance(spec, StreamAdapter):
+        return spec
+    if isinstance(spec, type) and issubclass(spec, StreamAdapter):
+        return spec()
+    path = str(spec)
+    module_name, _, class_name = path.rpartition(".")
+    if not module_name:
+        raise ValueError(f"Adapter {path!r} is not 'reference' or a dotted path like "
+                         "'mypkg.adapters.MyAdapter'.")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"Cannot load stream adapter {path!r}: {exc}.") from None
+    adapter = cls()
+    if not isinstance(adapter, StreamAdapter):
+        raise ValueError(f"{path!r} is not a StreamAdapter subclass.")
+    return adapter

@@ -1,0 +1,324 @@
+"""Resumable streams (protocol section 7): numbered chunks that survive a reconnect.
+
+A client asks for a stream; the server sends it as chunks with ``seq`` 1, 2, 3 … and ends
+it with the chunk count and the SHA-256 of the whole payload. The server keeps every chunk
+the client has not acknowledged (a cumulative ``stream-ack`` frees them). When the
+connection drops, the stream keeps being produced into its buffer and stays resumable for
+its resume window; a ``stream-resume`` on any connection replays everything after the
+client's last seq and carries on live. After the window the buffer is gone, and a resume
+gets an explicit ``window-expired`` error, never partial data.
+
+Streams are identified by an unguessable id (a capability, like Ably's connection key), so
+resuming needs no authentication. The server's ``epoch`` changes every time it starts:
+a stream from another epoch cannot be resumed (its buffer died with the old process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from websockets.exceptions import ConnectionClosed
+
+from ..stream_content import Chunk, Content, generate
+
+if TYPE_CHECKING:
+    from ..app import Client, ReferenceServer
+
+PROTOCOL_VERSION = "stream/1"
+DEFAULT_WINDOW_MS = 5000
+MAX_WINDOW_MS = 60000
+MAX_INTERVAL_MS = 10000
+MAX_STREAMS_PER_CONNECTION = 64
+#: How many retired stream ids are remembered, to tell "expired" from "unknown".
+TOMBSTONES = 10000
+#: Close code of the ``stream-control`` cut: "reconnect" range, resume on a new connection.
+CLOSE_RESUME_LATER = 4000
+#: Where the ``truncate-stream`` defect cuts every stream off.
+TRUNCATE_AT_BYTES = 1024 * 1024
+
+
+@dataclass(eq=False)
+class Stream:
+    """One stream: its content, what was produced, sent and acknowledged, and its owner."""
+
+    id: str
+    content: Content
+    chunks: list[Chunk | None]
+    end: dict[str, Any]
+    window: float
+    interval: float
+    owner: Client | None = None
+    #: Chunks 1..produced exist (in the buffer unless acknowledged).
+    produced: int = 0
+    acked: int = 0
+    next_send: int = 1
+    #: Bumped on every attach, so a send to a previous owner never moves ``next_send``.
+    generation: int = 0
+    end_sent: bool = False
+    corrupt_seq: int | None = None
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    expiry: asyncio.TimerHandle | None = None
+
+    @property
+    def total(self) -> int:
+        return len(self.chunks)
+
+    @property
+    def buffered_bytes(self) -> int:
+        return sum(len(c.data) for c in self.chunks[self.acked:self.produced] if c is not None)
+
+
+class StreamService:
+    """The streams of one server: registry, producers, resume and expiry."""
+
+    def __init__(self, server: ReferenceServer) -> None:
+        self.server = server
+        self.epoch = secrets.token_hex(8)
+        self.streams: dict[str, Stream] = {}
+        #: Retired stream ids and why: ``expired`` or ``complete``.
+        self.retired: OrderedDict[str, str] = OrderedDict()
+        self.resumes = 0
+        self.chunks_sent = 0
+
+    def has(self, defect: str) -> bool:
+        return self.server.config.has(defect)
+
+    # -- messages -------------------------------------------------------------------------
+
+    async def start(self, client: Client, message: dict[str, Any]) -> None:
+        request = message.get("request") or {}
+        if not isinstance(request, dict):
+            raise ValueError("request must be an object")
+        owned = [s for s in self.streams.values() if s.owner is client]
+        if len(owned) >= MAX_STREAMS_PER_CONNECTION:
+            await _error(client, "too-many-streams", f"at most {MAX_STREAMS_PER_CONNECTION} "
+                         "streams per connection", ref=message.get("ref"))
+            return
+        content = generate(request)
+        window = min(float(request.get("window_ms", DEFAULT_WINDOW_MS)), MAX_WINDOW_MS) / 1000
+        interval = min(float(request.get("interval_ms", 0)), MAX_INTERVAL_MS) / 1000
+        if window <= 0 or interval < 0:
+            raise ValueError("window_ms must be > 0 and interval_ms >= 0")
+        chunks: list[Chunk | None] = list(content.chunks)
+        end = {"chunks": len(chunks), "bytes": content.size, "sha256": content.sha256}
+        if content.components:
+            end["components"] = [{k: c[k] for k in ("name", "chunks", "sha256")}
+                                 for c in content.components]
+        if self.has("truncate-stream") and content.size > TRUNCATE_AT_BYTES:
+            keep = 0
+            total = 0
+            while keep < len(chunks) and total + len(content.chunks[keep].data) <= TRUNCATE_AT_BYTES:
+                total += len(content.chunks[keep].data)
+                keep += 1
+            chunks = chunks[:keep]
+            kept = "".join(c.data for c in content.chunks[:keep]).encode()
+            end = {"chunks": keep, "bytes": len(kept), "sha256": hashlib.sha256(kept).hexdigest()}
+        stream = Stream(secrets.token_urlsafe(18), content, chunks, end, window, interval, owner=client)
+        self.streams[stream.id] = stream
+        started: dict[str, Any] = {
+            "type": "stream-started", "stream": stream.id, "epoch": self.epoch,
+            "protocol": PROTOCOL_VERSION, "kind": content.kind, "bytes": content.size,
+            "window_ms": round(window * 1000),
+        }
+        if "ref" in message:
+            started["ref"] = message["ref"]
+        if content.schema is not None:
+            started["schema"] = content.schema
+        if content.components:
+            started["components"] = [{"name": c["name"], "kind": c["kind"]} for c in content.components]
+        await client.send_json(started)
+        stream.task = asyncio.get_running_loop().create_task(self._run(stream))
+
+    async def resume(self, client: Client, message: dict[str, Any]) -> None:
+        stream_id = str(message.get("stream", ""))
+        last_seq = int(message.get("last_seq", 0))
+        epoch = message.get("epoch")
+        if epoch is not None and epoch != self.epoch:
+            await _error(client, "epoch-changed", "the server restarted and lost its stream "
+                         f"buffers (epoch {epoch} is not {self.epoch})", stream_id)
+            return
+        stream = None if self.has("forget-streams") else self.streams.get(stream_id)
+        if stream is None:
+            reason = self.retired.get(stream_id)
+            if reason == "expired" and not self.has("forget-streams"):
+                await _error(client, "window-expired", "the resume window of this stream has "
+                             "passed; its buffer is gone", stream_id)
+            elif reason == "complete" and not self.has("forget-streams"):
+                await _error(client, "stream-complete", "this stream was delivered and "
+                             "acknowledged in full", stream_id)
+            else:
+                await _error(client, "unknown-stream", "no such stream", stream_id)
+            return
+        if not stream.acked <= last_seq <= stream.produced:
+            await _error(client, "seq-out-of-range", f"last_seq {last_seq} is outside "
+                         f"{stream.acked}..{stream.produced} (acknowledged..produced)", stream_id)
+            return
+        if stream.expiry is not None:
+            stream.expiry.cancel()
+            stream.expiry = None
+        start = last_seq + 1
+        if self.has("resume-duplicates") and last_seq >= 1:
+            start = last_seq
+        elif self.has("resume-skips"):
+            start = last_seq + 2
+        if self.has("corrupt-on-resume"):
+            stream.corrupt_seq = start
+        stream.owner = client
+        stream.generation += 1
+        stream.next_send = start
+        stream.end_sent = False
+        self.resumes += 1
+        await client.send_json({"type": "stream-resumed", "stream": stream.id,
+                                "from_seq": last_seq + 1, "epoch": self.epoch})
+        stream.wake.set()
+
+    async def ack(self, client: Client, message: dict[str, Any]) -> None:
+        stream_id = str(message.get("stream", ""))
+        seq = int(message.get("seq", 0))
+        stream = self.streams.get(stream_id)
+        if stream is None:
+            await _error(client, "unknown-stream", "no such stream", stream_id)
+            return
+        if not 0 <= seq < stream.next_send or seq > stream.produced:
+            await _error(client, "seq-out-of-range", f"cannot acknowledge seq {seq}: only "
+                         f"1..{min(stream.next_send - 1, stream.produced)} were sent", stream_id)
+            return
+        for i in range(stream.acked, seq):
+            stream.chunks[i] = None
+        stream.acked = max(stream.acked, seq)
+        if stream.acked == stream.total and stream.end_sent:
+            self._retire(stream, "complete")
+
+    async def control(self, client: Client, message: dict[str, Any]) -> None:
+        """``{"type": "stream-control", "action": "close", "code": 4000}``: server-side cut."""
+        action = message.get("action")
+        if action != "close":
+            await _error(client, "unknown-action", f"unknown stream-control action {action!r}")
+            return
+        code = int(message.get("code", CLOSE_RESUME_LATER))
+        if not 4000 <= code <= 4999:
+            raise ValueError("code must be in 4000..4999")
+        await client.ws.close(code, "resume-later" if code < 4400 else "stop")
+
+    async def disconnected(self, client: Client) -> None:
+        for stream in list(self.streams.values()):
+            if stream.owner is client:
+                self._detach(stream)
+
+    def _detach(self, stream: Stream) -> None:
+        """The owner is gone: keep producing into the buffer, resumable for the window."""
+        stream.owner = None
+        if stream.expiry is None:
+            stream.expiry = asyncio.get_running_loop().call_later(
+                stream.window, self._retire, stream, "expired")
+
+    # -- producing and sending ----------------------------------------------------------------
+
+    async def _run(self, stream: Stream) -> None:
+        """Produce chunks at the stream's pace; send them in order to whoever owns it."""
+        loop = asyncio.get_running_loop()
+        next_due = loop.time()
+        while True:
+            now = loop.time()
+            if stream.produced < stream.total and now >= next_due:
+                if stream.interval <= 0:
+                    stream.produced = stream.total
+                else:
+                    stream.produced += 1
+                    next_due += stream.interval
+                continue
+            owner = stream.owner
+            if owner is not None and stream.next_send <= stream.produced:
+                await self._send_chunk(stream, owner)
+                continue
+            if owner is not None and stream.next_send > stream.total and not stream.end_sent:
+                generation = stream.generation
+                try:
+                    await owner.send_json({"type": "stream-end", "stream": stream.id, **stream.end})
+                except ConnectionClosed:
+                    if stream.owner is owner:
+                        self._detach(stream)
+                    continue
+                if stream.generation == generation:
+                    stream.end_sent = True
+                if stream.acked == stream.total and stream.end_sent:
+                    self._retire(stream, "complete")
+                    return
+                continue
+            stream.wake.clear()
+            timeout = max(0.0, next_due - loop.time()) if stream.produced < stream.total else None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stream.wake.wait(), timeout)
+
+    async def _send_chunk(self, stream: Stream, owner: Client) -> None:
+        seq = stream.next_send
+        generation = stream.generation
+        chunk = stream.chunks[seq - 1] if 1 <= seq <= stream.total else None
+        if chunk is None and self.has("resume-duplicates") and 1 <= seq <= stream.total:
+            chunk = stream.content.chunks[seq - 1]  # the buggy replay re-reads its source
+        if chunk is None:  # acknowledged already: a resume cannot ask for it (checked there)
+            stream.next_send += 1
+            return
+        data = chunk.data
+        if stream.corrupt_seq == seq:
+            stream.corrupt_seq = None
+            data = chr(ord(data[0]) ^ 0x01) + data[1:]
+        message: dict[str, Any] = {"type": "chunk", "stream": stream.id, "seq": seq, "data": data}
+        if chunk.component is not None:
+            message["component"] = chunk.component
+        try:
+            await owner.send_json(message)
+        except ConnectionClosed:
+            if stream.owner is owner:
+                self._detach(stream)
+            return
+        self.chunks_sent += 1
+        if stream.generation == generation and stream.next_send == seq:
+            stream.next_send = seq + 1
+
+    def _retire(self, stream: Stream, reason: str) -> None:
+        if self.streams.pop(stream.id, None) is None:
+            return
+        if stream.expiry is not None:
+            stream.expiry.cancel()
+        if stream.task is not None and stream.task is not asyncio.current_task():
+            stream.task.cancel()
+        stream.chunks = []
+        self.retired[stream.id] = reason
+        while len(self.retired) > TOMBSTONES:
+            self.retired.popitem(last=False)
+
+
+async def _error(client: Client, code: str, message: str, stream: str | None = None,
+                 ref: Any = None) -> None:
+    reply: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    if stream is not None:
+        reply["stream"] = stream
+    if ref is not None:
+        reply["ref"] = ref
+    await client.send_json(reply)
+
+
+def install(server: ReferenceServer) -> StreamService:
+    """Register the stream messages, the disconnect hook and the stream metrics."""
+    service = StreamService(server)
+    server.router.register("stream-start", service.start)
+    server.router.register("stream-resume", service.resume)
+    server.router.register("stream-ack", service.ack)
+    server.router.register("stream-control", service.control)
+    server.on_disconnected.append(service.disconnected)
+    server.metrics.gauge("ws_streams_active", "Streams held by the server (attached or resumable).",
+                         lambda: float(len(service.streams)))
+    server.metrics.gauge("ws_stream_buffer_bytes", "Bytes of unacknowledged chunks buffered.",
+                         lambda: float(sum(s.buffered_bytes for s in service.streams.values())))
+    server.metrics.counter("ws_stream_resumes", "Successful stream resumes.",
+                           lambda: float(service.resumes))
+    server.stream_service = service  # type: ignore[attr-defined]
+    return service
