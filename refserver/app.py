@@ -21,7 +21,7 @@ from websockets.http11 import Request, Response
 from . import __version__
 from .config import ServerConfig
 from .defects import validate
-from .features import auth, heartbeat
+from .features import agents, auth, churn, heartbeat
 from .keepalive import leaky_keepalive
 from .metrics import ServerCollector, asyncio_task_count, render
 from .router import Router
@@ -83,6 +83,8 @@ class ReferenceServer:
         self.auth_secret = ""
         heartbeat.install(self)
         auth.install(self)
+        agents.install(self)
+        churn.install(self)
 
     @property
     def port(self) -> int:

@@ -12,6 +12,11 @@ DEFECTS: dict[str, str] = {
     "slow-reaper": "server terminates zombies three times later than configured (breaks 007.2)",
     "reap-healthy": "server terminates a client after a silence shorter than the timeout (breaks 007.4)",
     "leak-zombies": "server stops serving a zombie but keeps its socket and handler (breaks 007.3)",
+    # WS-RESILIENCE-006
+    "leak-connections": "closed connections stay in the server's registry (breaks 006.2)",
+    "duplicate-agents": "each connection creates a new agent and never retires the old (breaks 006.3)",
+    "leak-memory": "the server retains about 64 KiB per connection forever (breaks 006.4)",
+    "throttle-reconnects": "the server refuses a reconnect within 200 ms of the user's last (breaks 006.1)",
 }
 
 
