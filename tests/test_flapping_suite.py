@@ -43,6 +43,7 @@ def verdicts(output: Path) -> dict[str, set[str]]:
 
 def run_robot(tmp_path: Path, *options: str, runner: str = "robot") -> dict[str, set[str]]:
     """Run the suite with ``robot`` (or pabot) into ``tmp_path``; return the verdicts."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     out = tmp_path / runner
     if runner == "robot":
         cmd = [sys.executable, "-m", "robot", "--console", "none"]
