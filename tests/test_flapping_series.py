@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from keywords.core.probes import ProbeUnavailable, parse_prometheus, sample_process
-from keywords.core.series import MB, ResourceProbe, Sampler, judge_growth, least_squares_slope
+from keywords.core.series import MB, ProbeLost, ResourceProbe, Sampler, judge_growth, least_squares_slope
 
 METRICS_TEXT = """\
 # HELP ws_open_connections Open WebSocket connections held by the server.
@@ -155,3 +155,26 @@ def test_counts_are_exact_after_warm_up() -> None:
 def test_the_rule_needs_three_values_after_warm_up() -> None:
     with pytest.raises(ValueError, match="at least 3 values"):
         judge_growth("rss_bytes", [1, 2, 3], warmup=1)
+
+
+def test_a_source_lost_mid_run_is_a_failure_not_a_skip() -> None:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = METRICS_TEXT.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    probe = ResourceProbe(f"http://127.0.0.1:{server.server_address[1]}/metrics")
+    assert probe.snapshot().get("connections") == 3
+    server.shutdown()
+    server.server_close()
+    with pytest.raises(ProbeLost, match="answered earlier"):
+        probe.snapshot()

@@ -74,6 +74,16 @@ class Snapshot:
     __repr__ = __str__
 
 
+class ProbeLost(AssertionError):
+    """A source that answered before stopped answering: the server went away mid-test.
+
+    Unlike :class:`ProbeUnavailable` (a capability the target never had: SKIP), this is a
+    failure: a server that dies or stops serving its metrics during a scenario is a finding.
+    """
+
+    ROBOT_SUPPRESS_NAME = True
+
+
 class ResourceProbe:
     """Reads a server's resources from its metrics endpoint and/or its process.
 
@@ -92,6 +102,8 @@ class ResourceProbe:
         self.pid = pid
         self.port = port
         self.metrics = {**METRICS, "connections": connections_metric}
+        #: Sources that have answered at least once; losing one later is a failure.
+        self.answered: set[str] = set()
 
     @property
     def configured(self) -> bool:
@@ -116,8 +128,11 @@ class ResourceProbe:
             try:
                 samples = scrape(self.metrics_url)
             except ProbeUnavailable as exc:
+                if "metrics" in self.answered:
+                    raise ProbeLost(f"The server's {exc}; it answered earlier in this run.") from None
                 problems.append(str(exc))
             else:
+                self.answered.add("metrics")
                 for resource, metric in self.metrics.items():
                     if metric in samples:
                         values[resource] = samples[metric]
@@ -126,8 +141,11 @@ class ResourceProbe:
             try:
                 sample = sample_process(self.pid, self.port)
             except ProbeUnavailable as exc:
+                if "process" in self.answered:
+                    raise ProbeLost(f"The server process is gone: {exc}; it answered earlier in this run.") from None
                 problems.append(str(exc))
             else:
+                self.answered.add("process")
                 by_psutil = {
                     "rss_bytes": float(sample.rss_bytes),
                     "fds": float(sample.open_fds),
@@ -164,7 +182,7 @@ class Sampler:
     def _take(self) -> None:
         try:
             self.snapshots.append(self.probe.snapshot(f"sample {len(self.snapshots) + 1}"))
-        except ProbeUnavailable as exc:
+        except (ProbeUnavailable, ProbeLost) as exc:
             self.failed += 1
             self.last_error = str(exc)
 
