@@ -21,7 +21,7 @@ from websockets.http11 import Request, Response
 from . import __version__
 from .config import ServerConfig
 from .defects import validate
-from .features import auth, heartbeat, sessions
+from .features import agents, auth, churn, heartbeat, sessions
 from .features import streams as stream_feature
 from .keepalive import leaky_keepalive
 from .metrics import ServerCollector, asyncio_task_count, render
@@ -86,6 +86,8 @@ class ReferenceServer:
         auth.install(self)
         sessions.install(self)
         stream_feature.install(self)
+        agents.install(self)
+        churn.install(self)
 
     @property
     def port(self) -> int:

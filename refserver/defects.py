@@ -25,6 +25,11 @@ DEFECTS: dict[str, str] = {
     "corrupt-on-resume": "one replayed chunk has a flipped byte (breaks 002.1, 002.2)",
     "forget-streams": "resume always answers unknown stream (breaks 002.1)",
     "truncate-stream": "streams over 1 MiB end early while claiming completeness (breaks 002.7)",
+    # WS-RESILIENCE-006
+    "leak-connections": "closed connections stay in the server's registry (breaks 006.2)",
+    "duplicate-agents": "each connection creates a new agent and never retires the old (breaks 006.3)",
+    "leak-memory": "the server retains about 64 KiB per connection forever (breaks 006.4)",
+    "throttle-reconnects": "the server refuses a reconnect within 200 ms of the user's last (breaks 006.1)",
 }
 
 

@@ -1,0 +1,119 @@
+"""Flapping throughput: the Flapping library versus a bare ``websockets`` loop, same server, one run.
+
+Both sides run the same connect → hold → close → pause cycles at the same concurrency against
+the same reference server process (plain connections, compression off on both). The main
+figure holds for 0 ms and pauses 0 ms, so it measures how fast each side can churn
+connections; a second pass at the seed timing (100 ms / 50 ms) shows both keep the schedule.
+The sides alternate (bare, library, bare, library…) and each figure is the median of its
+repeats, so drift on a busy machine hits both alike.
+
+    python bench/flapping.py            # 10 clients × 300 cycles, 3 repeats
+    python bench/flapping.py --quick    # under a minute
+
+The last line printed is one JSON object: cycles_per_s, bare_cycles_per_s, ratio,
+success_rate, and the seed-timing figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import io
+import json
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from websockets.asyncio.client import connect  # noqa: E402
+
+from keywords.core.process import ServerProcess  # noqa: E402
+from keywords.Flapping import Flapping  # noqa: E402
+
+
+async def bare_flap(url: str, clients: int, cycles: int, hold: float, pause: float) -> tuple[float, int]:
+    """The same cycles with nothing but websockets: returns (cycles/s, successes)."""
+    ok = 0
+
+    async def client() -> None:
+        nonlocal ok
+        for i in range(cycles):
+            try:
+                ws = await connect(url, ping_interval=None, compression=None, proxy=None, close_timeout=2)
+            except Exception:
+                continue
+            if hold:
+                await asyncio.sleep(hold)
+            await ws.close()
+            ok += 1
+            if i < cycles - 1:
+                await asyncio.sleep(pause)
+
+    started = time.monotonic()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return clients * cycles / (time.monotonic() - started), ok
+
+
+def library_flap(lib: Flapping, url: str, clients: int, cycles: int, hold: float,
+                 pause: float) -> tuple[float, float]:
+    """The cycles through the keyword library (its loop thread, its engine): (cycles/s, success %)."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        started = time.monotonic()
+        summary = lib.flap_clients(url, clients=clients, cycles=cycles, connected=timedelta(seconds=hold),
+                                   disconnected=timedelta(seconds=pause))
+        elapsed = time.monotonic() - started
+    # Wall time around the keyword, the way a suite pays for it (includes the thread hand-off).
+    return summary["attempts"] / elapsed, float(summary["success_rate"])  # type: ignore[arg-type]
+
+
+def compare(lib: Flapping, url: str, clients: int, cycles: int, hold: float, pause: float,
+            repeats: int) -> dict[str, float]:
+    bare, mine, rates = [], [], []
+    for _ in range(repeats):
+        rate, ok = asyncio.run(bare_flap(url, clients, cycles, hold, pause))
+        bare.append(rate)
+        rates.append(100.0 * ok / (clients * cycles))
+        rate, success = library_flap(lib, url, clients, cycles, hold, pause)
+        mine.append(rate)
+        rates.append(success)
+    lib_rate, bare_rate = statistics.median(mine), statistics.median(bare)
+    return {"cycles_per_s": round(lib_rate, 1), "bare_cycles_per_s": round(bare_rate, 1),
+            "ratio": round(lib_rate / bare_rate, 3), "success_rate": round(min(rates), 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer cycles and repeats: under a minute")
+    parser.add_argument("--clients", type=int, default=10)
+    args = parser.parse_args()
+    cycles, repeats, seed_cycles = (100, 3, 10) if args.quick else (300, 5, 30)
+
+    server = ServerProcess(["--port", "0", "--ping-interval", "20"])
+    url = server.start(15)
+    lib = Flapping()
+    try:
+        churn = compare(lib, url, args.clients, cycles, 0.0, 0.0, repeats)
+        seed = compare(lib, url, args.clients, seed_cycles, 0.1, 0.05, 1)
+    finally:
+        lib._cleanup()
+        server.stop()
+
+    print(f"{'':34}{'library':>12}{'bare websockets':>18}{'ratio':>8}")
+    print(f"{'churn (0 ms hold), cycles/s':34}{churn['cycles_per_s']:>12}{churn['bare_cycles_per_s']:>18}"
+          f"{churn['ratio']:>8}")
+    print(f"{'seed timing (100/50 ms), cycles/s':34}{seed['cycles_per_s']:>12}{seed['bare_cycles_per_s']:>18}"
+          f"{seed['ratio']:>8}")
+    print(f"success rate: {churn['success_rate']} % (churn), {seed['success_rate']} % (seed timing); "
+          f"{args.clients} clients, {cycles} cycles each, median of {repeats}")
+    print(json.dumps({**churn, "clients": args.clients, "cycles_per_client": cycles, "repeats": repeats,
+                      "seed_timing_cycles_per_s": seed["cycles_per_s"],
+                      "seed_timing_bare_cycles_per_s": seed["bare_cycles_per_s"],
+                      "seed_timing_success_rate": seed["success_rate"]}))
+
+
+if __name__ == "__main__":
+    main()

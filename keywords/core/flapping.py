@@ -1,0 +1,313 @@
+"""Flapping clients: connect, hold, disconnect, wait, again, many clients at once.
+
+:func:`flap` runs a :class:`FlapPlan` on the running event loop and returns a
+:class:`FlapResult` with one :class:`Cycle` per attempt. Each client is a bare
+``websockets`` connection per cycle (no recording wrapper: flapping is about churn, and
+the library has to keep up with bare ``websockets``).
+
+A cycle succeeds when the opening handshake completes, the client authenticates (when it
+has a token), and the server keeps the connection for the whole connected time. Anything
+else is a failure with a short cause (``connection refused``, ``HTTP 503``, ``auth refused:
+reconnect-throttled``, ``dropped by server: 1011``…), so failures group by cause.
+
+Disconnects are ``graceful`` (close handshake) or ``abort``: SO_LINGER 0 and an aborted
+transport, so the kernel sends a TCP reset and the server sees no close frame at all.
+Jitter scales every connected and disconnected time by a factor drawn uniformly from
+``[1 - jitter, 1 + jitter]`` with a random generator seeded per client, so a run repeats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import random
+import socket
+import ssl
+import struct
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from .stats import LatencyStats
+
+
+class Disconnect(enum.StrEnum):
+    """How a flapping client leaves."""
+
+    GRACEFUL = "graceful"
+    ABORT = "abort"
+
+    @classmethod
+    def parse(cls, value: str | Disconnect) -> Disconnect:
+        """A disconnect mode from its name, failing with the list of known names."""
+        try:
+            return cls(str(value).strip().lower())
+        except ValueError:
+            known = ", ".join(d.value for d in cls)
+            raise ValueError(f"Unknown disconnect mode {value!r}; expected one of: {known}.") from None
+
+
+@dataclass(frozen=True)
+class FlapPlan:
+    """What to run: ``clients`` concurrent clients, each doing ``cycles`` cycles.
+
+    Times are seconds. ``tokens`` are sent as the first message (``{"type": "auth"}``),
+    client ``i`` using ``tokens[i % len(tokens)]``; empty means plain connections.
+    """
+
+    url: str
+    clients: int = 10
+    cycles: int = 50
+    connected: float = 0.1
+    disconnected: float = 0.05
+    jitter: float = 0.0
+    seed: int = 0
+    disconnect: Disconnect = Disconnect.GRACEFUL
+    tokens: Sequence[str] = field(default=(), repr=False)
+    open_timeout: float = 5.0
+    close_timeout: float = 2.0
+    ssl_context: ssl.SSLContext | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.clients < 1 or self.cycles < 1:
+            raise ValueError(f"Expected at least 1 client and 1 cycle, got {self.clients} and {self.cycles}.")
+        if not 0 <= self.jitter < 1:
+            raise ValueError(f"Jitter must be a fraction in [0, 1), got {self.jitter}.")
+        if self.connected < 0 or self.disconnected < 0:
+            raise ValueError("Connected and disconnected times must not be negative.")
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether clients authenticate."""
+        return bool(self.tokens)
+
+
+@dataclass
+class Cycle:
+    """One connect–hold–disconnect attempt of one client."""
+
+    client: int
+    index: int
+    started: float
+    handshake_ms: float | None = None
+    auth_ms: float | None = None
+    agent_id: str | None = None
+    ok: bool = False
+    cause: str = ""
+    ended: float = 0.0
+
+
+@dataclass
+class FlapResult:
+    """Every cycle of a run, and the figures a report needs."""
+
+    plan: FlapPlan
+    started: float
+    ended: float = 0.0
+    cycles: list[Cycle] = field(default_factory=list)
+
+    @property
+    def attempts(self) -> int:
+        """Cycles attempted."""
+        return len(self.cycles)
+
+    @property
+    def successes(self) -> int:
+        """Cycles that connected, authenticated when asked, and held."""
+        return sum(1 for c in self.cycles if c.ok)
+
+    @property
+    def success_rate(self) -> float:
+        """Successful cycles, in percent of attempts (NaN when nothing was attempted)."""
+        return 100.0 * self.successes / self.attempts if self.attempts else float("nan")
+
+    @property
+    def duration(self) -> float:
+        """Seconds from the first connect to the last disconnect."""
+        return max(0.0, self.ended - self.started)
+
+    @property
+    def cycles_per_s(self) -> float:
+        """Attempt rate: cycles attempted per second of the run."""
+        return self.attempts / self.duration if self.duration > 0 else float("nan")
+
+    @property
+    def handshakes(self) -> LatencyStats:
+        """Opening-handshake latency of every cycle that got that far, in ms."""
+        return LatencyStats.of([c.handshake_ms for c in self.cycles if c.handshake_ms is not None])
+
+    @property
+    def auths(self) -> LatencyStats:
+        """Authentication round trip (auth sent → auth-ok) in ms, when clients authenticate."""
+        return LatencyStats.of([c.auth_ms for c in self.cycles if c.auth_ms is not None])
+
+    @property
+    def failures_by_cause(self) -> dict[str, int]:
+        """Failed cycles grouped by cause, most frequent first."""
+        return dict(Counter(c.cause for c in self.cycles if not c.ok).most_common())
+
+    def agent_ids_by_client(self) -> dict[int, set[str]]:
+        """Agent ids each client was given by ``auth-ok`` across its cycles."""
+        seen: dict[int, set[str]] = {}
+        for c in self.cycles:
+            if c.agent_id is not None:
+                seen.setdefault(c.client, set()).add(c.agent_id)
+        return seen
+
+
+def classify_open_error(exc: BaseException) -> str:
+    """A short, groupable cause for a failed opening handshake."""
+    if isinstance(exc, InvalidStatus):
+        return f"HTTP {exc.response.status_code}"
+    if isinstance(exc, InvalidURI):
+        return "invalid URL"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset during handshake"
+    if isinstance(exc, TimeoutError):
+        return "handshake timeout"
+    if isinstance(exc, ssl.SSLError):
+        return "TLS failure"
+    if isinstance(exc, InvalidHandshake):
+        return f"handshake failed: {type(exc).__name__}"
+    if isinstance(exc, OSError):
+        return f"network error: {exc.strerror or type(exc).__name__}"
+    return f"open failed: {type(exc).__name__}"
+
+
+def _closed_cause(ws: ClientConnection, during: str) -> str:
+    code = ws.protocol.close_code
+    reason = ws.protocol.close_reason
+    if code is None:
+        return f"dropped by server {during}: no close frame"
+    return f"dropped by server {during}: {code}{' ' + reason if reason else ''}"
+
+
+async def open_client(plan: FlapPlan) -> ClientConnection:
+    """Open one lightweight client connection as the plan says."""
+    kwargs: dict[str, Any] = {}
+    if plan.ssl_context is not None:
+        kwargs["ssl"] = plan.ssl_context
+    return await connect(
+        plan.url,
+        open_timeout=plan.open_timeout,
+        close_timeout=plan.close_timeout,
+        ping_interval=None,
+        compression=None,
+        proxy=None,
+        user_agent_header="robotframework-wsresilience flapping",
+        **kwargs,
+    )
+
+
+async def authenticate(ws: ClientConnection, token: str, timeout: float) -> tuple[str | None, str]:
+    """Send the ``auth`` message; return ``(agent_id, "")`` or ``(None, cause)``."""
+    await ws.send(json.dumps({"type": "auth", "token": token}))
+    async with asyncio.timeout(timeout):
+        raw = await ws.recv()
+    try:
+        reply = json.loads(raw)
+    except (TypeError, ValueError):
+        return None, "auth refused: reply is not JSON"
+    if not isinstance(reply, dict):
+        return None, "auth refused: reply is not a JSON object"
+    if reply.get("type") == "auth-ok":
+        agent = reply.get("agent_id")
+        return (str(agent) if agent is not None else None), ""
+    return None, f"auth refused: {reply.get('code') or reply.get('type') or 'unknown reply'}"
+
+
+def abort_with_reset(ws: ClientConnection) -> None:
+    """Drop the TCP connection with a reset: SO_LINGER 0, then abort (no close frame, no FIN)."""
+    transport = ws.transport
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass  # already closed: nothing left to reset
+    transport.abort()
+
+
+async def run_cycle(plan: FlapPlan, client: int, index: int, token: str | None, hold: float) -> Cycle:
+    """One cycle: open, authenticate if a token is given, hold ``hold`` seconds, disconnect."""
+    cycle = Cycle(client, index, time.monotonic())
+    try:
+        ws = await open_client(plan)
+    except Exception as exc:
+        cycle.cause = classify_open_error(exc)
+        cycle.ended = time.monotonic()
+        return cycle
+    opened = time.monotonic()
+    cycle.handshake_ms = (opened - cycle.started) * 1000
+    try:
+        if token is not None:
+            try:
+                agent_id, cause = await authenticate(ws, token, plan.open_timeout)
+            except TimeoutError:
+                agent_id, cause = None, "auth timeout"
+            except ConnectionClosed:
+                agent_id, cause = None, _closed_cause(ws, "while authenticating")
+            cycle.auth_ms = (time.monotonic() - opened) * 1000
+            cycle.agent_id = agent_id
+            if cause:
+                cycle.cause = cause
+                return cycle
+        remaining = hold - (time.monotonic() - opened)
+        if remaining > 0:
+            try:
+                async with asyncio.timeout(remaining):
+                    await ws.wait_closed()
+            except TimeoutError:
+                pass  # held for the whole connected time, as planned
+        if ws.protocol.close_code is not None or ws.transport.is_closing():
+            cycle.cause = _closed_cause(ws, "during the connected time")
+            return cycle
+        cycle.ok = True
+        return cycle
+    finally:
+        if plan.disconnect is Disconnect.ABORT:
+            abort_with_reset(ws)
+            await ws.wait_closed()
+        else:
+            try:
+                await ws.close()
+            except Exception:  # the server dropped it first: nothing to close
+                abort_with_reset(ws)
+        cycle.ended = time.monotonic()
+
+
+async def run_client(plan: FlapPlan, client: int, result: FlapResult) -> None:
+    """Client ``client``'s cycles, appended to ``result`` as they end."""
+    rng = random.Random(f"{plan.seed}:{client}")
+    token = plan.tokens[client % len(plan.tokens)] if plan.tokens else None
+
+    def jittered(seconds: float) -> float:
+        return seconds * rng.uniform(1 - plan.jitter, 1 + plan.jitter) if plan.jitter else seconds
+
+    for index in range(plan.cycles):
+        result.cycles.append(await run_cycle(plan, client, index, token, jittered(plan.connected)))
+        if index < plan.cycles - 1:
+            pause = jittered(plan.disconnected)
+            if pause > 0:
+                await asyncio.sleep(pause)  # the planned disconnected time, not a synchronisation
+            else:
+                await asyncio.sleep(0)
+
+
+async def flap(plan: FlapPlan, result: FlapResult | None = None) -> FlapResult:
+    """Run ``plan`` on the current loop; ``result`` (if given) fills in as cycles end."""
+    result = result or FlapResult(plan, time.monotonic())
+    result.started = time.monotonic()
+    try:
+        await asyncio.gather(*(run_client(plan, i, result) for i in range(plan.clients)))
+    finally:
+        result.ended = time.monotonic()
+    return result

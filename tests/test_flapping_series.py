@@ -1,0 +1,180 @@
+"""Resource probes and the leak rule: Prometheus parsing, psutil sampling, slope detection."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from keywords.core.probes import ProbeUnavailable, parse_prometheus, sample_process
+from keywords.core.series import MB, ProbeLost, ResourceProbe, Sampler, judge_growth, least_squares_slope
+
+METRICS_TEXT = """\
+# HELP ws_open_connections Open WebSocket connections held by the server.
+# TYPE ws_open_connections gauge
+ws_open_connections 3.0
+# HELP ws_agent_instances Live agent instances.
+# TYPE ws_agent_instances gauge
+ws_agent_instances 2.0
+# HELP ws_connections_total WebSocket connections accepted.
+# TYPE ws_connections_total counter
+ws_connections_total 41.0
+# HELP process_resident_memory_bytes Resident memory size in bytes.
+# TYPE process_resident_memory_bytes gauge
+process_resident_memory_bytes 3.145728e+07
+# TYPE http_requests counter
+http_requests_total{code="200",method="get"} 7.0
+"""
+
+
+@pytest.fixture
+def metrics_url() -> Iterator[str]:
+    """A real HTTP server on loopback (port 0) serving ``METRICS_TEXT`` at /metrics."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = METRICS_TEXT.encode()
+            self.send_response(200 if self.path == "/metrics" else 404)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/metrics"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_prometheus_text_is_parsed_with_labels_and_counters() -> None:
+    samples = parse_prometheus(METRICS_TEXT)
+    assert samples["ws_open_connections"] == 3
+    assert samples["ws_connections_total"] == 41
+    assert samples["process_resident_memory_bytes"] == 31457280
+    assert samples['http_requests_total{code="200",method="get"}'] == 7
+
+
+def test_malformed_metrics_text_is_rejected() -> None:
+    with pytest.raises(ValueError):
+        parse_prometheus("this is { not prometheus\n")
+
+
+def test_probe_reads_resources_by_name_from_a_metrics_endpoint(metrics_url: str) -> None:
+    snap = ResourceProbe(metrics_url).snapshot("now")
+    assert snap.get("connections") == 3
+    assert snap.get("agents") == 2
+    assert snap.get("rss_bytes") == 30 * MB
+    assert snap.get("tasks") is None  # not exposed: absent, never zero
+    assert snap.sources["connections"] == "metric ws_open_connections"
+    assert "rss=30.0 MB" in str(snap)
+
+
+def test_probe_fills_what_metrics_lack_from_psutil(metrics_url: str) -> None:
+    snap = ResourceProbe(metrics_url, pid=os.getpid(), port=1).snapshot()
+    assert snap.sources["rss_bytes"].startswith("metric")  # metrics win
+    assert snap.sources["fds"].startswith("psutil")
+    assert snap.get("fds") and snap.get("fds") > 0
+
+
+def test_psutil_sampling_sees_a_new_descriptor() -> None:
+    before = sample_process(os.getpid())
+    fd = os.open(os.devnull, os.O_RDONLY)
+    try:
+        during = sample_process(os.getpid())
+    finally:
+        os.close(fd)
+    assert during.open_fds == before.open_fds + 1
+    assert during.rss_bytes > 0 and during.threads >= 1
+
+
+def test_missing_sources_say_why() -> None:
+    with pytest.raises(ProbeUnavailable, match="did not answer"):
+        ResourceProbe("http://127.0.0.1:9/metrics").snapshot()
+    with pytest.raises(ProbeUnavailable, match="no process"):
+        ResourceProbe(pid=2**22 + 12345).snapshot()
+    with pytest.raises(ProbeUnavailable, match="METRICS_URL"):
+        ResourceProbe().snapshot()
+
+
+def test_sampler_collects_a_time_series(metrics_url: str) -> None:
+    sampler = Sampler(ResourceProbe(metrics_url), interval=0.01).start()
+    snaps = []
+    while len(sampler.snapshots) < 5:
+        threading.Event().wait(0.01)
+    snaps = sampler.stop()
+    assert len(snaps) >= 6  # first, at least 4 in the background, last
+    assert [s.t for s in snaps] == sorted(s.t for s in snaps)
+    assert sampler.failed == 0
+
+
+def test_least_squares_slope() -> None:
+    assert least_squares_slope([0, 1, 2, 3], [5, 7, 9, 11]) == pytest.approx(2)
+    assert least_squares_slope([0, 1, 2], [4, 4, 4]) == 0
+    assert least_squares_slope([0], [4]) == 0
+
+
+def test_a_one_time_warm_up_step_is_not_a_leak() -> None:
+    mb = [100, 130, 130.4, 129.8, 130.2, 130.1]  # +30 MB once, then flat
+    verdict = judge_growth("rss_bytes", [v * MB for v in mb], warmup=1, growth_tolerance=10 * MB)
+    assert not verdict.leak
+    assert verdict.warmup_step == 30 * MB
+    assert abs(verdict.slope) < 0.5 * MB
+
+
+def test_a_steady_climb_is_a_leak_even_when_each_step_is_small() -> None:
+    mb = [100, 103, 106, 109, 112, 115]  # 3 MB per round: 12 MB after warm-up
+    verdict = judge_growth("rss_bytes", [v * MB for v in mb], warmup=1, growth_tolerance=10 * MB)
+    assert verdict.leak
+    assert verdict.slope == pytest.approx(3 * MB)
+    assert verdict.growth == pytest.approx(12 * MB)
+
+
+def test_a_slow_climb_is_caught_by_its_slope_before_the_growth_bound() -> None:
+    mb = [100, 100, 103, 106, 109]  # growth 9 MB and 3 MB/round: within the default bounds
+    assert not judge_growth("rss_bytes", [v * MB for v in mb], 1, 10 * MB).leak
+    verdict = judge_growth("rss_bytes", [v * MB for v in mb], 1, 10 * MB, slope_tolerance=1 * MB)
+    assert verdict.leak and verdict.growth < verdict.growth_tolerance
+
+
+def test_counts_are_exact_after_warm_up() -> None:
+    assert not judge_growth("fds", [9, 10, 10, 10, 10], warmup=1).leak  # lazily opened once
+    assert judge_growth("fds", [9, 10, 10, 10, 11], warmup=1).leak  # one more at the end
+    assert judge_growth("fds", [9, 10, 11, 12, 13], warmup=1).leak
+
+
+def test_the_rule_needs_three_values_after_warm_up() -> None:
+    with pytest.raises(ValueError, match="at least 3 values"):
+        judge_growth("rss_bytes", [1, 2, 3], warmup=1)
+
+
+def test_a_source_lost_mid_run_is_a_failure_not_a_skip() -> None:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = METRICS_TEXT.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    probe = ResourceProbe(f"http://127.0.0.1:{server.server_address[1]}/metrics")
+    assert probe.snapshot().get("connections") == 3
+    server.shutdown()
+    server.server_close()
+    with pytest.raises(ProbeLost, match="answered earlier"):
+        probe.snapshot()
