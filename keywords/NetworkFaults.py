@@ -261,9 +261,13 @@ class NetworkFaults(LoopLibrary):
         logger.info(f"Proxy {p.name!r} is up on {p.listen}.")
 
     @keyword
-    def flap_proxy(self, proxy: str, down: timedelta, up: timedelta, times: int | None = None) -> None:
+    def flap_proxy(self, proxy: str, down: timedelta, up: timedelta, times: int | None = None,
+                   reset: bool = False) -> None:
         """Takes ``proxy`` down for ``down``, up for ``up``, ``times`` times (default: until
         `Enable Proxy`, `Disable Proxy` or the end of the suite), ending up.
+
+        Going down refuses new connections and cuts open ones with a FIN, or with a TCP
+        reset (RST, no close handshake) when ``reset=True`` (in-process proxy only).
 
         Returns once the proxy is down for the first time; the schedule goes on in the
         background. `Wait Until Proxy Stops Flapping` waits for a bounded one.
@@ -273,9 +277,11 @@ class NetworkFaults(LoopLibrary):
         p = self._get(proxy)
         if down.total_seconds() <= 0 or up.total_seconds() < 0 or (times is not None and times < 1):
             raise ValueError(f"Expected down > 0, up >= 0 and times >= 1, got down={down} up={up} times={times}.")
-        self._do(p.backend.flap(p.name, down.total_seconds(), up.total_seconds(), times), "flap", p)
+        self._do(p.backend.flap(p.name, down.total_seconds(), up.total_seconds(), times, reset),
+                 "flap", p)
         logger.info(f"Proxy {p.name!r} flapping: down {down.total_seconds():.3f} s, up "
-                    f"{up.total_seconds():.3f} s, {times if times else 'until stopped'} times.")
+                    f"{up.total_seconds():.3f} s, {times if times else 'until stopped'} times"
+                    f"{', cutting with RST' if reset else ''}.")
 
     @keyword
     def wait_until_proxy_stops_flapping(self, proxy: str, timeout: timedelta | None = None) -> None:

@@ -1,3 +1,8 @@
+*** Comments ***
+# The criteria table rows must stay on one line each (Robot documentation tables).
+# robocop: off=line-too-long
+
+
 *** Settings ***
 Documentation     WS-RESILIENCE-002: mid-stream disconnection and resume.
 ...
@@ -22,6 +27,7 @@ Documentation     WS-RESILIENCE-002: mid-stream disconnection and resume.
 ...               Runs against the bundled reference server by default; a service with
 ...               another streaming protocol needs a protocol adapter (docs/adapters.md).
 Metadata          Test ID    WS-RESILIENCE-002
+# robocop: on=line-too-long
 
 Resource          ../resources/stream_resume.resource
 

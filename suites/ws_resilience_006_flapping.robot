@@ -34,14 +34,14 @@ Resource          ../resources/flapping.resource
 Suite Setup       Start Flapping Target
 Suite Teardown    Stop Target Service
 
-Test Tags         ws-resilience-006
+Test Tags         WS-RESILIENCE-006
 
 
 *** Test Cases ***
 Flapping Clients Reconnect Reliably And Quickly
     [Documentation]    Ten clients flap fifty times each: nearly every reconnect succeeds,
     ...    handshakes stay fast, and the attempt rate is reported.
-    [Tags]    ac-006.1
+    [Tags]    AC-006.1
     Flap Clients As Configured
     Get Connection Success Rate    >=    ${MIN_SUCCESS_RATE}    criterion=AC-006.1
     Get Handshake Latency    p95    <    ${HANDSHAKE_P95_MAX_MS}    criterion=AC-006.1
@@ -50,7 +50,7 @@ Flapping Clients Reconnect Reliably And Quickly
 Server Lets Go Of Every Connection After Flapping
     [Documentation]    Once the clients stop flapping, the server holds exactly as many
     ...    open connections as before they started.
-    [Tags]    ac-006.2    needs-metrics
+    [Tags]    AC-006.2    needs-metrics
     ${baseline}    Get Open Connection Count
     Flap Clients As Configured
     Open Connection Count Should Return To    ${baseline}    timeout=${FLAP_SETTLE_TIMEOUT}    criterion=AC-006.2
@@ -58,7 +58,7 @@ Server Lets Go Of Every Connection After Flapping
 Each User Keeps At Most One Agent While Flapping
     [Documentation]    While each user's client flaps, the server never holds more than one
     ...    agent for that user, and all of them retire after the grace period.
-    [Tags]    ac-006.3    needs-metrics
+    [Tags]    AC-006.3    needs-metrics
     Skip Unless Target Speaks The Reference Protocol
     Server Resource Should Settle At    agents    0    timeout=${AGENT_SETTLE_TIMEOUT}
     ...    what=before flapping (agents of earlier tests retired)
@@ -70,7 +70,7 @@ Each User Keeps At Most One Agent While Flapping
 Server Memory Does Not Climb Across Flapping Rounds
     [Documentation]    Several rounds of flapping: after a warm-up round, the server's memory
     ...    shows no steady climb and its descriptors and tasks come back exactly.
-    [Tags]    ac-006.4    slow    needs-metrics
+    [Tags]    AC-006.4    slow    needs-metrics
     ${snapshots}    Snapshot Resources After Each Flapping Round
     Compare Resource Snapshots    ${snapshots}[0]    ${snapshots}[-1]
     Resource Growth Should Show No Leak    ${snapshots}
@@ -82,7 +82,7 @@ Server Memory Does Not Climb Across Flapping Rounds
 Fresh Connection Gets The Right Answer Right After Flapping
     [Documentation]    Straight after a flapping run, a new user connects, authenticates,
     ...    asks the agent a question and gets the correct answer within a second.
-    [Tags]    ac-006.5
+    [Tags]    AC-006.5
     Skip Unless Target Speaks The Reference Protocol
     Flap Clients As Configured    cycles=${SHORT_FLAP_CYCLES}
     ${newcomer}    Create Test User    newcomer
@@ -92,7 +92,21 @@ Fresh Connection Gets The Right Answer Right After Flapping
 Abrupt Disconnects Leak Nothing
     [Documentation]    Clients that flap by resetting the TCP connection, with no close
     ...    handshake, leave no connection, session, descriptor or task behind.
-    [Tags]    ac-006.6    needs-metrics
+    [Tags]    AC-006.6    needs-metrics
     ${baseline}    Take Resource Snapshot    before flapping
     Flap Clients As Configured    cycles=${SHORT_FLAP_CYCLES}    disconnect=abort
     Server Resources Should Return To    ${baseline}    timeout=${FLAP_SETTLE_TIMEOUT}    criterion=AC-006.6
+
+Network Resets During Flapping Leak Nothing
+    [Documentation]    The clients flap through a fault proxy that itself keeps going down,
+    ...    cutting every open connection with a TCP reset: whatever the network tears down
+    ...    abruptly, the server still lets go of every connection, descriptor and task.
+    [Tags]    AC-006.6    needs-metrics
+    ${baseline}    Take Resource Snapshot    before flapping
+    ${url}    Create Proxy    ${TARGET_URL}    name=flaky-network
+    Flap Proxy    flaky-network    down=${NETWORK_DOWN_TIME}    up=${NETWORK_UP_TIME}
+    ...    times=${NETWORK_FLAPS}    reset=${True}
+    Flap Clients As Configured    cycles=${SHORT_FLAP_CYCLES}    url=${url}
+    Wait Until Proxy Stops Flapping    flaky-network
+    Server Resources Should Return To    ${baseline}    timeout=${FLAP_SETTLE_TIMEOUT}    criterion=AC-006.6
+    [Teardown]    Delete Proxy    ALL

@@ -74,8 +74,9 @@ class InProcessBackend:
     async def reset_connections(self, name: str) -> int | None:
         return await self.proxy(name).reset_connections()
 
-    async def flap(self, name: str, down: float, up: float, times: int | None) -> None:
-        await self.proxy(name).flap(down, up, times)
+    async def flap(self, name: str, down: float, up: float, times: int | None,
+                   reset: bool = False) -> None:
+        await self.proxy(name).flap(down, up, times, reset=reset)
 
     async def wait_flapping(self, name: str, timeout: float) -> bool:
         """True once a bounded flap schedule has ended; False after ``timeout`` s."""
@@ -159,7 +160,11 @@ class ToxiproxyBackend:
         await self.remove(name, "reset_connections_now")
         return None
 
-    async def flap(self, name: str, down: float, up: float, times: int | None) -> None:
+    async def flap(self, name: str, down: float, up: float, times: int | None,
+                   reset: bool = False) -> None:
+        if reset:
+            raise ValueError("Flapping with resets needs the in-process proxy; a Toxiproxy "
+                             "API disables a proxy with FIN only.")
         await self._stop_flap(name)
         await self._toggle(name, False)
         self._flaps[name] = asyncio.create_task(self._flap(name, down, up, times))
