@@ -27,8 +27,8 @@ Documentation     WS-RESILIENCE-002: mid-stream disconnection and resume.
 ...               Runs against the bundled reference server by default; a service with
 ...               another streaming protocol needs a protocol adapter (docs/adapters.md).
 Metadata          Test ID    WS-RESILIENCE-002
-# robocop: on=line-too-long
 
+# robocop: on=line-too-long
 Resource          ../resources/stream_resume.resource
 
 Suite Setup       Start Target Service
