@@ -117,10 +117,15 @@ class ReferenceServer:
         """Stops the reference server (SIGTERM, then SIGKILL after 10 s). Safe to repeat."""
         if self._process is None:
             return
-        code = self._process.stop()
-        logger.info(f"Reference server stopped (exit code {code}).")
-        self._process = None
+        process, self._process = self._process, None
+        code = process.stop()
         self._remove_data_dir()
+        if process.died_early:
+            raise AssertionError(
+                f"Expected the reference server to run until stopped; it had exited on its own "
+                f"({process.died_early})."
+            )
+        logger.info(f"Reference server stopped (exit code {code}).")
 
     def _stop_quietly(self) -> None:
         if self._process is not None:

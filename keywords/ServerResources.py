@@ -13,7 +13,7 @@ from robot.api.deco import keyword, library
 from keywords import __version__
 from keywords.core.assertions import check
 from keywords.core.evidence import Figure, figure_table
-from keywords.core.probes import ProbeUnavailable, sample_process, scrape
+from keywords.core.probes import ProbeLost, ProbeUnavailable, sample_process, scrape
 from keywords.core.target import mask_url
 
 #: How often waits re-read the server's counts (a remote count sends no events).
@@ -31,7 +31,8 @@ class ServerResources:
       server's port, RSS, descriptors, threads.
 
     The metrics endpoint wins when both are given. A check that needs a probe the target
-    does not offer ends *SKIP with the reason*, never PASS.
+    does not offer ends *SKIP with the reason*, never PASS; a probe that answered earlier
+    and stops answering (the server died) *fails* the check.
 
     Counts (connections) are compared exactly; memory gets a tolerance.
     """
@@ -41,6 +42,7 @@ class ServerResources:
         self._pid: int | None = None
         self._port: int | None = None
         self._connections_metric = "ws_open_connections"
+        self._answered: set[str] = set()
 
     @keyword
     def configure_server_probes(
@@ -73,7 +75,10 @@ class ServerResources:
             try:
                 samples = scrape(self._metrics_url)
             except ProbeUnavailable as exc:
+                if "metrics" in self._answered:
+                    raise ProbeLost(f"The server's {exc}; it answered earlier in this run.") from None
                 raise SkipExecution(f"Cannot count the server's connections: {exc}.") from None
+            self._answered.add("metrics")
             if self._connections_metric not in samples:
                 raise SkipExecution(
                     f"Cannot count the server's connections: {mask_url(self._metrics_url)} has "
@@ -84,7 +89,10 @@ class ServerResources:
             try:
                 sample = sample_process(self._pid, self._port)
             except ProbeUnavailable as exc:
+                if "process" in self._answered:
+                    raise ProbeLost(f"The server process is gone: {exc}; it answered earlier.") from None
                 raise SkipExecution(f"Cannot count the server's connections: {exc}.") from None
+            self._answered.add("process")
             return sample.open_connections, f"psutil, process {self._pid}"
         raise SkipExecution(
             "The target exposes no metrics endpoint (METRICS_URL) and no process id "

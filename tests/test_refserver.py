@@ -73,3 +73,14 @@ def test_malformed_input_gets_explicit_errors_and_never_crashes(server: ServerPr
 def test_prometheus_parser_reads_labels() -> None:
     text = '# TYPE x gauge\nx{a="1",b="2"} 3\ny 4\n'
     assert parse_prometheus(text) == {'x{a="1",b="2"}': 3.0, "y": 4.0}
+
+
+def test_a_server_that_dies_early_is_reported_with_its_last_words() -> None:
+    proc = ServerProcess(["--port", "0"])
+    proc.start(15)
+    proc.popen.kill()
+    proc.popen.wait(5)
+    code = proc.stop()
+    assert code == -9
+    assert proc.died_early.startswith("exit code -9; stderr: ")
+    assert "development secret" in proc.died_early  # what it said on stderr at start

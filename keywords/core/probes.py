@@ -23,6 +23,16 @@ class ProbeUnavailable(Exception):
     """The target does not expose what a check needs; the message says what is missing."""
 
 
+class ProbeLost(AssertionError):
+    """A source that answered before stopped answering: the server went away mid-test.
+
+    Unlike :class:`ProbeUnavailable` (a capability the target never had: SKIP), this is a
+    failure: a server that dies or stops serving its metrics during a scenario is a finding.
+    """
+
+    ROBOT_SUPPRESS_NAME = True
+
+
 def parse_prometheus(text: str) -> dict[str, float]:
     """Sample name (with labels, if any, as ``name{a="b"}``) → value."""
     samples: dict[str, float] = {}

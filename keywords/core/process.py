@@ -29,6 +29,9 @@ class ServerProcess:
     popen: subprocess.Popen[str] | None = None
     url: str = ""
     log_path: Path | None = None
+    #: Set by :meth:`stop` when the process had exited before it was asked to: its exit
+    #: code and the last lines it wrote to stderr, for the failure message.
+    died_early: str = ""
     _drain: threading.Thread | None = field(default=None, repr=False)
 
     @property
@@ -92,7 +95,9 @@ class ServerProcess:
         """SIGTERM, wait, then SIGKILL; returns the exit code."""
         if self.popen is None:
             return None
-        if self.popen.poll() is None:
+        if self.popen.poll() is not None:
+            self.died_early = f"exit code {self.popen.returncode}; stderr: {self.stderr_tail() or 'nothing'}"
+        else:
             self.popen.send_signal(signal.SIGTERM)
             try:
                 self.popen.wait(timeout)
@@ -108,6 +113,13 @@ class ServerProcess:
             self.log_path.unlink(missing_ok=True)
         self.popen = None
         return code
+
+    def stderr_tail(self, lines: int = 5) -> str:
+        """The last lines the server wrote to stderr, joined with `` | ``."""
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        said = [line for line in self.log_path.read_text(errors="replace").splitlines() if line.strip()]
+        return " | ".join(said[-lines:])
 
     @property
     def running(self) -> bool:

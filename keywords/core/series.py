@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .probes import ProbeUnavailable, sample_process, scrape
+from .probes import ProbeLost, ProbeUnavailable, sample_process, scrape
 from .target import mask_url
 
 #: Resource name → the Prometheus sample that carries it.
@@ -72,16 +72,6 @@ class Snapshot:
         return f"<snapshot {self.label or 'unnamed'}: {', '.join(shown) or 'nothing exposed'}>"
 
     __repr__ = __str__
-
-
-class ProbeLost(AssertionError):
-    """A source that answered before stopped answering: the server went away mid-test.
-
-    Unlike :class:`ProbeUnavailable` (a capability the target never had: SKIP), this is a
-    failure: a server that dies or stops serving its metrics during a scenario is a finding.
-    """
-
-    ROBOT_SUPPRESS_NAME = True
 
 
 class ResourceProbe:
