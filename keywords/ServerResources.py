@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+import urllib.error
+import urllib.request
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -63,6 +65,7 @@ class ServerResources:
         self._pid = int(pid) if str(pid).strip() else None
         self._port = urlsplit(target_url).port if target_url else None
         self._connections_metric = connections_metric
+        self._answered = set()
         sources = []
         if self._metrics_url:
             sources.append(f"metrics {self._metrics_url} ({connections_metric})")
@@ -98,6 +101,23 @@ class ServerResources:
             "The target exposes no metrics endpoint (METRICS_URL) and no process id "
             "(SERVER_PID): the server's open connections cannot be counted."
         )
+
+    @keyword
+    def get_server_version(self, target_url: str) -> str:
+        """Returns what ``GET /version`` on the target's host answers, or ``not reported``.
+
+        The reference server answers its version there; other services usually do not,
+        which is fine: the version is run metadata, not a check.
+        """
+        parts = urlsplit(target_url)
+        scheme = "https" if parts.scheme == "wss" else "http"
+        url = f"{scheme}://{parts.netloc.rsplit('@', 1)[-1]}/version"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                text = response.read(200).decode("utf-8", "replace").strip()
+        except (urllib.error.URLError, OSError, ValueError):
+            return "not reported"
+        return text if text and "\n" not in text else "not reported"
 
     @keyword
     def get_open_connection_count(

@@ -26,6 +26,7 @@ Documentation     WS-RESILIENCE-001: reconnection preserves the conversation con
 ...               Runs against the bundled reference server (session TTL ``SESSION_TTL``). With
 ...               ``WS_URL`` set, the tests end SKIP with the reason: they need tokens the target accepts.
 Metadata          Test ID    WS-RESILIENCE-001
+Metadata          Thresholds    session TTL ${SESSION_TTL}; history retrieval p95 < ${RETRIEVAL_P95_MAX_MS} ms over ${RECONNECT_CYCLES} cycles; close codes ${AUTH_FAILED_CLOSE_CODE} / ${SESSION_FORBIDDEN_CLOSE_CODE} / ${SESSION_BUSY_CLOSE_CODE}
 
 # robocop: on=line-too-long
 Resource          ../resources/context.resource

@@ -27,6 +27,7 @@ Documentation     WS-RESILIENCE-002: mid-stream disconnection and resume.
 ...               Runs against the bundled reference server by default; a service with
 ...               another streaming protocol needs a protocol adapter (docs/adapters.md).
 Metadata          Test ID    WS-RESILIENCE-002
+Metadata          Thresholds    reconnect < ${RECONNECT_MAX}; resume < ${RESUME_MAX}; total recovery < ${TOTAL_RECOVERY_MAX}; client memory < ${CLIENT_MEMORY_MAX_MB} MB; backoff ${RETRY_BASE} × ${RETRY_FACTOR} capped ${RETRY_CAP}, ${RETRY_LIMIT} tries
 
 # robocop: on=line-too-long
 Resource          ../resources/stream_resume.resource

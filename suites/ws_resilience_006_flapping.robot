@@ -27,6 +27,7 @@ Documentation     WS-RESILIENCE-006: rapid reconnection (flapping clients) and r
 ...               connections; the checks that need the reference protocol (users, agents,
 ...               ask/answer) SKIP with the reason.
 Metadata          Test ID    WS-RESILIENCE-006
+Metadata          Thresholds    ${FLAP_CLIENTS} clients × ${FLAP_CYCLES} cycles (${CONNECTED_TIME} / ${DISCONNECTED_TIME}); success ≥ ${MIN_SUCCESS_RATE}%; handshake p95 < ${HANDSHAKE_P95_MAX_MS} ms; RSS growth ≤ ${RSS_GROWTH_MAX} after ${WARMUP_ROUNDS} warm-up round(s); answer within ${ANSWER_MAX}
 
 # robocop: on=line-too-long
 Resource          ../resources/flapping.resource

@@ -26,6 +26,7 @@ Documentation     WS-RESILIENCE-007: heartbeat validation and zombie-connection 
 ...               and ``SERVER_PING_TIMEOUT`` matching its keepalive).
 # robocop: on=line-too-long
 Metadata          Test ID    WS-RESILIENCE-007
+Metadata          Thresholds    termination within interval + timeout + ${TERMINATION_TOLERANCE}; ping spacing ±${PING_SPACING_TOLERANCE}; RTT p95 < ${RTT_P95_MAX_MS} ms; client heartbeat ${CLIENT_HEARTBEAT_INTERVAL} / ${CLIENT_HEARTBEAT_TIMEOUT}; ${LOAD_CLIENTS} clients, ${LOAD_SILENT} silent
 
 Resource          ../resources/heartbeat.resource
 
