@@ -58,7 +58,7 @@ Client That Drops Its Pongs Is Terminated In Time
     [Tags]    AC-007.2
     ${bound}    Zombie Termination Bound
     ${zombie}    Open Heartbeat Connection    ${TARGET_URL}    name=no-pong-zombie
-    Wait For Server Pings    ${zombie}    count=1
+    Wait For The First Server Ping    ${zombie}
     Set Connection Behaviour    ${zombie}    no-pong
     Connection Should Be Terminated Within    ${zombie}    ${bound}    criterion=AC-007.2
     ${code}    Get Close Code    ${zombie}
@@ -70,7 +70,7 @@ Frozen Client Is Terminated In Time
     [Tags]    AC-007.2
     ${bound}    Zombie Termination Bound
     ${zombie}    Open Heartbeat Connection    ${TARGET_URL}    name=frozen-zombie
-    Wait For Server Pings    ${zombie}    count=1
+    Wait For The First Server Ping    ${zombie}
     Set Connection Behaviour    ${zombie}    frozen
     Connection Should Be Terminated Within    ${zombie}    ${bound}    criterion=AC-007.2
     ${code}    Get Close Code    ${zombie}
@@ -82,7 +82,7 @@ Server Frees A Terminated Zombie
     [Tags]    AC-007.3    needs-metrics
     ${baseline}    Get Open Connection Count
     ${zombie}    Open Heartbeat Connection    ${TARGET_URL}    name=leak-check-zombie
-    Wait For Server Pings    ${zombie}    count=1
+    Wait For The First Server Ping    ${zombie}
     Get Open Connection Count    ==    ${{ ${baseline} + 1 }}
     Set Connection Behaviour    ${zombie}    frozen
     Connection Should Be Terminated Within    ${zombie}    ${SETTLE_TIMEOUT}
@@ -95,7 +95,7 @@ Briefly Silent Client Is Not Terminated
     ${bound}    Zombie Termination Bound
     ${silence}    Half The Server Ping Timeout
     ${client}    Open Heartbeat Connection    ${TARGET_URL}    name=briefly-silent
-    Wait For Server Pings    ${client}    count=1
+    Wait For The First Server Ping    ${client}
     Repeat Keyword    3 times    Delay Answering The Next Ping    ${client}    ${silence}
     Connections Should Stay Open For    ${client}    ${bound}    criterion=AC-007.4
 
@@ -106,7 +106,7 @@ Under Load Exactly The Silent Clients Are Terminated
     ${bound}    Zombie Termination Bound
     ${clients}    Open Heartbeat Connections    ${TARGET_URL}    ${LOAD_CLIENTS}    prefix=load
     Start Client Heartbeat    ${clients}    ${CLIENT_HEARTBEAT_INTERVAL}    ${CLIENT_HEARTBEAT_TIMEOUT}
-    Wait For Server Pings    ${clients}[0]    count=1
+    Wait For The First Server Ping    ${clients}[0]
     ${silent}    Get Slice From List    ${clients}    0    ${LOAD_SILENT}
     ${healthy}    Get Slice From List    ${clients}    ${LOAD_SILENT}
     ${half}    Evaluate    int($LOAD_SILENT) // 2
