@@ -334,7 +334,10 @@ class StreamSession:
             silent = [s.name for s in waiting if not has_answer(s)]
             raise AssertionError(f"No answer to the resume of {', '.join(silent)} within "
                                  f"{timeout:.3f} s from {self._target}.")
-        refused = [s for s in waiting if s.refused is not None]
+        # Only an error before any other answer refuses the resume; a later one answers
+        # something else (an ack, say) and must not be read as the resume's refusal.
+        refused = [s for s in waiting if s.refused is not None
+                   and resumed[s.name].resumed_from is None and resumed[s.name].first_chunk_at is None]
         if refused:
             raise StreamRefused(f"Resuming stream {refused[0].name!r}", refused[0].refused)  # type: ignore[arg-type]
 

@@ -184,7 +184,14 @@ class StreamService:
         seq = int(message.get("seq", 0))
         stream = self.streams.get(stream_id)
         if stream is None:
-            await _error(client, "unknown-stream", "no such stream", stream_id)
+            reason = self.retired.get(stream_id)
+            if reason == "complete":
+                return  # acks repeat (last chunk, then the end): nothing left to free
+            if reason == "expired":
+                await _error(client, "window-expired", "the resume window of this stream has "
+                             "passed; its buffer is gone", stream_id)
+            else:
+                await _error(client, "unknown-stream", "no such stream", stream_id)
             return
         if not 0 <= seq < stream.next_send or seq > stream.produced:
             await _error(client, "seq-out-of-range", f"cannot acknowledge seq {seq}: only "
