@@ -39,7 +39,9 @@ async def resumable(url: str, streams: int, cuts: int, size: int, chunk: int) ->
                 for i in range(streams)]
     await asyncio.gather(*(s.connect() for s in sessions))
     started = time.perf_counter()
-    await asyncio.gather(*(s.start("x", StreamRequest("text", size, chunk, seed=i), 10)
+    # The first cut is armed with the request: a fast stream cannot outrun the schedule.
+    await asyncio.gather(*(s.start("x", StreamRequest("text", size, chunk, seed=i), 10,
+                                   cut_after=every if cuts else None)
                            for i, s in enumerate(sessions)))
     made = await asyncio.gather(*(s.run_with_cuts(["x"], every, None, cuts, 120) for s in sessions))
     elapsed = time.perf_counter() - started
@@ -112,7 +114,7 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=4096, help="chunk size in bytes")
     args = parser.parse_args()
     streams = args.streams or (20 if args.quick else 100)
-    cuts = args.cuts or (3 if args.quick else 10)
+    cuts = args.cuts if args.cuts is not None else (3 if args.quick else 10)
     server = ServerProcess(["--port", "0", "--ping-interval", "0"], env=dict(os.environ))
     url = server.start(15)
     try:
