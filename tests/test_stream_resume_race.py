@@ -5,6 +5,8 @@ chunk and acks again on the end (cumulative acks may repeat); the first ack reti
 stream as complete, and the server answered the repeated ack with ``unknown-stream``. The
 client read that error, which arrived while it was still waking up from the resume, as the
 resume's refusal.
+
+Also here: the ``max_in_flight`` window (protocol section 8) that bench/resume.py uses.
 """
 
 from __future__ import annotations
@@ -84,3 +86,19 @@ def test_resume_cut_at_or_near_the_last_chunk_is_never_refused(server: ServerPro
 
     outcomes = asyncio.run(run())
     assert outcomes == Counter(intact=300), dict(outcomes)
+
+
+def test_max_in_flight_holds_the_server_to_the_window_until_an_ack(server: ServerProcess) -> None:
+    with connect(server.url) as ws:
+        ws.send(json.dumps({"type": "stream-start", "ref": "r", "request": {
+            "kind": "text", "size": 160, "chunk_size": 16, "seed": 1, "max_in_flight": 3}}))
+        stream = _recv(ws)["stream"]
+        assert [_recv(ws)["seq"] for _ in range(3)] == [1, 2, 3]
+        with pytest.raises(TimeoutError):  # the window is full: nothing more until an ack
+            ws.recv(timeout=0.3)
+        ws.send(json.dumps({"type": "stream-ack", "stream": stream, "seq": 2}))
+        assert [_recv(ws)["seq"] for _ in range(2)] == [4, 5]
+    with connect(server.url) as ws:  # a resume acks 1..last_seq, reopening the window
+        ws.send(json.dumps({"type": "stream-resume", "stream": stream, "last_seq": 5}))
+        assert _recv(ws)["type"] == "stream-resumed"
+        assert [_recv(ws)["seq"] for _ in range(3)] == [6, 7, 8]
