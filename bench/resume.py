@@ -6,8 +6,14 @@
 Starts the reference server as its own process, opens one session (connection) per stream,
 receives every stream while cutting its connection (client abort) every few chunks and
 resuming, then verifies each stream. Side by side, in the same run: a bare ``websockets``
-server process sends the same number of bytes, in the same chunk size, to one client
-connection. Prints a table; the last line is one JSON object.
+server process sends the same payload (the same generated text, generated before its clock
+starts) in the same chunk size as bare text frames, with no cuts, to one client connection;
+ours wraps each chunk in a JSON message with its seq, over one connection per stream, and
+generates the text inside the measured time. Prints a table; the last line is one JSON object.
+
+The client acks every ``--ack-every`` chunks and asks the server to send at most
+``--max-in-flight`` chunks beyond the last ack (0: no limit, the server sends a whole stream
+at once and a cut throws away everything in flight).
 """
 
 from __future__ import annotations
@@ -31,15 +37,19 @@ from keywords.core.stream_adapter import ReferenceAdapter, StreamRequest  # noqa
 from keywords.core.stream_session import StreamSession  # noqa: E402
 
 
-async def resumable(url: str, streams: int, cuts: int, size: int, chunk: int) -> dict[str, float]:
+async def resumable(url: str, streams: int, cuts: int, size: int, chunk: int, ack_every: int,
+                    max_in_flight: int) -> dict[str, float]:
     chunks_per_stream = -(-size // chunk)
     every = max(1, chunks_per_stream // (cuts + 1))
     policy = BackoffPolicy(base=0.01, factor=2, cap=0.2, limit=10, seed=1)
-    sessions = [StreamSession(f"s{i}", url, ReferenceAdapter(), policy, ack_every=8)
+    sessions = [StreamSession(f"s{i}", url, ReferenceAdapter(), policy, ack_every=ack_every)
                 for i in range(streams)]
     await asyncio.gather(*(s.connect() for s in sessions))
     started = time.perf_counter()
-    await asyncio.gather(*(s.start("x", StreamRequest("text", size, chunk, seed=i), 10)
+    # The first cut is armed with the request: a fast stream cannot outrun the schedule.
+    await asyncio.gather(*(s.start("x", StreamRequest("text", size, chunk, seed=i,
+                                                      max_in_flight=max_in_flight), 10,
+                                   cut_after=every if cuts else None)
                            for i, s in enumerate(sessions)))
     made = await asyncio.gather(*(s.run_with_cuts(["x"], every, None, cuts, 120) for s in sessions))
     elapsed = time.perf_counter() - started
@@ -64,16 +74,19 @@ async def resumable(url: str, streams: int, cuts: int, size: int, chunk: int) ->
     }
 
 
+#: The same payload as the resumable streams (the generated text of seeds 0..streams-1, in
+#: chunk-size pieces), generated before the clock starts, sent as bare text frames.
 BARE_SERVER = """
 import asyncio, sys
+sys.path.insert(0, sys.argv[4])
 from websockets.asyncio.server import serve
-total, chunk = int(sys.argv[1]), int(sys.argv[2])
-block = ("stream chunk " * (chunk // 13 + 1))[:chunk]
+from refserver.stream_content import text
+streams, size, chunk = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+pieces = [t[i:i + chunk] for t in (text(size, seed) for seed in range(streams))
+          for i in range(0, size, chunk)]
 async def handler(ws):
-    sent = 0
-    while sent < total:
-        await ws.send(block)
-        sent += chunk
+    for piece in pieces:
+        await ws.send(piece)
     await ws.close()
 async def main():
     async with serve(handler, "127.0.0.1", 0, compression=None, max_size=None) as server:
@@ -83,10 +96,11 @@ asyncio.run(main())
 """
 
 
-async def bare(total: int, chunk: int) -> dict[str, float]:
+async def bare(streams: int, size: int, chunk: int) -> dict[str, float]:
     from websockets.asyncio.client import connect
 
-    proc = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(total), str(chunk)],
+    proc = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(streams), str(size), str(chunk),
+                             str(ROOT)],
                             stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -110,19 +124,26 @@ def main() -> None:
     parser.add_argument("--cuts", type=int)
     parser.add_argument("--size", type=int, default=256 * 1024, help="bytes per stream")
     parser.add_argument("--chunk", type=int, default=4096, help="chunk size in bytes")
+    parser.add_argument("--ack-every", type=int, default=8, help="client acks every N chunks")
+    parser.add_argument("--max-in-flight", type=int, default=8,
+                        help="chunks the server may send beyond the last ack (0: no limit)")
     args = parser.parse_args()
     streams = args.streams or (20 if args.quick else 100)
-    cuts = args.cuts or (3 if args.quick else 10)
+    cuts = args.cuts if args.cuts is not None else (3 if args.quick else 10)
     server = ServerProcess(["--port", "0", "--ping-interval", "0"], env=dict(os.environ))
     url = server.start(15)
     try:
-        ours = asyncio.run(resumable(url, streams, cuts, args.size, args.chunk))
+        ours = asyncio.run(resumable(url, streams, cuts, args.size, args.chunk, args.ack_every,
+                                     args.max_in_flight))
     finally:
         server.stop()
-    theirs = asyncio.run(bare(streams * args.size, args.chunk))
+    theirs = asyncio.run(bare(streams, args.size, args.chunk))
     print(f"{'':32}{'resumable streams':>20}{'bare websockets':>20}")
     print(f"{'streams x cuts':32}{f'{streams} x {cuts}':>20}{'1 conn, no cuts':>20}")
-    print(f"{'bytes':32}{ours['bytes']:>20,}{theirs['bytes']:>20,}")
+    print(f"{'payload bytes (same text)':32}{ours['bytes']:>20,}{theirs['bytes']:>20,}")
+    print(f"{'framing':32}{'JSON chunk + seq':>20}{'bare text frame':>20}")
+    window = f"{args.ack_every} / {args.max_in_flight or 'no limit'}"
+    print(f"{'ack every / max in flight':32}{window:>20}")
     print(f"{'seconds':32}{ours['seconds']:>20.3f}{theirs['seconds']:>20.3f}")
     print(f"{'throughput MB/s':32}{ours['mb_per_s']:>20.1f}{theirs['mb_per_s']:>20.1f}")
     print(f"{'cuts made':32}{ours['cuts']:>20}")
@@ -133,6 +154,7 @@ def main() -> None:
     result = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in ours.items()}
     result["bare_mb_per_s"] = round(theirs["mb_per_s"], 3)
     result["quick"] = args.quick
+    result["ack_every"], result["max_in_flight"] = args.ack_every, args.max_in_flight
     print(json.dumps(result))
 
 

@@ -220,6 +220,7 @@ class StreamResume(LoopLibrary):
         window: timedelta | None = None,
         components: list[str] | None = None,
         session: str = "main",
+        cut_after: int = 0,
     ) -> str:
         """Asks the service for a stream and returns its name once accepted.
 
@@ -227,7 +228,10 @@ class StreamResume(LoopLibrary):
         (``components`` as ``name:kind`` items, kinds ``text``, ``json``, ``code``).
         ``size`` and ``chunk_size`` are bytes; ``seed`` makes the content reproducible;
         ``interval`` paces the chunks (so a stream can be cut mid-way); ``window`` asks for
-        a resume window. SKIPs when the service does not know the request at all.
+        a resume window. ``cut_after`` (chunks, 0: none) cuts the connection the moment that
+        chunk arrives, armed before the request is sent: unlike `Cut Connection After Chunks`
+        or `Receive Streams With Cuts` called afterwards, no chunk can slip by first. SKIPs
+        when the service does not know the request at all.
 
         | Start Stream    answer    kind=json    size=50000    chunk_size=1000    interval=5 ms
         """
@@ -240,7 +244,7 @@ class StreamResume(LoopLibrary):
                                 None if window is None else window.total_seconds() * 1000,
                                 parts)  # type: ignore[arg-type]
         try:
-            stream = self._run(s.start(name, request, self._timeout),
+            stream = self._run(s.start(name, request, self._timeout, int(cut_after) or None),
                                f"stream {name!r} to start", self._timeout + 1, target=s.url)
         except StreamRefused as exc:
             if exc.refusal.code in UNSUPPORTED:

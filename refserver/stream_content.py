@@ -85,10 +85,12 @@ class Content:
 def text(size: int, seed: int) -> str:
     """``size`` ASCII characters of words, the same for the same seed."""
     rng = random.Random(seed)
-    words = rng.choices(_WORDS, k=size // 4 + 8)
-    out = " ".join(words)
+    # Words average 6 characters: draw about what is needed, then top up. The draws come in
+    # the same order whatever the batch size, so a seed gives the same text as it always did.
+    batch = size // 6 + 8
+    out = " ".join(rng.choices(_WORDS, k=batch))
     while len(out) < size:
-        out += " " + " ".join(rng.choices(_WORDS, k=size // 4 + 8))
+        out += " " + " ".join(rng.choices(_WORDS, k=batch // 8 + 8))
     return out[:size]
 
 

@@ -31,6 +31,8 @@ class StreamRequest:
     interval_ms: float = 0.0
     window_ms: float | None = None
     components: list[tuple[str, str]] | None = None
+    #: Chunks the service may send beyond the last ack (0: no limit); ack at least this often.
+    max_in_flight: int = 0
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,8 @@ class ReferenceAdapter(StreamAdapter):
             body["window_ms"] = request.window_ms
         if request.components:
             body["components"] = [list(c) for c in request.components]
+        if request.max_in_flight:
+            body["max_in_flight"] = request.max_in_flight
         return _dump({"type": "stream-start", "ref": ref, "request": body})
 
     def resume_message(self, stream_id: str, last_seq: int, epoch: str) -> str:

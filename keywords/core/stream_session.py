@@ -175,15 +175,17 @@ class StreamSession:
 
     # -- streams -----------------------------------------------------------------------
 
-    async def start(self, name: str, request: StreamRequest, timeout: float) -> TrackedStream:
-        """Ask for a stream and wait for the service to accept it."""
+    async def start(self, name: str, request: StreamRequest, timeout: float,
+                    cut_after: int | None = None) -> TrackedStream:
+        """Ask for a stream and wait for the service to accept it; ``cut_after`` arms a cut
+        at that chunk before the request goes out, so no chunk can arrive before it."""
         if name in self.streams:
             raise ValueError(f"A stream named {name!r} already exists in session {self.name!r}.")
         conn = self._require_connection()
         ref = f"{name}-{next(self._refs)}"
         future: asyncio.Future[Started | Refused] = asyncio.get_running_loop().create_future()
         self._pending[ref] = future
-        stream = TrackedStream(name, request, started_at=time.monotonic())
+        stream = TrackedStream(name, request, started_at=time.monotonic(), cut_after=cut_after)
         self.streams[name] = stream
         await conn.send(self.adapter.start_message(request, ref))
         try:
@@ -334,7 +336,10 @@ class StreamSession:
             silent = [s.name for s in waiting if not has_answer(s)]
             raise AssertionError(f"No answer to the resume of {', '.join(silent)} within "
                                  f"{timeout:.3f} s from {self._target}.")
-        refused = [s for s in waiting if s.refused is not None]
+        # Only an error before any other answer refuses the resume; a later one answers
+        # something else (an ack, say) and must not be read as the resume's refusal.
+        refused = [s for s in waiting if s.refused is not None
+                   and resumed[s.name].resumed_from is None and resumed[s.name].first_chunk_at is None]
         if refused:
             raise StreamRefused(f"Resuming stream {refused[0].name!r}", refused[0].refused)  # type: ignore[arg-type]
 

@@ -35,6 +35,8 @@ DEFAULT_WINDOW_MS = 5000
 MAX_WINDOW_MS = 60000
 MAX_INTERVAL_MS = 10000
 MAX_STREAMS_PER_CONNECTION = 64
+#: Upper bound of a request's ``max_in_flight`` (chunks sent beyond the last ack).
+MAX_IN_FLIGHT = 65536
 #: How many retired stream ids are remembered, to tell "expired" from "unknown".
 TOMBSTONES = 10000
 #: Close code of the ``stream-control`` cut: "reconnect" range, resume on a new connection.
@@ -54,6 +56,8 @@ class Stream:
     window: float
     interval: float
     owner: Client | None = None
+    #: At most this many chunks sent beyond the last ack (0: no limit); see ``max_in_flight``.
+    max_in_flight: int = 0
     #: Chunks 1..produced exist (in the buffer unless acknowledged).
     produced: int = 0
     acked: int = 0
@@ -106,6 +110,9 @@ class StreamService:
         interval = min(float(request.get("interval_ms", 0)), MAX_INTERVAL_MS) / 1000
         if window <= 0 or interval < 0:
             raise ValueError("window_ms must be > 0 and interval_ms >= 0")
+        max_in_flight = int(request.get("max_in_flight", 0))
+        if not 0 <= max_in_flight <= MAX_IN_FLIGHT:
+            raise ValueError(f"max_in_flight must be 0..{MAX_IN_FLIGHT}, got {max_in_flight}")
         chunks: list[Chunk | None] = list(content.chunks)
         end = {"chunks": len(chunks), "bytes": content.size, "sha256": content.sha256}
         if content.components:
@@ -120,7 +127,8 @@ class StreamService:
             chunks = chunks[:keep]
             kept = "".join(c.data for c in content.chunks[:keep]).encode()
             end = {"chunks": keep, "bytes": len(kept), "sha256": hashlib.sha256(kept).hexdigest()}
-        stream = Stream(secrets.token_urlsafe(18), content, chunks, end, window, interval, owner=client)
+        stream = Stream(secrets.token_urlsafe(18), content, chunks, end, window, interval, owner=client,
+                        max_in_flight=max_in_flight)
         self.streams[stream.id] = stream
         started: dict[str, Any] = {
             "type": "stream-started", "stream": stream.id, "epoch": self.epoch,
@@ -163,6 +171,11 @@ class StreamService:
         if stream.expiry is not None:
             stream.expiry.cancel()
             stream.expiry = None
+        # The client holds 1..last_seq: a resume is a cumulative ack too (acks sent just
+        # before the cut may have been lost with the connection).
+        for i in range(stream.acked, last_seq):
+            stream.chunks[i] = None
+        stream.acked = last_seq
         start = last_seq + 1
         if self.has("resume-duplicates") and last_seq >= 1:
             start = last_seq
@@ -184,7 +197,14 @@ class StreamService:
         seq = int(message.get("seq", 0))
         stream = self.streams.get(stream_id)
         if stream is None:
-            await _error(client, "unknown-stream", "no such stream", stream_id)
+            reason = self.retired.get(stream_id)
+            if reason == "complete":
+                return  # acks repeat (last chunk, then the end): nothing left to free
+            if reason == "expired":
+                await _error(client, "window-expired", "the resume window of this stream has "
+                             "passed; its buffer is gone", stream_id)
+            else:
+                await _error(client, "unknown-stream", "no such stream", stream_id)
             return
         if not 0 <= seq < stream.next_send or seq > stream.produced:
             await _error(client, "seq-out-of-range", f"cannot acknowledge seq {seq}: only "
@@ -195,6 +215,8 @@ class StreamService:
         stream.acked = max(stream.acked, seq)
         if stream.acked == stream.total and stream.end_sent:
             self._retire(stream, "complete")
+        elif stream.max_in_flight:
+            stream.wake.set()  # the ack may reopen the in-flight window
 
     async def control(self, client: Client, message: dict[str, Any]) -> None:
         """``{"type": "stream-control", "action": "close", "code": 4000}``: server-side cut."""
@@ -235,7 +257,9 @@ class StreamService:
                     next_due += stream.interval
                 continue
             owner = stream.owner
-            if owner is not None and stream.next_send <= stream.produced:
+            if owner is not None and stream.next_send <= stream.produced and (
+                    not stream.max_in_flight
+                    or stream.next_send <= stream.acked + stream.max_in_flight):
                 await self._send_chunk(stream, owner)
                 continue
             if owner is not None and stream.next_send > stream.total and not stream.end_sent:
