@@ -46,11 +46,17 @@ def test_repeated_ack_of_a_completed_stream_is_not_an_error(server: ServerProces
         ws.send(json.dumps({"type": "stream-start", "ref": "r", "request": {
             "kind": "text", "size": 64, "chunk_size": 16, "seed": 1}}))
         stream = _recv(ws)["stream"]
-        while _recv(ws)["type"] != "stream-end":
+        while (message := _recv(ws))["type"] != "stream-end":
             pass
         for _ in range(2):  # the last chunk's ack, then the end's ack: the stream retires
             ws.send(json.dumps({"type": "stream-ack", "stream": stream, "seq": 4}))
+        # A resume holding every chunk (the cut took the end): resumed, and the end again.
         ws.send(json.dumps({"type": "stream-resume", "stream": stream, "last_seq": 4}))
+        assert _recv(ws)["type"] == "stream-resumed"
+        again = _recv(ws)
+        assert again["type"] == "stream-end" and again["sha256"] == message["sha256"], again
+        # A resume short of the end on a fully acked stream: explicitly complete.
+        ws.send(json.dumps({"type": "stream-resume", "stream": stream, "last_seq": 2}))
         answer = _recv(ws)
         assert (answer["type"], answer.get("code")) == ("error", "stream-complete"), answer
 

@@ -88,6 +88,8 @@ class StreamService:
         self.streams: dict[str, Stream] = {}
         #: Retired stream ids and why: ``expired`` or ``complete``.
         self.retired: OrderedDict[str, str] = OrderedDict()
+        #: The end message of each retired complete stream, resent to a late resume.
+        self.retired_ends: dict[str, dict[str, Any]] = {}
         self.resumes = 0
         self.chunks_sent = 0
 
@@ -159,6 +161,14 @@ class StreamService:
                 await _error(client, "window-expired", "the resume window of this stream has "
                              "passed; its buffer is gone", stream_id)
             elif reason == "complete" and not self.has("forget-streams"):
+                end = self.retired_ends.get(stream_id)
+                if end is not None and last_seq >= int(end["chunks"]):
+                    # The client acked every chunk but the cut took the end message:
+                    # nothing to replay, but it still needs the end to verify.
+                    await client.send_json({"type": "stream-resumed", "stream": stream_id,
+                                            "from_seq": last_seq + 1, "epoch": self.epoch})
+                    await client.send_json({"type": "stream-end", "stream": stream_id, **end})
+                    return
                 await _error(client, "stream-complete", "this stream was delivered and "
                              "acknowledged in full", stream_id)
             else:
@@ -316,8 +326,11 @@ class StreamService:
             stream.task.cancel()
         stream.chunks = []
         self.retired[stream.id] = reason
+        if reason == "complete":
+            self.retired_ends[stream.id] = dict(stream.end)
         while len(self.retired) > TOMBSTONES:
-            self.retired.popitem(last=False)
+            forgotten, _ = self.retired.popitem(last=False)
+            self.retired_ends.pop(forgotten, None)
 
 
 async def _error(client: Client, code: str, message: str, stream: str | None = None,
