@@ -104,7 +104,6 @@ import contextlib
 import gc
 import json
 import math
-import os
 import resource
 import select
 import subprocess

@@ -10,15 +10,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import re
-import subprocess
-import sys
 import zlib
-from collections import defaultdict
 from pathlib import Path
 
-from robot.api import ExecutionResult
+import suite_runner
+from suite_runner import RunResult
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = ROOT / "suites" / "ws_resilience_001_context.robot"
@@ -29,50 +26,20 @@ TOKEN_PATTERNS = (re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"), re.compil
 _JS_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
-def run_suite(outdir: Path, defect: str = "", *extra: str, pabot: bool = False) -> subprocess.CompletedProcess[str]:
+def run_suite(outdir: Path, defect: str = "", *extra: str, pabot: bool = False) -> RunResult:
     """Run the 001 suite (robot, or pabot --testlevelsplit) into ``outdir``."""
-    outdir.mkdir(parents=True, exist_ok=True)
     variables = ["--variable", f"SERVER_DEFECT:{defect}"] if defect else []
-    if pabot:
-        command = [sys.executable, "-m", "pabot.pabot", "--testlevelsplit", "--processes", "4"]
-    else:
-        command = [sys.executable, "-m", "robot", "--console", "none"]
-    command += ["--outputdir", str(outdir), *variables, *extra, str(SUITE)]
-    # pabot writes .pabotsuitenames in the working directory: give each run its own.
-    return subprocess.run(command, cwd=outdir, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return suite_runner.run(SUITE.name, outdir, [*variables, *extra], pabot=pabot, processes=4)
 
 
 def verdicts(outdir: Path) -> dict[str, set[str]]:
     """{criterion tag: set of statuses} of the tests in ``outdir/output.xml``."""
-    result = ExecutionResult(str(outdir / "output.xml"))
-    found: dict[str, set[str]] = defaultdict(set)
-
-    def walk(suite: object) -> None:
-        for test in suite.tests:  # type: ignore[attr-defined]
-            for tag in test.tags:
-                if tag.startswith("AC-"):
-                    found[tag].add(test.status)
-        for child in suite.suites:  # type: ignore[attr-defined]
-            walk(child)
-
-    walk(result.suite)
-    return dict(found)
+    return suite_runner.read(outdir).by_criterion
 
 
 def outcomes(outdir: Path) -> dict[str, tuple[str, str]]:
     """{test name: (status, message)}, for readable assertion failures."""
-    result = ExecutionResult(str(outdir / "output.xml"))
-    out: dict[str, tuple[str, str]] = {}
-
-    def walk(suite: object) -> None:
-        for test in suite.tests:  # type: ignore[attr-defined]
-            out[test.name] = (test.status, test.message)
-        for child in suite.suites:  # type: ignore[attr-defined]
-            walk(child)
-
-    walk(result.suite)
-    return out
+    return suite_runner.read(outdir).outcomes()
 
 
 def output_texts(path: Path) -> list[str]:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from robot.api import ExecutionResult
+
+import suite_runner
 
 REPO = Path(__file__).resolve().parents[1]
 SUITE = REPO / "suites" / "ws_resilience_006_flapping.robot"
@@ -31,28 +31,10 @@ BREAKS = {
 QUICK = ["--variable", "MEMORY_ROUND_CYCLES:15", "--variable", "MEMORY_ROUNDS:4"]
 
 
-def verdicts(output: Path) -> dict[str, set[str]]:
-    """Criterion tag (upper case) → statuses of the tests carrying it."""
-    found: dict[str, set[str]] = defaultdict(set)
-    for test in ExecutionResult(str(output)).suite.all_tests:
-        for tag in test.tags:
-            if tag.upper().startswith("AC-"):
-                found[tag.upper()].add(test.status)
-    return dict(found)
-
-
 def run_robot(tmp_path: Path, *options: str, runner: str = "robot") -> dict[str, set[str]]:
     """Run the suite with ``robot`` (or pabot) into ``tmp_path``; return the verdicts."""
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    out = tmp_path / runner
-    if runner == "robot":
-        cmd = [sys.executable, "-m", "robot", "--console", "none"]
-    else:
-        cmd = [sys.executable, "-m", "pabot.pabot", "--processes", "2", "--testlevelsplit"]
-    cmd += ["--outputdir", str(out), *options, str(SUITE)]
-    subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=240, check=False)
-    assert (out / "output.xml").exists(), f"{runner} wrote no output.xml"
-    return verdicts(out / "output.xml")
+    return suite_runner.run(SUITE.name, tmp_path / runner, options, pabot=runner != "robot",
+                            timeout=240).by_criterion
 
 
 def test_suite_passes_on_the_healthy_server(tmp_path: Path) -> None:

@@ -361,6 +361,9 @@ class StreamSession:
         def done() -> bool:
             return all(s.ended_at is not None for s in streams)
 
+        def cut_or_done() -> bool:
+            return done() or self.connection is None or self.connection.cut
+
         while not done():
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -369,8 +372,7 @@ class StreamSession:
                 lead = next(s for s in streams if s.ended_at is None)
                 if lead.cut_after is None:
                     lead.cut_after = lead.assembly.received + every_chunks
-                cut = lambda: self.connection is None or self.connection.cut  # noqa: E731
-                await wait_until(lambda: done() or cut(), self.changed, remaining)
+                await wait_until(cut_or_done, self.changed, remaining)
             elif cuts < max_cuts and every_seconds:
                 await wait_until(done, self.changed, min(every_seconds, remaining))
                 if not done():
