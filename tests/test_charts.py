@@ -155,3 +155,16 @@ def test_helpers() -> None:
     assert nice_ticks(0, 3.1, 8) == [0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
     assert percentile([1, 2, 3, 4], 50) == 2.5
     assert stagger([0, 10, 500], ["long label", "another", "far"]) == [0, 1, 0]
+
+
+def test_right_axis_min_span_keeps_small_noise_flat() -> None:
+    import re as _re
+
+    from keywords.core.charts import line_chart as _line_chart
+
+    series = {"count": [(0, 1), (1, 2)], "RSS (MB)": [(0, 30.4), (1, 30.5)]}
+    zoomed = _line_chart(series, "t", "s", "n", y2_label="RSS (MB)", y2_series=["RSS (MB)"])
+    steady = _line_chart(series, "t", "s", "n", y2_label="RSS (MB)", y2_series=["RSS (MB)"], y2_min_span=10)
+    def ticks(svg: str) -> list[float]:
+        return [float(v) for v in _re.findall(r">(\d+(?:\.\d+)?)</text>", svg)]
+    assert max(ticks(steady)) >= 40 > max(ticks(zoomed))

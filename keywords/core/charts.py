@@ -284,6 +284,7 @@ def line_chart(
     *,
     y2_label: str | None = None,
     y2_series: Iterable[str] = (),
+    y2_min_span: float = 0.0,
     width: int = WIDTH,
     height: int = 320,
 ) -> str:
@@ -293,7 +294,9 @@ def line_chart(
     in ``y2_series`` and give ``y2_label`` (with its unit). Thresholds are ``(value, label)``
     on the left axis, or ``(value, label, "right")`` for the right one. An axis starts at zero
     unless that would squash the data into a thin band (a leak shows as a slope, so RSS in MB
-    keeps its own range).
+    keeps its own range). ``y2_min_span`` keeps the right axis at least that tall, so noise
+    well within a tolerance (say 0.1 MB of RSS against 10 MB allowed) does not look like a
+    climb.
     """
     named = {name: sorted(points) for name, points in series.items() if points}
     if not named:
@@ -310,9 +313,11 @@ def line_chart(
     if x_hi == x_lo:
         x_lo, x_hi = padded(x_lo, x_hi)
 
-    def domain(names: set[str], lines: list[tuple]) -> tuple[float, float]:
+    def domain(names: set[str], lines: list[tuple], min_span: float = 0.0) -> tuple[float, float]:
         ys = [p[1] for n in names for p in named[n]] + [float(t[0]) for t in lines]
         lo, hi = (min(ys), max(ys)) if ys else (0.0, 1.0)
+        if hi - lo < min_span:
+            hi = lo + min_span
         if lo >= 0 and lo <= 0.5 * hi:
             lo = 0.0
         return padded(lo, hi, 0.08) if lo != 0.0 else (0.0, hi * 1.1 if hi > 0 else 1.0)
@@ -336,7 +341,7 @@ def line_chart(
     if right_names:
         axes.append(("right", right_names, right_t, y2_label or "", right))
     for side, names, lines, label, at in axes:
-        lo, hi = domain(names, lines)
+        lo, hi = domain(names, lines, y2_min_span if side == "right" else 0.0)
         y = Scale(lo, hi, bottom, top)
         parts.append(y_axis(y, at, right, label, nice_ticks(lo, hi, 6), side))
         for t in lines:

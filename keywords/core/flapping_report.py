@@ -63,8 +63,9 @@ def scenario_chart(samples: Sequence[Snapshot], agent_limit: float | None = None
     thresholds = []
     if agent_limit is not None and "agent instances" in series:
         thresholds.append((agent_limit, f"at most one agent per user: {agent_limit:g}"))
+    # RSS gets a 10 MB tall axis at least (the default growth tolerance): noise stays flat.
     return line_chart(series, title, "time since start (s)", "count",
-                      thresholds, y2_label="RSS (MB)", y2_series=[RSS_SERIES])
+                      thresholds, y2_label="RSS (MB)", y2_series=[RSS_SERIES], y2_min_span=10.0)
 
 
 def growth_chart(verdicts: Sequence[GrowthVerdict], rss_unit_scale: float = MB) -> str:
