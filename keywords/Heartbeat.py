@@ -567,17 +567,34 @@ class Heartbeat(LoopLibrary):
             )
 
     @keyword
+    def mark_server_silent_from_now(self, connection: str) -> None:
+        """Starts the clock for `Server Should Be Detected Unresponsive Within` now.
+
+        Use it right after cutting the server off by other means than the reference
+        server's control, e.g. blackholing the fault proxy the connection goes through:
+
+        | Blackhole Proxy    ${proxy}
+        | Mark Server Silent From Now    ${client}
+        | Server Should Be Detected Unresponsive Within    ${client}    750 ms
+        """
+        self._get(connection)
+        self._stop_requested[connection] = time.monotonic()
+
+    @keyword
     def server_should_be_detected_unresponsive_within(
         self, connection: str, bound: timedelta, criterion: str = ""
     ) -> float:
         """Fails unless the client heartbeat flags the server within ``bound``.
 
-        The clock starts when `Make Server Stop Answering` sent its request. Logs the
-        detection time beside the bound; returns it in seconds.
+        The clock starts when `Make Server Stop Answering` sent its request (or at `Mark
+        Server Silent From Now`). Logs the detection time beside the bound; returns it in
+        seconds.
         """
         conn = self._get(connection)
         if connection not in self._stop_requested:
-            raise ValueError(f"Use Make Server Stop Answering on {connection} first.")
+            raise ValueError(
+                f"Use Make Server Stop Answering or Mark Server Silent From Now on {connection} first."
+            )
         if conn.heartbeat_interval is None:
             raise ValueError(f"Start Client Heartbeat on {connection} first.")
         stopped = self._stop_requested[connection]

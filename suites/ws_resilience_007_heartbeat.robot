@@ -139,3 +139,17 @@ Client Heartbeat Detects A Server That Stops Answering
     Start Client Heartbeat    ${client}    ${CLIENT_HEARTBEAT_INTERVAL}    ${CLIENT_HEARTBEAT_TIMEOUT}
     Make Server Stop Answering    ${client}    duration=5 s
     Server Should Be Detected Unresponsive Within    ${client}    ${bound}    criterion=AC-007.7
+
+Client Heartbeat Detects A Server Behind A Dead Network
+    [Documentation]    The client reaches the server through a fault proxy that is then
+    ...    blackholed: no pong, no FIN, no RST. The client's own heartbeat notices within
+    ...    its interval + timeout + tolerance. This works against any server.
+    [Tags]    AC-007.7
+    ${bound}    Client Detection Bound
+    ${url}    Create Proxy    ${TARGET_URL}    name=dead-network
+    ${client}    Open Heartbeat Connection    ${url}    name=behind-dead-network
+    Start Client Heartbeat    ${client}    ${CLIENT_HEARTBEAT_INTERVAL}    ${CLIENT_HEARTBEAT_TIMEOUT}
+    Blackhole Proxy    dead-network
+    Mark Server Silent From Now    ${client}
+    Server Should Be Detected Unresponsive Within    ${client}    ${bound}    criterion=AC-007.7
+    [Teardown]    Heal Proxies, Report And Close Connections
