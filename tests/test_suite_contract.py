@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from robot.api import TestSuite
+from robot.api import TestSuite as RobotSuite
 
 SUITES = sorted((Path(__file__).parent.parent / "suites").glob("ws_resilience_*.robot"))
 TEST_ID = re.compile(r"^WS-RESILIENCE-\d{3}$")
@@ -15,7 +15,7 @@ CRITERION = re.compile(r"^AC-\d{3}\.\d+$")
 
 @pytest.mark.parametrize("path", SUITES, ids=[p.stem for p in SUITES])
 def test_every_test_carries_its_test_id_and_documented_criteria(path: Path) -> None:
-    suite = TestSuite.from_file_system(str(path))
+    suite = RobotSuite.from_file_system(str(path))
     test_id = suite.metadata["Test ID"]
     assert TEST_ID.match(test_id), test_id
     number = test_id.rsplit("-", 1)[1]
