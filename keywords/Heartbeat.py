@@ -6,7 +6,6 @@ import asyncio
 import json
 import ssl
 import time
-from collections.abc import Iterable
 from datetime import timedelta
 
 from assertionengine import AssertionOperator
@@ -757,7 +756,3 @@ class Heartbeat(LoopLibrary):
         """Returns the names of connections the server has not terminated."""
         return [n for n, c in self._connections.items()
                 if c.terminated_at is None and c.state is not ConnState.CLOSED]
-
-
-def _as_list(value: Iterable[str] | str) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)

@@ -24,7 +24,7 @@ class Event:
 class EventLog:
     """An append-only list of events, safe to append from one thread and read from another."""
 
-    def __init__(self, clock: type[time.monotonic] | None = None) -> None:
+    def __init__(self) -> None:
         self._events: list[Event] = []
         self._lock = threading.Lock()
 
