@@ -50,6 +50,16 @@ class Server:
         self.lt.run(stop(), 5, "test server to stop")
 
 
+def close_server(lt: LoopThread, server) -> None:  # noqa: ANN001
+    """Close a websockets server from the loop it runs on (never from this thread)."""
+
+    async def stop() -> None:
+        server.close()
+        await server.wait_closed()
+
+    lt.run(stop(), 5, "test server to stop")
+
+
 def open_conn(lt: LoopThread, url: str, name: str = "c") -> ObservedConnection:
     async def go() -> ObservedConnection:
         conn = ObservedConnection(name, url)
@@ -133,7 +143,7 @@ def test_client_heartbeat_measures_rtt_and_flags_a_silent_server(lt: LoopThread)
                 paused.set()
 
     async def start():
-        return await serve(handler, "127.0.0.1", 0, ping_interval=None)
+        return await serve(handler, "127.0.0.1", 0, ping_interval=None, close_timeout=0.5)
 
     server = lt.run(start(), 5, "server")
     url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
@@ -149,7 +159,7 @@ def test_client_heartbeat_measures_rtt_and_flags_a_silent_server(lt: LoopThread)
         assert conn.server_unresponsive_at - stopped <= 0.05 + 0.2 + 0.25
         lt.run(conn.close(), 5, "close")
     finally:
-        server.close()
+        close_server(lt, server)
 
 
 def test_messages_are_recorded_with_secrets_masked(lt: LoopThread) -> None:
@@ -192,7 +202,10 @@ def test_an_http_endpoint_that_is_not_websocket_names_its_status(lt: LoopThread)
         return connection.respond(404, "nothing here\n")
 
     async def start():
-        return await serve(lambda ws: None, "127.0.0.1", 0, process_request=not_found)
+        async def never_called(ws) -> None:  # noqa: ANN001
+            raise AssertionError("the handshake was refused; no handler runs")
+
+        return await serve(never_called, "127.0.0.1", 0, process_request=not_found)
 
     server = lt.run(start(), 5, "server")
     port = server.sockets[0].getsockname()[1]
@@ -200,7 +213,7 @@ def test_an_http_endpoint_that_is_not_websocket_names_its_status(lt: LoopThread)
         with pytest.raises(OpenFailed, match="answered HTTP 404"):
             open_conn(lt, f"ws://127.0.0.1:{port}/?token=abc")
     finally:
-        server.close()
+        close_server(lt, server)
 
 
 def test_closing_leaves_no_sockets_tasks_or_threads() -> None:
