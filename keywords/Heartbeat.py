@@ -154,9 +154,8 @@ class Heartbeat(LoopLibrary):
         | ${conn} =    Open Heartbeat Connection    ${URL}
         | ${zombie} =    Open Heartbeat Connection    ${URL}    name=zombie
         """
-        return self.open_heartbeat_connections(
-            url, 1, behaviour, name or "", timeout, source_address, ca_file, verify_tls
-        )[0]
+        return self._open(url, [name or self._next_name()], behaviour, timeout,
+                          source_address, ca_file, verify_tls)[0]
 
     @keyword
     def open_heartbeat_connections(
@@ -172,18 +171,30 @@ class Heartbeat(LoopLibrary):
     ) -> list[str]:
         """Opens ``count`` connections concurrently and returns their names.
 
-        Names are ``<prefix>-1`` … ``<prefix>-N`` (default prefix ``client``). All must
-        open; the first failure fails the keyword and closes the others.
+        Names are ``<prefix>-1`` … ``<prefix>-N``; without a prefix, ``client-N`` numbered
+        across the suite so they never repeat. All must open; the first failure fails the
+        keyword and closes the others.
         """
+        names = ([f"{prefix}-{i + 1}" for i in range(int(count))] if prefix
+                 else [self._next_name() for _ in range(int(count))])
+        return self._open(url, names, behaviour, timeout, source_address, ca_file, verify_tls)
+
+    def _next_name(self) -> str:
+        self._counter += 1
+        return f"client-{self._counter}"
+
+    def _open(
+        self,
+        url: str,
+        names: list[str],
+        behaviour: str,
+        timeout: timedelta | None,
+        source_address: str | None,
+        ca_file: str | None,
+        verify_tls: bool,
+    ) -> list[str]:
         wanted = Behaviour.parse(behaviour)
         context = self._ssl(url, ca_file, verify_tls)
-        names = []
-        for i in range(int(count)):
-            self._counter += 1
-            if prefix and int(count) == 1 and not prefix.endswith("-"):
-                names.append(prefix)
-            else:
-                names.append(f"{prefix or 'client'}-{self._counter if not prefix else i + 1}")
         for n in names:
             if n in self._connections:
                 raise ValueError(f"A connection named {n!r} is already open.")

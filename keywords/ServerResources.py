@@ -15,8 +15,8 @@ from robot.api.deco import keyword, library
 from keywords import __version__
 from keywords.core.assertions import check
 from keywords.core.evidence import Figure, figure_table
-from keywords.core.probes import ProbeLost, ProbeUnavailable, sample_process, scrape
-from keywords.core.target import mask_url
+from keywords.core.probes import ProbeUnavailable
+from keywords.core.series import ResourceProbe
 
 #: How often waits re-read the server's counts (a remote count sends no events).
 POLL_INTERVAL = 0.05
@@ -34,17 +34,14 @@ class ServerResources:
 
     The metrics endpoint wins when both are given. A check that needs a probe the target
     does not offer ends *SKIP with the reason*, never PASS; a probe that answered earlier
-    and stops answering (the server died) *fails* the check.
+    and stops answering (the server died) *fails* the check. The reading itself is
+    :class:`keywords.core.series.ResourceProbe`, which the Flapping library uses too.
 
     Counts (connections) are compared exactly; memory gets a tolerance.
     """
 
     def __init__(self) -> None:
-        self._metrics_url = ""
-        self._pid: int | None = None
-        self._port: int | None = None
-        self._connections_metric = "ws_open_connections"
-        self._answered: set[str] = set()
+        self._probe = ResourceProbe()
 
     @keyword
     def configure_server_probes(
@@ -61,46 +58,36 @@ class ServerResources:
         to that server socket; ``connections_metric`` the metric counting open
         WebSocket connections.
         """
-        self._metrics_url = metrics_url.strip()
-        self._pid = int(pid) if str(pid).strip() else None
-        self._port = urlsplit(target_url).port if target_url else None
-        self._connections_metric = connections_metric
-        self._answered = set()
-        sources = []
-        if self._metrics_url:
-            sources.append(f"metrics {self._metrics_url} ({connections_metric})")
-        if self._pid is not None:
-            sources.append(f"process {self._pid} (psutil, port {self._port or 'any'})")
-        logger.info(f"Server probes: {', '.join(sources) or 'none'}.")
+        self._probe = ResourceProbe(
+            metrics_url.strip(),
+            int(pid) if str(pid).strip() else None,
+            urlsplit(target_url).port if target_url else None,
+            connections_metric,
+        )
+        logger.info(f"Server probes: {self._probe.describe()}.")
 
     def _open_connections(self) -> tuple[int, str]:
-        if self._metrics_url:
-            try:
-                samples = scrape(self._metrics_url)
-            except ProbeUnavailable as exc:
-                if "metrics" in self._answered:
-                    raise ProbeLost(f"The server's {exc}; it answered earlier in this run.") from None
-                raise SkipExecution(f"Cannot count the server's connections: {exc}.") from None
-            self._answered.add("metrics")
-            if self._connections_metric not in samples:
-                raise SkipExecution(
-                    f"Cannot count the server's connections: {mask_url(self._metrics_url)} has "
-                    f"no metric {self._connections_metric!r}."
-                )
-            return int(samples[self._connections_metric]), f"metric {self._connections_metric}"
-        if self._pid is not None:
-            try:
-                sample = sample_process(self._pid, self._port)
-            except ProbeUnavailable as exc:
-                if "process" in self._answered:
-                    raise ProbeLost(f"The server process is gone: {exc}; it answered earlier.") from None
-                raise SkipExecution(f"Cannot count the server's connections: {exc}.") from None
-            self._answered.add("process")
-            return sample.open_connections, f"psutil, process {self._pid}"
-        raise SkipExecution(
-            "The target exposes no metrics endpoint (METRICS_URL) and no process id "
-            "(SERVER_PID): the server's open connections cannot be counted."
-        )
+        """The server's open connections and where the figure came from.
+
+        SKIPs when the target never offered a way to count them; a source that answered
+        earlier and stops answering raises :class:`ProbeLost` (the server died): a failure.
+        """
+        if not self._probe.configured:
+            raise SkipExecution(
+                "The target exposes no metrics endpoint (METRICS_URL) and no process id "
+                "(SERVER_PID): the server's open connections cannot be counted."
+            )
+        try:
+            snapshot = self._probe.snapshot()
+        except ProbeUnavailable as exc:
+            raise SkipExecution(f"Cannot count the server's connections: {exc}.") from None
+        count = snapshot.get("connections")
+        if count is None:
+            raise SkipExecution(
+                f"Cannot count the server's connections: {self._probe.describe()} has no metric "
+                f"{self._probe.metrics['connections']!r}, and psutil needs the server's port."
+            )
+        return int(count), snapshot.sources["connections"]
 
     @keyword
     def get_server_version(self, target_url: str) -> str:

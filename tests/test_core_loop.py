@@ -22,6 +22,15 @@ def lt():
     runner.stop()
 
 
+async def forever(cancelled: threading.Event) -> None:
+    """Wait for ever; flag the cancellation that must end it."""
+    try:
+        await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        cancelled.set()
+        raise
+
+
 def test_run_returns_the_coroutine_result(lt: LoopThread) -> None:
     async def answer() -> int:
         await asyncio.sleep(0.01)
@@ -51,16 +60,9 @@ def test_a_coroutine_raising_timeout_error_fails_at_once(lt: LoopThread) -> None
 def test_timeout_fails_in_one_line_and_cancels_the_coroutine(lt: LoopThread) -> None:
     cancelled = threading.Event()
 
-    async def forever() -> None:
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-
     started = time.monotonic()
     with pytest.raises(WaitTimeout) as info:
-        lt.run(forever(), 0.2, "the server to answer", "ws://127.0.0.1:9/")
+        lt.run(forever(cancelled), 0.2, "the server to answer", "ws://127.0.0.1:9/")
     elapsed = time.monotonic() - started
     message = str(info.value)
     assert "\n" not in message
@@ -77,13 +79,6 @@ class Interrupted(BaseException):
 def test_an_interruption_between_slices_cancels_the_coroutine(lt: LoopThread) -> None:
     cancelled = threading.Event()
 
-    async def forever() -> None:
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-
     def interrupt(signum, frame):  # noqa: ANN001
         raise Interrupted()
 
@@ -92,7 +87,7 @@ def test_an_interruption_between_slices_cancels_the_coroutine(lt: LoopThread) ->
     started = time.monotonic()
     try:
         with pytest.raises(Interrupted):
-            lt.run(forever(), 30, "something that never comes")
+            lt.run(forever(cancelled), 30, "something that never comes")
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
@@ -125,15 +120,7 @@ def test_stop_cancels_tasks_and_joins_the_thread() -> None:
     runner = LoopThread(name="stop-test-loop")
     runner.start()
     cancelled = threading.Event()
-
-    async def background() -> None:
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-
-    runner.submit(background())
+    runner.submit(forever(cancelled))
     runner.stop()
     assert cancelled.is_set()
     assert not runner.running

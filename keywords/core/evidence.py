@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 Comparison = Literal["<", "<=", ">", ">=", "==", "within"]
@@ -32,11 +32,11 @@ class Figure:
     criterion: str = ""
     tolerance: float = 0.0
     note: str = ""
-    verdict: str = field(default="")
 
-    def __post_init__(self) -> None:
-        if not self.verdict:
-            object.__setattr__(self, "verdict", "PASS" if self.passed else "FAIL")
+    @property
+    def verdict(self) -> str:
+        """``PASS`` or ``FAIL``."""
+        return "PASS" if self.passed else "FAIL"
 
     @property
     def passed(self) -> bool:
@@ -78,8 +78,9 @@ class Figure:
         )
 
     def to_json(self) -> dict[str, object]:
-        """The figure as a JSON-ready dict, margin included."""
+        """The figure as a JSON-ready dict, verdict and margin included."""
         data = asdict(self)
+        data["verdict"] = self.verdict
         data["margin"] = self.margin
         return data
 

@@ -141,20 +141,18 @@ class LoopThread:
 async def wait_until(
     predicate: Callable[[], bool],
     changed: asyncio.Event,
-    timeout: float | None = None,
+    timeout: float,
 ) -> bool:
     """Wait until ``predicate()`` holds, re-checking each time ``changed`` is set.
 
-    Returns False on timeout instead of raising, so callers can word their own failure.
+    Every wait has a bound: returns False on timeout instead of raising, so callers can
+    word their own one-line failure.
     """
-    deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():
         changed.clear()
         if predicate():
             break
-        if deadline is None:
-            await changed.wait()
-            continue
         remaining = deadline - asyncio.get_running_loop().time()
         if remaining <= 0:
             return False

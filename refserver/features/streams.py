@@ -86,10 +86,9 @@ class StreamService:
         self.server = server
         self.epoch = secrets.token_hex(8)
         self.streams: dict[str, Stream] = {}
-        #: Retired stream ids and why: ``expired`` or ``complete``.
-        self.retired: OrderedDict[str, str] = OrderedDict()
-        #: The end message of each retired complete stream, resent to a late resume.
-        self.retired_ends: dict[str, dict[str, Any]] = {}
+        #: Retired stream ids: why (``expired`` or ``complete``) and, for a complete
+        #: stream, its end message, resent to a resume that holds every chunk.
+        self.retired: OrderedDict[str, tuple[str, dict[str, Any] | None]] = OrderedDict()
         self.resumes = 0
         self.chunks_sent = 0
 
@@ -156,12 +155,11 @@ class StreamService:
             return
         stream = None if self.has("forget-streams") else self.streams.get(stream_id)
         if stream is None:
-            reason = self.retired.get(stream_id)
+            reason, end = self.retired.get(stream_id, ("", None))
             if reason == "expired" and not self.has("forget-streams"):
                 await _error(client, "window-expired", "the resume window of this stream has "
                              "passed; its buffer is gone", stream_id)
             elif reason == "complete" and not self.has("forget-streams"):
-                end = self.retired_ends.get(stream_id)
                 if end is not None and last_seq >= int(end["chunks"]):
                     # The client acked every chunk but the cut took the end message:
                     # nothing to replay, but it still needs the end to verify.
@@ -207,7 +205,7 @@ class StreamService:
         seq = int(message.get("seq", 0))
         stream = self.streams.get(stream_id)
         if stream is None:
-            reason = self.retired.get(stream_id)
+            reason, _ = self.retired.get(stream_id, ("", None))
             if reason == "complete":
                 return  # acks repeat (last chunk, then the end): nothing left to free
             if reason == "expired":
@@ -325,12 +323,9 @@ class StreamService:
         if stream.task is not None and stream.task is not asyncio.current_task():
             stream.task.cancel()
         stream.chunks = []
-        self.retired[stream.id] = reason
-        if reason == "complete":
-            self.retired_ends[stream.id] = dict(stream.end)
+        self.retired[stream.id] = (reason, stream.end if reason == "complete" else None)
         while len(self.retired) > TOMBSTONES:
-            forgotten, _ = self.retired.popitem(last=False)
-            self.retired_ends.pop(forgotten, None)
+            self.retired.popitem(last=False)
 
 
 async def _error(client: Client, code: str, message: str, stream: str | None = None,
