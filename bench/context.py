@@ -31,10 +31,10 @@ from websockets.asyncio.server import serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from keywords.core.context import first_difference  # noqa: E402
-from keywords.core.credentials import Credential  # noqa: E402
-from keywords.core.process import ServerProcess  # noqa: E402
-from keywords.core.session_client import Refusal, SessionConversation  # noqa: E402
+from keywords.core.conversations.transcript import first_difference  # noqa: E402
+from keywords.core.masking import Credential  # noqa: E402
+from keywords.core.servers.process import ServerProcess  # noqa: E402
+from keywords.core.conversations.session import Refusal, SessionConversation  # noqa: E402
 from keywords.core.stats import LatencyStats  # noqa: E402
 from refserver.auth import SECRET_ENV, issue_token  # noqa: E402
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from websockets.asyncio.client import connect  # noqa: E402
 
-from keywords.core.process import ServerProcess  # noqa: E402
+from keywords.core.servers.process import ServerProcess  # noqa: E402
 from keywords.Flapping import Flapping  # noqa: E402
 
 

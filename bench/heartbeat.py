@@ -4,7 +4,7 @@ What is measured
 ================
 
 N client connections are held against the reference server (its own process, started
-with :class:`~keywords.core.process.ServerProcess`, server keepalive ``interval`` /
+with :class:`~keywords.core.servers.process.ServerProcess`, server keepalive ``interval`` /
 ``timeout``). A fraction of them then go *silent*; the server must notice that their
 pongs stopped and terminate them, and must leave the healthy ones alone. The same
 N are held twice, each time in a fresh client process against a fresh server with the
@@ -123,7 +123,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
-from keywords.core.process import ServerProcess  # noqa: E402
+from keywords.core.servers.process import ServerProcess  # noqa: E402
 from keywords.core.stats import percentile  # noqa: E402
 
 T = TypeVar("T")
@@ -304,7 +304,7 @@ def summarise(
 
 def hold_library(args: argparse.Namespace) -> dict[str, Any]:
     """Hold N connections through the Heartbeat library; silence some; observe the window."""
-    from keywords.core.connection import Behaviour
+    from keywords.core.client.connection import Behaviour
     from keywords.Heartbeat import Heartbeat
 
     bound = args.interval + args.timeout

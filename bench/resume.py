@@ -30,11 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from keywords.core.backoff import BackoffPolicy  # noqa: E402
-from keywords.core.process import ServerProcess  # noqa: E402
+from keywords.core.streams.backoff import BackoffPolicy  # noqa: E402
+from keywords.core.servers.process import ServerProcess  # noqa: E402
 from keywords.core.stats import percentile  # noqa: E402
-from keywords.core.stream_adapter import ReferenceAdapter, StreamRequest  # noqa: E402
-from keywords.core.stream_session import StreamSession  # noqa: E402
+from keywords.core.streams.adapter import ReferenceAdapter, StreamRequest  # noqa: E402
+from keywords.core.streams.session import StreamSession  # noqa: E402
 
 
 async def resumable(url: str, streams: int, cuts: int, size: int, chunk: int, ack_every: int,

@@ -17,17 +17,17 @@ from robot.api import SkipExecution, logger
 from robot.api.deco import keyword, library
 
 from keywords import __version__
-from keywords.core.assertions import check
-from keywords.core.context import Context, first_difference, session_data_in
-from keywords.core.credentials import Credential, known_secrets
-from keywords.core.evidence import Figure, figure_table, html_table
-from keywords.core.library import LoopLibrary
-from keywords.core.loop import gather_settled
-from keywords.core.report import latency_table
-from keywords.core.session_client import Closed, Refusal, SessionConversation
+from keywords.core.evidence.judge import check
+from keywords.core.conversations.transcript import Context, first_difference, session_data_in
+from keywords.core.masking import Credential, known_secrets
+from keywords.core.evidence.figures import Figure, figure_table, html_table
+from keywords.core.runtime.library import LoopLibrary
+from keywords.core.runtime.loop import gather_settled
+from keywords.core.evidence.connections import latency_table
+from keywords.core.conversations.session import Closed, Refusal, SessionConversation
 from keywords.core.stats import LatencyStats
-from keywords.core.target import mask_url
-from keywords.core.timeouts import TimeLike, seconds
+from keywords.core.masking import mask_url
+from keywords.core.runtime.timeouts import TimeLike, seconds
 
 Conversations = str | list[str] | tuple[str, ...]
 

@@ -14,16 +14,17 @@ from robot.api.deco import keyword, library
 from websockets.exceptions import ConnectionClosed
 
 from keywords import __version__
-from keywords.core.assertions import check
-from keywords.core.credentials import Credential
-from keywords.core.evidence import Figure, figure_table, html_table
-from keywords.core.flapping import Disconnect, FlapPlan, FlapResult, authenticate, flap, open_client
-from keywords.core.flapping_report import flap_summary_table, growth_chart, growth_table, scenario_chart
-from keywords.core.library import LoopLibrary
-from keywords.core.probes import ProbeUnavailable
-from keywords.core.series import MB, UNITS, ResourceProbe, Sampler, Snapshot, judge_growth, wait_for_snapshot
-from keywords.core.target import describe_open_error, mask_url
-from keywords.core.timeouts import TimeLike, percent, seconds
+from keywords.core.evidence.judge import check
+from keywords.core.masking import Credential
+from keywords.core.evidence.figures import Figure, figure_table, html_table
+from keywords.core.flapping.engine import Disconnect, FlapPlan, FlapResult, authenticate, flap, open_client
+from keywords.core.evidence.flapping import flap_summary_table, growth_chart, growth_table, scenario_chart
+from keywords.core.runtime.library import LoopLibrary
+from keywords.core.probes.sources import ProbeUnavailable
+from keywords.core.probes.series import MB, UNITS, ResourceProbe, Sampler, Snapshot, judge_growth, wait_for_snapshot
+from keywords.core.masking import mask_url
+from keywords.core.client.open_errors import describe_open_error
+from keywords.core.runtime.timeouts import TimeLike, percent, seconds
 
 #: Resources whose counts must come back exactly once clients are gone.
 DEFAULT_COUNTS = "connections, authenticated_sessions, fds, tasks"

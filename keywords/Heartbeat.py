@@ -13,12 +13,12 @@ from robot.api import SkipExecution, logger
 from robot.api.deco import keyword, library
 
 from keywords import __version__
-from keywords.core.assertions import check
-from keywords.core.connection import Behaviour, ConnState, ObservedConnection
-from keywords.core.evidence import Figure, figure_table
-from keywords.core.library import LoopLibrary
-from keywords.core.loop import gather_settled
-from keywords.core.report import (
+from keywords.core.evidence.judge import check
+from keywords.core.client.connection import Behaviour, ConnState, ObservedConnection
+from keywords.core.evidence.figures import Figure, figure_table
+from keywords.core.runtime.library import LoopLibrary
+from keywords.core.runtime.loop import gather_settled
+from keywords.core.evidence.connections import (
     connection_summary,
     latency_table,
     rtt_histogram_svg,
@@ -26,7 +26,7 @@ from keywords.core.report import (
     timeline_table,
 )
 from keywords.core.stats import LatencyStats
-from keywords.core.timeouts import TimeLike, percent, seconds
+from keywords.core.runtime.timeouts import TimeLike, percent, seconds
 
 Connections = str | list[str] | tuple[str, ...]
 

@@ -14,12 +14,12 @@ from robot.api.deco import keyword, library
 from faultproxy import FaultProxyError, ToxicError
 from faultproxy.connection import Connection
 from keywords import __version__
-from keywords.core.evidence import Figure, figure_table
-from keywords.core.faultbackends import Backend, InProcessBackend, ToxiproxyBackend
-from keywords.core.library import LoopLibrary
-from keywords.core.serverend import server_end, wait_server_ends
-from keywords.core.target import mask_url
-from keywords.core.timeouts import TimeLike, seconds
+from keywords.core.evidence.figures import Figure, figure_table
+from keywords.core.faults.backends import Backend, InProcessBackend, ToxiproxyBackend
+from keywords.core.runtime.library import LoopLibrary
+from keywords.core.faults.server_end import server_end, wait_server_ends
+from keywords.core.masking import mask_url
+from keywords.core.runtime.timeouts import TimeLike, seconds
 
 Direction = str
 FaultNames = str | list[str]

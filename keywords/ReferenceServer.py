@@ -12,11 +12,11 @@ from robot.api import logger
 from robot.api.deco import keyword, library
 
 from keywords import __version__
-from keywords.core.assertions import check
-from keywords.core.credentials import Credential, fresh_user_name
-from keywords.core.probes import ProbeUnavailable, scrape
-from keywords.core.process import ServerProcess
-from keywords.core.timeouts import TimeLike, seconds
+from keywords.core.evidence.judge import check
+from keywords.core.masking import Credential, fresh_user_name
+from keywords.core.probes.sources import ProbeUnavailable, scrape
+from keywords.core.servers.process import ServerProcess
+from keywords.core.runtime.timeouts import TimeLike, seconds
 from refserver.auth import SECRET_ENV, issue_token
 
 

@@ -13,10 +13,10 @@ from robot.api import SkipExecution, logger
 from robot.api.deco import keyword, library
 
 from keywords import __version__
-from keywords.core.assertions import check
-from keywords.core.evidence import Figure, figure_table
-from keywords.core.probes import ProbeUnavailable
-from keywords.core.series import ResourceProbe
+from keywords.core.evidence.judge import check
+from keywords.core.evidence.figures import Figure, figure_table
+from keywords.core.probes.sources import ProbeUnavailable
+from keywords.core.probes.series import ResourceProbe
 
 #: How often waits re-read the server's counts (a remote count sends no events).
 POLL_INTERVAL = 0.05
@@ -35,7 +35,7 @@ class ServerResources:
     The metrics endpoint wins when both are given. A check that needs a probe the target
     does not offer ends *SKIP with the reason*, never PASS; a probe that answered earlier
     and stops answering (the server died) *fails* the check. The reading itself is
-    :class:`keywords.core.series.ResourceProbe`, which the Flapping library uses too.
+    :class:`keywords.core.probes.series.ResourceProbe`, which the Flapping library uses too.
 
     Counts (connections) are compared exactly; memory gets a tolerance.
     """

@@ -14,8 +14,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from keywords.core.context import Context, Entry, ExpectedConversation, first_difference
-from keywords.core.context import context_digest as client_digest
+from keywords.core.conversations.transcript import Context, Entry, ExpectedConversation, first_difference
+from keywords.core.conversations.transcript import context_digest as client_digest
 from refserver.app import ReferenceServer
 from refserver.auth import SECRET_ENV, TokenRejected, issue_token, verify_token
 from refserver.config import ServerConfig

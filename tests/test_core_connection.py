@@ -13,8 +13,8 @@ import psutil
 import pytest
 from websockets.asyncio.server import serve
 
-from keywords.core.connection import Behaviour, ConnState, ObservedConnection, OpenFailed
-from keywords.core.loop import LoopThread
+from keywords.core.client.connection import Behaviour, ConnState, ObservedConnection, OpenFailed
+from keywords.core.runtime.loop import LoopThread
 
 
 @pytest.fixture

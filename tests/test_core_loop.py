@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from keywords.core import loop as loop_module
-from keywords.core.loop import LoopThread, acquire_loop, release_loop, wait_until
-from keywords.core.timeouts import WaitTimeout, percent, seconds
+from keywords.core.runtime import loop as loop_module
+from keywords.core.runtime.loop import LoopThread, acquire_loop, release_loop, wait_until
+from keywords.core.runtime.timeouts import WaitTimeout, percent, seconds
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ import threading
 
 import pytest
 
-from keywords.core.events import EventLog
-from keywords.core.evidence import Figure, figure_table
+from keywords.core.runtime.events import EventLog
+from keywords.core.evidence.figures import Figure, figure_table
 from keywords.core.stats import LatencyStats, percentile
-from keywords.core.target import mask_url
-from keywords.core.wire import OP_CLOSE, OP_PING, OP_TEXT, parse_frames
+from keywords.core.masking import mask_url
+from keywords.core.client.wire import OP_CLOSE, OP_PING, OP_TEXT, parse_frames
 
 
 def test_event_capture_is_thread_safe() -> None:

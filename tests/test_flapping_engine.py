@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from keywords.core.flapping import Disconnect, FlapPlan, flap
-from keywords.core.probes import scrape
-from keywords.core.process import ServerProcess
+from keywords.core.flapping.engine import Disconnect, FlapPlan, flap
+from keywords.core.probes.sources import scrape
+from keywords.core.servers.process import ServerProcess
 from refserver.auth import SECRET_ENV, issue_token
 from refserver.features.agents import AgentRegistry
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from keywords.core.probes import ProbeUnavailable, parse_prometheus, sample_process
-from keywords.core.series import MB, ProbeLost, ResourceProbe, Sampler, judge_growth, least_squares_slope
+from keywords.core.probes.sources import ProbeUnavailable, parse_prometheus, sample_process
+from keywords.core.probes.series import MB, ProbeLost, ResourceProbe, Sampler, judge_growth, least_squares_slope
 
 METRICS_TEXT = """\
 # HELP ws_open_connections Open WebSocket connections held by the server.

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from websockets.sync.client import connect
 
-from keywords.core.probes import parse_prometheus, scrape
-from keywords.core.process import ServerProcess, ServerStartFailed
+from keywords.core.probes.sources import parse_prometheus, scrape
+from keywords.core.servers.process import ServerProcess, ServerStartFailed
 from refserver.defects import DEFECTS
 
 

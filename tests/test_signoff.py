@@ -13,7 +13,8 @@ from robot.api import ExecutionResult
 
 from keywords.signoff import write_signoff
 from keywords.signoff.figures import figures_in_html
-from keywords.signoff.model import mask_secrets, parse_criteria
+from keywords.core.masking import mask_text
+from keywords.signoff.model import parse_criteria
 
 from signoff_fixtures import REPO, SECRET, run_pabot, run_robot
 
@@ -232,7 +233,7 @@ def test_parse_criteria_table() -> None:
 
 
 def test_figures_in_html_reads_the_contract() -> None:
-    from keywords.core.evidence import Figure, figure_table
+    from keywords.core.evidence.figures import Figure, figure_table
 
     html = figure_table([Figure("p95 \"rtt\" <ms>", 3.0, "ms", 100.0, "<", "AC-007.1")])
     [figure] = figures_in_html(f"<p>before</p>{html}")
@@ -241,9 +242,9 @@ def test_figures_in_html_reads_the_contract() -> None:
     assert figures_in_html("<table class='wsr-figures' data-figures=\"not json\"></table>") == []
 
 
-def test_mask_secrets() -> None:
-    assert mask_secrets("wss://u:pw@h:1/p?a=1&token=xyz") == "wss://u:***@h:1/p?a=1&token=***"
-    assert mask_secrets("ws://127.0.0.1:80/ws") == "ws://127.0.0.1:80/ws"
+def test_mask_text() -> None:
+    assert mask_text("wss://u:pw@h:1/p?a=1&token=xyz") == "wss://u:***@h:1/p?a=1&token=***"
+    assert mask_text("ws://127.0.0.1:80/ws") == "ws://127.0.0.1:80/ws"
 
 
 def test_rebot_merged_rerun(tmp_path: Path) -> None:

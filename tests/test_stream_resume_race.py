@@ -19,11 +19,11 @@ from collections.abc import Iterator
 import pytest
 from websockets.sync.client import connect
 
-from keywords.core.backoff import BackoffPolicy
-from keywords.core.loop import wait_until
-from keywords.core.process import ServerProcess
-from keywords.core.stream_adapter import ReferenceAdapter, StreamRequest
-from keywords.core.stream_session import StreamRefused, StreamSession
+from keywords.core.streams.backoff import BackoffPolicy
+from keywords.core.runtime.loop import wait_until
+from keywords.core.servers.process import ServerProcess
+from keywords.core.streams.adapter import ReferenceAdapter, StreamRequest
+from keywords.core.streams.session import StreamRefused, StreamSession
 
 CHUNKS = 16
 ACK_EVERY = 8

@@ -27,13 +27,13 @@ from pathlib import Path
 from robot.api import ExecutionResult, ResultVisitor
 from robot.result import Message, TestCase, TestSuite
 
+from keywords.core.masking import mask_text
+
 from .figures import figures_in_html
 
 TEST_ID = re.compile(r"^WS-[A-Z]+-(\d+)$", re.IGNORECASE)
 CRITERION = re.compile(r"^AC-(\d+)\.(\d+)$", re.IGNORECASE)
 METADATA_SHOWN = ("Target", "Server version", "Library version", "Thresholds")
-SECRET_QUERY = re.compile(r"(?i)([?&;](?:token|access_token|key|api_key|apikey|secret|password|pass|auth|jwt|sig)=)[^&;#\s]*")
-SECRET_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@/\s]+@")
 
 PASS, FAIL, SKIP, NOT_RUN = "PASS", "FAIL", "SKIP", "NOT RUN"
 
@@ -143,11 +143,6 @@ class SignOff:
         if self.sections and all(s.verdict == PASS for s in self.sections) and not self.totals.get("skipped"):
             return PASS
         return "INCOMPLETE"
-
-
-def mask_secrets(value: str) -> str:
-    """Hide passwords in URLs and secret-looking query parameters (``?token=...``)."""
-    return SECRET_USERINFO.sub(r"\1***@", SECRET_QUERY.sub(r"\1***", value))
 
 
 def parse_criteria(doc: str) -> list[tuple[str, str]]:
@@ -298,8 +293,8 @@ def _merged_metadata(suites: list[TestSuite]) -> dict[str, str]:
     for suite in suites:
         for key, value in suite.metadata.items():
             values = merged.setdefault(str(key), [])
-            if mask_secrets(str(value)) not in values:
-                values.append(mask_secrets(str(value)))
+            if mask_text(str(value)) not in values:
+                values.append(mask_text(str(value)))
     return {key: " | ".join(values) for key, values in merged.items()}
 
 
@@ -310,7 +305,7 @@ def _run_metadata(suites: list[TestSuite]) -> dict[str, list[str]]:
         for key, value in suite.metadata.items():
             for wanted in METADATA_SHOWN:
                 if key.lower() == wanted.lower() and wanted != "Thresholds":
-                    masked = mask_secrets(str(value))
+                    masked = mask_text(str(value))
                     if masked not in found[wanted]:
                         found[wanted].append(masked)
     return {key: values for key, values in found.items() if values}

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from robot.utils import html_format
 
-from keywords.core.evidence import fmt
+from keywords.core.evidence.figures import fmt
 
 from .model import FAIL, NOT_RUN, PASS, SKIP, Criterion, SignOff, TestIdSection, TestResult
 

@@ -19,9 +19,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .connection import ObservedConnection
-from .context import Context, ExpectedConversation
-from .credentials import Credential
+from keywords.core.client.connection import ObservedConnection
+from keywords.core.conversations.transcript import Context, ExpectedConversation
+from keywords.core.masking import Credential
 
 
 class ProtocolFailure(AssertionError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 
-from .assembly import Arrival
+from keywords.core.streams.assembly import Arrival
 
 W, H = 640, 300
 LEFT, RIGHT, TOP, BOTTOM = 60, 20, 30, 45

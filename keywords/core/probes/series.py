@@ -22,8 +22,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .probes import ProbeLost, ProbeUnavailable, sample_process, scrape
-from .target import mask_url
+from keywords.core.probes.sources import ProbeLost, ProbeUnavailable, sample_process, scrape
+from keywords.core.masking import mask_url
 
 #: Resource name → the Prometheus sample that carries it.
 METRICS: dict[str, str] = {

@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-from .timeouts import WaitTimeout
+from keywords.core.runtime.timeouts import WaitTimeout
 
 T = TypeVar("T")
 

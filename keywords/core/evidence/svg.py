@@ -1,6 +1,6 @@
 """SVG building blocks for the evidence charts: escaping, scales, ticks, axes, legends.
 
-Everything here returns markup as ``str``. The charts in :mod:`keywords.core.charts` compose
+Everything here returns markup as ``str``. The charts in :mod:`keywords.core.evidence.charts` compose
 these pieces into one ``<svg>`` element that is well-formed XML *and* valid inline HTML, so it
 can be logged with ``logger.info(svg, html=True)`` and also parsed by ``xml.etree``.
 
@@ -253,13 +253,3 @@ def stagger(
         taken[row].append(span)
         result[index] = row
     return result
-
-
-def percentile(sorted_values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0..100) with linear interpolation, like numpy's default."""
-    if not sorted_values:
-        return math.nan
-    rank = (len(sorted_values) - 1) * q / 100
-    low = math.floor(rank)
-    high = min(low + 1, len(sorted_values) - 1)
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (rank - low)

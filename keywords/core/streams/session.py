@@ -2,9 +2,9 @@
 
 A :class:`StreamSession` holds one connection at a time to a streaming service and any
 number of streams on it. It cuts the connection on demand (abort: no close handshake, the
-unread bytes lost), reconnects with a :class:`~keywords.core.backoff.BackoffPolicy`, and
+unread bytes lost), reconnects with a :class:`~keywords.core.streams.backoff.BackoffPolicy`, and
 resumes every unfinished stream from its last contiguous seq. Each stream's chunks go into
-a :class:`~keywords.core.assembly.StreamAssembly`; each recovery is timed (cut →
+a :class:`~keywords.core.streams.assembly.StreamAssembly`; each recovery is timed (cut →
 reconnected → first resumed chunk → complete) on the monotonic clock.
 
 Everything here runs on the library's event loop; keyword code reads the results.
@@ -22,11 +22,11 @@ from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
-from .assembly import EndInfo, StreamAssembly
-from .backoff import BackoffPolicy, RetryLog, retry
-from .connection import ObservedConnection
-from .loop import wait_until
-from .stream_adapter import ChunkIn, Ended, Refused, Resumed, Started, StreamAdapter, StreamRequest
+from keywords.core.streams.assembly import EndInfo, StreamAssembly
+from keywords.core.streams.backoff import BackoffPolicy, RetryLog, retry
+from keywords.core.client.connection import ObservedConnection
+from keywords.core.runtime.loop import wait_until
+from keywords.core.streams.adapter import ChunkIn, Ended, Refused, Resumed, Started, StreamAdapter, StreamRequest
 
 
 class StreamRefused(AssertionError):
@@ -165,7 +165,7 @@ class StreamSession:
 
     @property
     def _target(self) -> str:
-        from .target import mask_url
+        from keywords.core.masking import mask_url
 
         return mask_url(self.url)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .charts import Lane, histogram, timeline_chart
-from .evidence import html_table
-from .stats import LatencyStats
+from keywords.core.evidence.charts import Lane, histogram, timeline_chart
+from keywords.core.evidence.figures import html_table
+from keywords.core.stats import LatencyStats
 
 if TYPE_CHECKING:
-    from .connection import ObservedConnection
+    from keywords.core.client.connection import ObservedConnection
 
 #: Events of these kinds are summarised, not listed one by one, in timelines.
 _CHATTY = {"heartbeat ping", "heartbeat pong"}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .charts import line_chart
-from .evidence import html_table
-from .flapping import FlapResult
-from .series import MB, GrowthVerdict, Snapshot
+from keywords.core.evidence.charts import line_chart
+from keywords.core.evidence.figures import html_table
+from keywords.core.flapping.engine import FlapResult
+from keywords.core.probes.series import MB, GrowthVerdict, Snapshot
 
 #: Count series drawn on the left axis of the scenario chart, in this order.
 COUNT_SERIES: dict[str, str] = {

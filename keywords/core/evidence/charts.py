@@ -22,7 +22,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .svg import (
+from keywords.core.stats import percentile
+from keywords.core.evidence.svg import (
     HALO,
     INK,
     MUTED,
@@ -38,7 +39,6 @@ from .svg import (
     no_data,
     num,
     padded,
-    percentile,
     px,
     stagger,
     swatch,

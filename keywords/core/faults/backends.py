@@ -21,7 +21,7 @@ from typing import Any
 from faultproxy import FaultProxy, ProxyCollection, Toxic
 from faultproxy.connection import Connection
 
-from .toxiproxy import ToxiproxyClient
+from keywords.core.faults.toxiproxy import ToxiproxyClient
 
 #: The toxic types only faultproxy has.
 FRAME_TOXICS = frozenset({"drop_pongs", "cut_at_frame", "duplicate_frame", "corrupt_frame"})

@@ -13,7 +13,7 @@ from typing import Any
 from assertionengine import AssertionOperator, verify_assertion
 from robot.api import logger
 
-from .evidence import Figure, figure_table
+from keywords.core.evidence.figures import Figure, figure_table
 
 _NUMERIC = {
     AssertionOperator["<"]: "<",

@@ -1,41 +1,13 @@
-"""Targets: masking secrets in URLs and describing connection failures in one plain line."""
+"""Why opening a WebSocket failed, in one plain line with secrets masked."""
 
 from __future__ import annotations
 
-import re
 import socket
 import ssl
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 
-SECRET_PARAMS = re.compile(r"token|auth|key|secret|password|passwd|jwt|session", re.IGNORECASE)
-MASK = "***"
-
-
-def mask_url(url: str) -> str:
-    """``url`` with its password and secret-looking query values replaced by ``***``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    netloc = parts.netloc
-    if parts.password:
-        netloc = netloc.replace(f":{parts.password}@", f":{MASK}@")
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, MASK if SECRET_PARAMS.search(k) else v) for k, v in pairs])
-        query = query.replace("%2A%2A%2A", MASK)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-
-
-def mask_secret(text: str, secrets: list[str]) -> str:
-    """``text`` with every occurrence of each non-empty secret replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, MASK)
-    return text
+from keywords.core.masking import mask_url
 
 
 def describe_open_error(exc: BaseException, url: str) -> str:

@@ -1,0 +1,3 @@
+"""Conversations that survive reconnects: the client's transcript and the session protocol.
+
+May import ``runtime``, ``client`` and ``masking``."""

@@ -1,0 +1,3 @@
+"""Runtime: the library's own event loop thread, time arguments, and the event log.
+
+Imports nothing else from the core: every other sub-package builds on it."""
