@@ -24,7 +24,8 @@ from keywords.core.evidence.figures import Figure, figure_table, html_table
 from keywords.core.runtime.library import LoopLibrary
 from keywords.core.runtime.loop import gather_settled
 from keywords.core.evidence.connections import latency_table
-from keywords.core.conversations.session import Closed, Refusal, SessionConversation
+from keywords.core.conversations.session import Refusal, SessionConversation
+from keywords.errors import ConnectionEnded
 from keywords.core.stats import LatencyStats
 from keywords.core.masking import mask_url
 from keywords.core.runtime.timeouts import TimeLike, seconds
@@ -209,7 +210,7 @@ class ContextReconnect(LoopLibrary):
             conn = await probe.open_raw(limit)
             try:
                 return await probe.request(conn, {"type": "session-start"}, limit)
-            except (Closed, TimeoutError) as exc:
+            except (ConnectionEnded, TimeoutError) as exc:
                 return str(exc)
             finally:
                 await conn.close()

@@ -20,7 +20,7 @@ from keywords.core.evidence.figures import Figure, figure_table, html_table
 from keywords.core.flapping.engine import Disconnect, FlapPlan, FlapResult, authenticate, flap, open_client
 from keywords.core.evidence.flapping import flap_summary_table, growth_chart, growth_table, scenario_chart
 from keywords.core.runtime.library import LoopLibrary
-from keywords.core.probes.sources import ProbeUnavailable
+from keywords.errors import ProbeUnavailable
 from keywords.core.probes.series import MB, UNITS, ResourceProbe, Sampler, Snapshot, judge_growth, wait_for_snapshot
 from keywords.core.masking import mask_url
 from keywords.core.client.open_errors import describe_open_error

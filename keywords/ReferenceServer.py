@@ -14,7 +14,8 @@ from robot.api.deco import keyword, library
 from keywords import __version__
 from keywords.core.evidence.judge import check
 from keywords.core.masking import Credential, fresh_user_name
-from keywords.core.probes.sources import ProbeUnavailable, scrape
+from keywords.core.probes.sources import scrape
+from keywords.errors import ProbeUnavailable
 from keywords.core.servers.process import ServerProcess
 from keywords.core.runtime.timeouts import TimeLike, seconds
 from refserver.auth import SECRET_ENV, issue_token

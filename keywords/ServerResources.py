@@ -15,7 +15,7 @@ from robot.api.deco import keyword, library
 from keywords import __version__
 from keywords.core.evidence.judge import check
 from keywords.core.evidence.figures import Figure, figure_table
-from keywords.core.probes.sources import ProbeUnavailable
+from keywords.errors import ProbeUnavailable
 from keywords.core.probes.series import ResourceProbe
 
 #: How often waits re-read the server's counts (a remote count sends no events).

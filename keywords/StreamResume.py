@@ -15,13 +15,15 @@ from robot.api import SkipExecution, logger
 from robot.api.deco import keyword, library
 
 from keywords import __version__
-from keywords.core.streams.backoff import BackoffPolicy, RetriesExhausted
+from keywords.core.streams.backoff import BackoffPolicy
+from keywords.errors import RetriesExhausted
 from keywords.core.evidence.figures import Figure, figure_table, html_table
 from keywords.core.runtime.library import LoopLibrary
 from keywords.core.runtime.loop import gather_settled
 from keywords.core.evidence.resume import resume_timeline_svg
 from keywords.core.streams.adapter import UNSUPPORTED, StreamRequest, load_adapter
-from keywords.core.streams.session import StreamRefused, StreamSession, TrackedStream
+from keywords.core.streams.session import StreamSession, TrackedStream
+from keywords.errors import StreamRefused
 from keywords.core.runtime.timeouts import TimeLike, seconds
 
 try:  # the fault proxy is optional: 002.9 SKIPs without it

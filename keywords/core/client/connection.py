@@ -41,6 +41,7 @@ from keywords.core.runtime.loop import wait_until
 from keywords.core.masking import mask_secret, mask_url
 from keywords.core.client.open_errors import describe_open_error
 from keywords.core.client.wire import OP_CLOSE, OP_PING, peek_frames, tcp_state
+from keywords.errors import OpenFailed
 
 
 class Behaviour(enum.StrEnum):
@@ -68,12 +69,6 @@ class ConnState(enum.StrEnum):
     SILENT = "SILENT"
     TERMINATED = "TERMINATED"
     CLOSED = "CLOSED"
-
-
-class OpenFailed(AssertionError):
-    """The opening handshake failed; the message says why in one line."""
-
-    ROBOT_SUPPRESS_NAME = True
 
 
 class _RecordingClientConnection(ClientConnection):

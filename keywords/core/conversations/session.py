@@ -22,12 +22,7 @@ from typing import Any
 from keywords.core.client.connection import ObservedConnection
 from keywords.core.conversations.transcript import Context, ExpectedConversation
 from keywords.core.masking import Credential
-
-
-class ProtocolFailure(AssertionError):
-    """The server answered something the protocol does not allow here."""
-
-    ROBOT_SUPPRESS_NAME = True
+from keywords.errors import ConnectionEnded, ProtocolFailure
 
 
 @dataclass
@@ -52,10 +47,6 @@ class Leg:
     handshake_ms: float | None = None
     restore_ms: float | None = None
     close_code: int | None = None
-
-
-class Closed(Exception):
-    """The connection ended while a reply was awaited."""
 
 
 class SessionConnection(ObservedConnection):
@@ -161,7 +152,7 @@ class SessionConversation:
         return await self.next_message(conn, timeout)
 
     async def next_message(self, conn: ObservedConnection, timeout: float) -> dict[str, Any]:
-        """The next JSON message on ``conn``; :class:`Closed` if the connection ends first."""
+        """The next JSON message on ``conn``; :class:`ConnectionEnded` if the connection ends first."""
         assert isinstance(conn, SessionConnection)
         getter = asyncio.ensure_future(conn.messages.get())
         closed = asyncio.ensure_future(conn.reader_done.wait())
@@ -178,7 +169,7 @@ class SessionConversation:
             if not conn.messages.empty():
                 raw = conn.messages.get_nowait()
             elif conn.reader_done.is_set():
-                raise Closed(f"connection closed{_close_text(conn)}")
+                raise ConnectionEnded(f"connection closed{_close_text(conn)}")
             else:
                 raise TimeoutError(f"no reply within {timeout:.2f} s")
         try:
@@ -201,7 +192,7 @@ class SessionConversation:
                 return seen
             try:
                 seen.append(await self.next_message(conn, remaining))
-            except (Closed, TimeoutError):
+            except (ConnectionEnded, TimeoutError):
                 return seen
         return seen
 

@@ -22,15 +22,10 @@ from faultproxy import FaultProxy, ProxyCollection, Toxic
 from faultproxy.connection import Connection
 
 from keywords.core.faults.toxiproxy import ToxiproxyClient
+from keywords.errors import Unsupported
 
 #: The toxic types only faultproxy has.
 FRAME_TOXICS = frozenset({"drop_pongs", "cut_at_frame", "duplicate_frame", "corrupt_frame"})
-
-
-class Unsupported(AssertionError):
-    """The backend cannot do what was asked; the message says why and what would."""
-
-    ROBOT_SUPPRESS_NAME = True
 
 
 class InProcessBackend:

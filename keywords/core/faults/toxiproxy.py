@@ -12,15 +12,10 @@ import asyncio
 import json
 from typing import Any
 from urllib.parse import urlsplit
+from keywords.errors import ToxiproxyError
 
 #: A Toxiproxy API that does not answer within this many seconds is reported as such.
 REQUEST_TIMEOUT = 5.0
-
-
-class ToxiproxyError(AssertionError):
-    """The API refused a request or could not be reached; the message is one line."""
-
-    ROBOT_SUPPRESS_NAME = True
 
 
 class ToxiproxyClient:

@@ -22,7 +22,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from keywords.core.probes.sources import ProbeLost, ProbeUnavailable, sample_process, scrape
+from keywords.core.probes.sources import sample_process, scrape
+from keywords.errors import ProbeLost, ProbeUnavailable
 from keywords.core.masking import mask_url
 
 #: Resource name → the Prometheus sample that carries it.

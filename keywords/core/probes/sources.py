@@ -17,20 +17,7 @@ from dataclasses import dataclass, field
 
 import psutil
 from prometheus_client.parser import text_string_to_metric_families
-
-
-class ProbeUnavailable(Exception):
-    """The target does not expose what a check needs; the message says what is missing."""
-
-
-class ProbeLost(AssertionError):
-    """A source that answered before stopped answering: the server went away mid-test.
-
-    Unlike :class:`ProbeUnavailable` (a capability the target never had: SKIP), this is a
-    failure: a server that dies or stops serving its metrics during a scenario is a finding.
-    """
-
-    ROBOT_SUPPRESS_NAME = True
+from keywords.errors import ProbeUnavailable
 
 
 def parse_prometheus(text: str) -> dict[str, float]:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-from keywords.core.runtime.timeouts import WaitTimeout
+from keywords.errors import WaitTimeout
 
 T = TypeVar("T")
 

@@ -27,14 +27,3 @@ def percent(value: float | str) -> float:
     return float(value)
 
 
-class WaitTimeout(AssertionError):
-    """A wait ran out of time. The message is one line: what, where, how long."""
-
-    ROBOT_SUPPRESS_NAME = True
-
-    def __init__(self, what: str, elapsed: float, target: str = "") -> None:
-        where = f" at {target}" if target else ""
-        super().__init__(f"Timed out after {elapsed:.3f} s waiting for {what}{where}.")
-        self.what = what
-        self.elapsed = elapsed
-        self.target = target

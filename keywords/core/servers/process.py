@@ -12,12 +12,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from keywords.errors import ServerStartFailed
 
 LISTENING = re.compile(r"listening on (?P<url>wss?://\S+)")
-
-
-class ServerStartFailed(RuntimeError):
-    """The server process did not come up; the message quotes what it said."""
 
 
 @dataclass

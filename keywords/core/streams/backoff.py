@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
+from keywords.errors import RetriesExhausted
 
 T = TypeVar("T")
 Jitter = Literal["full", "none"]
@@ -91,21 +92,6 @@ class RetryLog:
     @property
     def planned_delays(self) -> list[float]:
         return [a.delay for a in self.attempts[1:]]
-
-
-class RetriesExhausted(AssertionError):
-    """Every attempt failed; the message names how many and the last error."""
-
-    ROBOT_SUPPRESS_NAME = True
-
-    def __init__(self, what: str, log: RetryLog) -> None:
-        last = log.attempts[-1].error if log.attempts else "no attempt made"
-        elapsed = (log.attempts[-1].ended - log.attempts[0].started) if log.attempts else 0.0
-        super().__init__(
-            f"Gave up {what} after {len(log.attempts)} attempts in {elapsed:.3f} s "
-            f"({log.policy.describe()}); last error: {last}"
-        )
-        self.log = log
 
 
 async def retry(

@@ -27,16 +27,7 @@ from keywords.core.streams.backoff import BackoffPolicy, RetryLog, retry
 from keywords.core.client.connection import ObservedConnection
 from keywords.core.runtime.loop import wait_until
 from keywords.core.streams.adapter import ChunkIn, Ended, Refused, Resumed, Started, StreamAdapter, StreamRequest
-
-
-class StreamRefused(AssertionError):
-    """The service answered a start or resume with an error."""
-
-    ROBOT_SUPPRESS_NAME = True
-
-    def __init__(self, what: str, refusal: Refused) -> None:
-        super().__init__(f"{what} was refused: {refusal.code}: {refusal.message}")
-        self.refusal = refusal
+from keywords.errors import StreamRefused
 
 
 @dataclass

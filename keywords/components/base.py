@@ -1,0 +1,80 @@
+"""The base of every keyword component, and the library class they are assembled into.
+
+A component is a plain class whose ``@keyword`` methods become library keywords; it gets
+the shared :class:`~keywords.context.LibraryContext` and keeps no state another component
+needs. :class:`ResilienceLibrary` assembles components with robotframework-pythonlibcore's
+``DynamicCore``, the way robotframework-browser assembles its keyword classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import timedelta
+from typing import Any, ClassVar, TypeVar
+
+from robot.api import logger
+from robotlibcore import DynamicCore
+
+from keywords.context import LibraryContext
+from keywords.core.evidence.figures import Figure, figure_table
+from keywords.core.runtime.timeouts import TimeLike
+from keywords.errors import ResilienceFailure
+
+T = TypeVar("T")
+
+
+class LibraryComponent:
+    """A set of keywords for one concern, on the shared context."""
+
+    def __init__(self, ctx: LibraryContext) -> None:
+        self.ctx = ctx
+
+    def run(self, coro: Coroutine[Any, Any, T], what: str, timeout: float | None = None,
+            target: str = "") -> T:
+        """Run ``coro`` on the shared loop (see :meth:`LibraryContext.run`)."""
+        return self.ctx.run(coro, what, timeout, target)
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a plain function on the loop thread."""
+        return self.ctx.call(fn, *args)
+
+    def timeout_or_default(self, timeout: TimeLike | None) -> float:
+        """``timeout`` in seconds, or the library default."""
+        return self.ctx.timeout_or_default(timeout)
+
+    @staticmethod
+    def judge(figures: Sequence[Figure], title: str, failure: str | Callable[[], str]) -> None:
+        """The one way to judge figures: log them beside their thresholds, fail if one misses.
+
+        ``failure`` is the one-line message (or a function wording it) raised when any
+        figure is off its threshold; the table is logged either way, so the report shows
+        the margin, not just PASS.
+        """
+        logger.info(figure_table(list(figures), title), html=True)
+        if not all(f.passed for f in figures):
+            raise ResilienceFailure(failure() if callable(failure) else failure)
+
+    @staticmethod
+    def deprecated(old: str, new: str) -> None:
+        """Warn that keyword ``old`` is deprecated in favour of ``new``."""
+        logger.warn(f"Keyword '{old}' is deprecated and will be removed: use '{new}' instead.")
+
+
+class ResilienceLibrary(DynamicCore):
+    """A Robot library assembled from keyword components on one shared context.
+
+    Subclasses name their components in :attr:`COMPONENTS`; every component gets the same
+    context, so a timeout set once, a proxy created by one component and a probe configured
+    by another are seen by all. The context closes everything at the end of the scope.
+    """
+
+    ROBOT_LIBRARY_SCOPE = "SUITE"
+    COMPONENTS: ClassVar[tuple[type[LibraryComponent], ...]] = ()
+
+    def __init__(self, timeout: timedelta = timedelta(seconds=10), toxiproxy_url: str = "") -> None:
+        """``timeout`` is the default for every wait; ``toxiproxy_url`` (``http://host:port``)
+        makes the network-fault keywords drive a Toxiproxy server instead of the in-process
+        fault proxy."""
+        self.ctx = LibraryContext(timeout, toxiproxy_url=toxiproxy_url)
+        self.ROBOT_LIBRARY_LISTENER = self.ctx
+        DynamicCore.__init__(self, [cls(self.ctx) for cls in self.COMPONENTS])

@@ -1,0 +1,155 @@
+"""The shared library context: one object per library instance that every component stands on.
+
+A keyword component (heartbeat, flapping, streams, …) holds no state of its own that
+another component might need. What is shared lives here, set in one place:
+
+- the event loop (:class:`~keywords.core.runtime.loop.LoopThread`), acquired on first use
+  and released when the library goes out of scope;
+- the default timeout, which `Set Library Timeout` changes for every component at once;
+- the handle registries: connections, conversations, stream sessions, proxies;
+- the target (its URL and TLS settings) and the server probes;
+- the secrets to mask, and cleanups run at the end of the library's scope.
+
+Keywords run in Robot's thread and hand coroutines to the loop with :meth:`run`; the
+loop-side code returns results and the components judge and word them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from robot.utils import secs_to_timestr
+
+from keywords.core.masking import known_secrets, mask_secret, mask_url
+from keywords.core.probes.series import ResourceProbe
+from keywords.core.runtime.loop import LoopThread, acquire_loop, release_loop
+from keywords.core.runtime.registry import Registry
+from keywords.core.runtime.timeouts import TimeLike, seconds
+
+if TYPE_CHECKING:
+    from keywords.core.client.connection import ObservedConnection
+    from keywords.core.conversations.session import SessionConversation
+    from keywords.core.faults.handle import ProxyHandle
+    from keywords.core.streams.session import StreamSession
+
+T = TypeVar("T")
+
+
+@dataclass
+class Target:
+    """The service under test, as far as the library needs to know it.
+
+    ``url`` is what the suites test (empty until set); ``ca_file`` and ``verify_tls`` apply
+    to every ``wss://`` connection any component opens.
+    """
+
+    url: str = ""
+    ca_file: str = ""
+    verify_tls: bool = True
+
+    @property
+    def masked_url(self) -> str:
+        """The URL with passwords and secret query values hidden."""
+        return mask_url(self.url) if self.url else ""
+
+
+class LibraryContext:
+    """What every keyword component shares: loop, timeout, handles, target, probes, secrets.
+
+    It is also the library's listener (``ROBOT_LIBRARY_LISTENER``): Robot calls :meth:`close`
+    when the library goes out of scope, at the end of the suite.
+    """
+
+    ROBOT_LISTENER_API_VERSION = 3
+
+    def __init__(self, timeout: TimeLike = timedelta(seconds=10), toxiproxy_url: str = "") -> None:
+        self.timeout: float = seconds(timeout)
+        #: A Toxiproxy API the fault keywords drive instead of the in-process proxy.
+        self.toxiproxy_url = toxiproxy_url.strip()
+        self.target = Target()
+        self.probe = ResourceProbe()
+        self.connections: Registry[ObservedConnection] = Registry("connection", "client")
+        self.conversations: Registry[SessionConversation] = Registry("conversation")
+        self.stream_sessions: Registry[StreamSession] = Registry("stream session", "session")
+        self.proxies: Registry[ProxyHandle] = Registry("proxy")
+        self._loop: LoopThread | None = None
+        self._cleanups: list[Callable[[], None]] = []
+        self._secrets: set[str] = set()
+
+    # -- the loop -------------------------------------------------------------------------
+
+    @property
+    def loop(self) -> LoopThread:
+        """The shared event loop thread, started on first use."""
+        if self._loop is None:
+            self._loop = acquire_loop()
+        return self._loop
+
+    @property
+    def loop_started(self) -> bool:
+        """Whether this context has used the loop (nothing to close otherwise)."""
+        return self._loop is not None
+
+    def run(self, coro: Coroutine[Any, Any, T], what: str, timeout: float | None = None,
+            target: str = "") -> T:
+        """Run ``coro`` on the loop and wait for it, at most ``timeout`` (default: the library's).
+
+        On timeout the coroutine is cancelled and the failure says what was awaited, where
+        (masked) and for how long.
+        """
+        limit = self.timeout if timeout is None else timeout
+        return self.loop.run(coro, limit, what, mask_url(target) if target else "")
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a plain function on the loop thread (to touch loop-owned state safely)."""
+        return self.loop.call(fn, *args)
+
+    # -- settings ---------------------------------------------------------------------------
+
+    def set_timeout(self, timeout: TimeLike) -> str:
+        """Set the default timeout for every wait; return the old one as a Robot time string."""
+        old = self.timeout
+        self.timeout = seconds(timeout)
+        return secs_to_timestr(old)
+
+    def timeout_or_default(self, timeout: TimeLike | None) -> float:
+        """``timeout`` in seconds, or the library default when none is given."""
+        return seconds(timeout, self.timeout)
+
+    # -- secrets ----------------------------------------------------------------------------
+
+    def add_secret(self, secret: str) -> None:
+        """Register a secret so every message the library words is masked."""
+        if secret:
+            self._secrets.add(secret)
+
+    def mask(self, text: str) -> str:
+        """``text`` with registered and known secrets hidden."""
+        return mask_secret(text, [*self._secrets, *known_secrets()])
+
+    # -- end of scope -------------------------------------------------------------------------
+
+    def on_close(self, cleanup: Callable[[], None]) -> None:
+        """Run ``cleanup`` when the library goes out of scope (latest registered runs first)."""
+        self._cleanups.append(cleanup)
+
+    def close(self) -> None:
+        """Run every cleanup (connections, proxies, servers), then release the loop.
+
+        Every cleanup runs even if one fails; the first failure is raised at the end.
+        """
+        first: BaseException | None = None
+        while self._cleanups:
+            cleanup = self._cleanups.pop()
+            try:
+                cleanup()
+            except Exception as exc:  # noqa: BLE001 - every cleanup must get its turn
+                first = first or exc
+        if self._loop is not None:
+            self._loop = None
+            release_loop()
+        if first is not None:
+            raise first
