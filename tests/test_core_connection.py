@@ -13,7 +13,8 @@ import psutil
 import pytest
 from websockets.asyncio.server import serve
 
-from keywords.core.client.connection import Behaviour, ConnState, ObservedConnection, OpenFailed
+from keywords.core.client.connection import Behaviour, ConnState, ObservedConnection
+from keywords.errors import OpenFailed
 from keywords.core.runtime.loop import LoopThread
 
 

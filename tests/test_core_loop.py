@@ -11,7 +11,8 @@ import pytest
 
 from keywords.core.runtime import loop as loop_module
 from keywords.core.runtime.loop import LoopThread, acquire_loop, release_loop, wait_until
-from keywords.core.runtime.timeouts import WaitTimeout, percent, seconds
+from keywords.core.runtime.timeouts import percent, seconds
+from keywords.errors import WaitTimeout
 
 
 @pytest.fixture

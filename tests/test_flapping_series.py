@@ -9,8 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from keywords.core.probes.sources import ProbeUnavailable, parse_prometheus, sample_process
-from keywords.core.probes.series import MB, ProbeLost, ResourceProbe, Sampler, judge_growth, least_squares_slope
+from keywords.core.probes.sources import parse_prometheus, sample_process
+from keywords.errors import ProbeUnavailable
+from keywords.core.probes.series import MB, ResourceProbe, Sampler, judge_growth, least_squares_slope
+from keywords.errors import ProbeLost
 
 METRICS_TEXT = """\
 # HELP ws_open_connections Open WebSocket connections held by the server.

@@ -12,7 +12,8 @@ import pytest
 from websockets.sync.client import connect
 
 from keywords.core.probes.sources import parse_prometheus, scrape
-from keywords.core.servers.process import ServerProcess, ServerStartFailed
+from keywords.core.servers.process import ServerProcess
+from keywords.errors import ServerStartFailed
 from refserver.defects import DEFECTS
 
 

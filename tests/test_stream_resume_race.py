@@ -23,7 +23,8 @@ from keywords.core.streams.backoff import BackoffPolicy
 from keywords.core.runtime.loop import wait_until
 from keywords.core.servers.process import ServerProcess
 from keywords.core.streams.adapter import ReferenceAdapter, StreamRequest
-from keywords.core.streams.session import StreamRefused, StreamSession
+from keywords.core.streams.session import StreamSession
+from keywords.errors import StreamRefused
 
 CHUNKS = 16
 ACK_EVERY = 8

@@ -9,7 +9,8 @@ import json
 import pytest
 
 from keywords.core.streams.assembly import EndInfo, StreamAssembly
-from keywords.core.streams.backoff import BackoffPolicy, RetriesExhausted, RetryLog, retry
+from keywords.core.streams.backoff import BackoffPolicy, RetryLog, retry
+from keywords.errors import RetriesExhausted
 from refserver.stream_content import DOCUMENT_SCHEMA, generate
 
 CHUNKS = ["alpha ", "beta ", "gamma ", "delta ", "epsilon"]
