@@ -20,7 +20,7 @@ from websockets.http11 import Request, Response
 
 from . import __version__
 from .config import ServerConfig
-from .defects import validate
+from .defects import Defect
 from .features import agents, auth, churn, heartbeat, sessions
 from .features import streams as stream_feature
 from .keepalive import leaky_keepalive
@@ -60,7 +60,6 @@ class ReferenceServer:
     """Serves the WebSocket endpoint plus ``/healthz`` and ``/metrics``."""
 
     def __init__(self, config: ServerConfig) -> None:
-        validate(config.defects)
         self.config = config
         self.router = Router()
         self.clients: set[Client] = set()
@@ -102,7 +101,7 @@ class ReferenceServer:
 
     async def start(self) -> None:
         """Bind and start serving."""
-        leaky = self.config.has("leak-zombies")
+        leaky = self.config.has(Defect.LEAK_ZOMBIES)
         self._server = await serve(
             self._handle,
             self.config.host,
@@ -143,7 +142,7 @@ class ReferenceServer:
         self.clients.add(client)
         self.connections_total += 1
         keepalive = None
-        if self.config.has("leak-zombies") and self.config.ping_interval is not None:
+        if self.config.has(Defect.LEAK_ZOMBIES) and self.config.ping_interval is not None:
             keepalive = asyncio.create_task(
                 leaky_keepalive(client, self.config.ping_interval, self.config.ping_timeout)
             )

@@ -31,6 +31,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..defects import Defect
+
 if TYPE_CHECKING:
     from ..app import Client, ReferenceServer
 
@@ -116,7 +118,7 @@ def grace_from_env() -> float:
 
 def install(server: ReferenceServer) -> None:
     """Register the ``ask`` message, the agent hooks and the agent metrics."""
-    registry = AgentRegistry(grace_from_env(), duplicate=server.config.has("duplicate-agents"))
+    registry = AgentRegistry(grace_from_env(), duplicate=server.config.has(Defect.DUPLICATE_AGENTS))
     server.agents = registry  # type: ignore[attr-defined]  # for other features (sessions)
 
     async def on_authenticated(client: Client) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ..auth import TokenRejected, secret_from_env, verify_token
+from ..defects import Defect
 
 if TYPE_CHECKING:
     from ..app import Client, ReferenceServer
@@ -33,7 +34,7 @@ def install(server: ReferenceServer) -> None:
     async def auth(client: Client, message: dict[str, Any]) -> None:
         try:
             identity = verify_token(
-                secret, message.get("token"), check_expiry=not server.config.has("accept-expired-token")
+                secret, message.get("token"), check_expiry=not server.config.has(Defect.ACCEPT_EXPIRED_TOKEN)
             )
         except TokenRejected as exc:
             await client.send_error(exc.code, str(exc))

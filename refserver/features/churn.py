@@ -24,6 +24,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..auth import TokenRejected, verify_token
+from ..defects import Defect
 
 if TYPE_CHECKING:
     from ..app import Client, ReferenceServer
@@ -35,7 +36,7 @@ CLOSE_THROTTLED = 4029
 
 def install(server: ReferenceServer) -> None:
     """Install the churn defects the server was started with (none on a healthy server)."""
-    if server.config.has("leak-connections"):
+    if server.config.has(Defect.LEAK_CONNECTIONS):
 
         async def keep_in_registry(client: Client) -> None:
             if client not in server.leaked:
@@ -43,7 +44,7 @@ def install(server: ReferenceServer) -> None:
 
         server.on_disconnected.append(keep_in_registry)
 
-    if server.config.has("leak-memory"):
+    if server.config.has(Defect.LEAK_MEMORY):
         retained: list[bytes] = []
 
         async def retain_memory(client: Client) -> None:
@@ -51,7 +52,7 @@ def install(server: ReferenceServer) -> None:
 
         server.on_disconnected.append(retain_memory)
 
-    if server.config.has("throttle-reconnects"):
+    if server.config.has(Defect.THROTTLE_RECONNECTS):
         _throttle_auth(server)
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from websockets.exceptions import ConnectionClosed
 
+from ..defects import Defect
 from ..stream_content import Chunk, Content, generate
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class StreamService:
         self.resumes = 0
         self.chunks_sent = 0
 
-    def has(self, defect: str) -> bool:
+    def has(self, defect: Defect) -> bool:
         return self.server.config.has(defect)
 
     # -- messages -------------------------------------------------------------------------
@@ -119,7 +120,7 @@ class StreamService:
         if content.components:
             end["components"] = [{k: c[k] for k in ("name", "chunks", "sha256")}
                                  for c in content.components]
-        if self.has("truncate-stream") and content.size > TRUNCATE_AT_BYTES:
+        if self.has(Defect.TRUNCATE_STREAM) and content.size > TRUNCATE_AT_BYTES:
             keep = 0
             total = 0
             while keep < len(chunks) and total + len(content.chunks[keep].data) <= TRUNCATE_AT_BYTES:
@@ -153,13 +154,13 @@ class StreamService:
             await _error(client, "epoch-changed", "the server restarted and lost its stream "
                          f"buffers (epoch {epoch} is not {self.epoch})", stream_id)
             return
-        stream = None if self.has("forget-streams") else self.streams.get(stream_id)
+        stream = None if self.has(Defect.FORGET_STREAMS) else self.streams.get(stream_id)
         if stream is None:
             reason, end = self.retired.get(stream_id, ("", None))
-            if reason == "expired" and not self.has("forget-streams"):
+            if reason == "expired" and not self.has(Defect.FORGET_STREAMS):
                 await _error(client, "window-expired", "the resume window of this stream has "
                              "passed; its buffer is gone", stream_id)
-            elif reason == "complete" and not self.has("forget-streams"):
+            elif reason == "complete" and not self.has(Defect.FORGET_STREAMS):
                 if end is not None and last_seq >= int(end["chunks"]):
                     # The client acked every chunk but the cut took the end message:
                     # nothing to replay, but it still needs the end to verify.
@@ -185,11 +186,11 @@ class StreamService:
             stream.chunks[i] = None
         stream.acked = last_seq
         start = last_seq + 1
-        if self.has("resume-duplicates") and last_seq >= 1:
+        if self.has(Defect.RESUME_DUPLICATES) and last_seq >= 1:
             start = last_seq
-        elif self.has("resume-skips"):
+        elif self.has(Defect.RESUME_SKIPS):
             start = last_seq + 2
-        if self.has("corrupt-on-resume"):
+        if self.has(Defect.CORRUPT_ON_RESUME):
             stream.corrupt_seq = start
         stream.owner = client
         stream.generation += 1
@@ -293,7 +294,7 @@ class StreamService:
         seq = stream.next_send
         generation = stream.generation
         chunk = stream.chunks[seq - 1] if 1 <= seq <= stream.total else None
-        if chunk is None and self.has("resume-duplicates") and 1 <= seq <= stream.total:
+        if chunk is None and self.has(Defect.RESUME_DUPLICATES) and 1 <= seq <= stream.total:
             chunk = stream.content.chunks[seq - 1]  # the buggy replay re-reads its source
         if chunk is None:  # acknowledged already: a resume cannot ask for it (checked there)
             stream.next_send += 1
