@@ -6,12 +6,7 @@ import asyncio
 import contextlib
 import http
 import itertools
-import json
 import logging
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
@@ -19,41 +14,17 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from . import __version__
+from .client import Client
 from .config import ServerConfig
 from .defects import Defect
 from .features import agents, auth, churn, heartbeat, sessions
 from .features import streams as stream_feature
+from .host import AuthenticatedHook, DisconnectedHook
 from .keepalive import leaky_keepalive
 from .metrics import ServerCollector, asyncio_task_count, render
 from .router import Router
 
 log = logging.getLogger("refserver")
-
-
-@dataclass(eq=False)
-class Client:
-    """One connected client, as the server tracks it."""
-
-    id: int
-    ws: ServerConnection
-    opened: float = field(default_factory=time.monotonic)
-    zombie: bool = False
-    #: The authenticated user, once the ``auth`` message succeeded.
-    user: str | None = None
-    #: Per-feature state (sessions, streams…), keyed by feature name.
-    state: dict[str, Any] = field(default_factory=dict)
-
-    async def send_json(self, message: dict[str, Any]) -> None:
-        """Send a JSON message."""
-        await self.ws.send(json.dumps(message, separators=(",", ":")))
-
-    async def send_raw(self, message: str | bytes) -> None:
-        """Send a message as is."""
-        await self.ws.send(message)
-
-    async def send_error(self, code: str, message: str) -> None:
-        """Send an error with a stable ``code`` and a human ``message``."""
-        await self.send_json({"type": "error", "code": code, "message": message})
 
 
 class ReferenceServer:
@@ -77,9 +48,9 @@ class ReferenceServer:
         self.metrics.counter("ws_keepalive_terminations", "Connections closed for missing pongs.",
                              lambda: float(self.keepalive_terminations))
         #: Hooks run after a client authenticates; each may add fields to the auth-ok reply.
-        self.on_authenticated: list[Callable[[Client], Awaitable[dict[str, Any] | None]]] = []
+        self.on_authenticated: list[AuthenticatedHook] = []
         #: Hooks run when a client's connection ends, however it ends.
-        self.on_disconnected: list[Callable[[Client], Awaitable[None]]] = []
+        self.on_disconnected: list[DisconnectedHook] = []
         self.auth_secret = ""
         heartbeat.install(self)
         auth.install(self)

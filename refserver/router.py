@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .app import Client
+from .client import Client
 
-Handler = Callable[["Client", dict[str, Any]], Awaitable[None]]
+Handler = Callable[[Client, dict[str, Any]], Awaitable[None]]
 
 
 class Router:

@@ -29,12 +29,11 @@ import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..client import Client
 from ..defects import Defect
-
-if TYPE_CHECKING:
-    from ..app import Client, ReferenceServer
+from ..host import ServerHost
 
 #: Seconds an agent outlives its user's last connection, unless the environment says otherwise.
 DEFAULT_GRACE = 1.0
@@ -116,7 +115,7 @@ def grace_from_env() -> float:
     return float(raw) if raw else DEFAULT_GRACE
 
 
-def install(server: ReferenceServer) -> None:
+def install(server: ServerHost) -> None:
     """Register the ``ask`` message, the agent hooks and the agent metrics."""
     registry = AgentRegistry(grace_from_env(), duplicate=server.config.has(Defect.DUPLICATE_AGENTS))
     server.agents = registry  # type: ignore[attr-defined]  # for other features (sessions)

@@ -12,18 +12,17 @@ logs; the server never echoes or logs them.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..auth import TokenRejected, secret_from_env, verify_token
+from ..client import Client
 from ..defects import Defect
-
-if TYPE_CHECKING:
-    from ..app import Client, ReferenceServer
+from ..host import ServerHost
 
 CLOSE_UNAUTHORIZED = 4401
 
 
-def install(server: ReferenceServer) -> None:
+def install(server: ServerHost) -> None:
     """Register the ``auth`` message."""
     secret, dev = secret_from_env()
     if dev:

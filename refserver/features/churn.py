@@ -21,20 +21,19 @@ gets a new source port each time. Unauthenticated connections are therefore not 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..auth import TokenRejected, verify_token
+from ..client import Client
 from ..defects import Defect
-
-if TYPE_CHECKING:
-    from ..app import Client, ReferenceServer
+from ..host import ServerHost
 
 LEAK_BYTES = 64 * 1024
 THROTTLE_WINDOW = 0.2
 CLOSE_THROTTLED = 4029
 
 
-def install(server: ReferenceServer) -> None:
+def install(server: ServerHost) -> None:
     """Install the churn defects the server was started with (none on a healthy server)."""
     if server.config.has(Defect.LEAK_CONNECTIONS):
 
@@ -56,7 +55,7 @@ def install(server: ReferenceServer) -> None:
         _throttle_auth(server)
 
 
-def _throttle_auth(server: ReferenceServer) -> None:
+def _throttle_auth(server: ServerHost) -> None:
     """Wrap the ``auth`` handler: refuse a user's reconnect within the throttle window."""
     authenticate = server.router.handlers["auth"]
     last_accepted: dict[str, float] = {}

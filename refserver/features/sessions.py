@@ -24,17 +24,16 @@ import os
 import shutil
 import tempfile
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from websockets.protocol import State
 
+from ..client import Client
+from ..config import ServerConfig
 from ..conversation import context_digest, respond
 from ..defects import Defect
+from ..host import ServerHost
 from ..store import IN_MEMORY, SessionRecord, SessionStore
-
-if TYPE_CHECKING:
-    from ..app import Client, ReferenceServer
-    from ..config import ServerConfig
 
 CLOSE_SESSION_FORBIDDEN = 4403
 CLOSE_SESSION_BUSY = 4409
@@ -61,7 +60,7 @@ def database_path(config: ServerConfig) -> str:
     return os.path.join(directory, "sessions.sqlite3")
 
 
-def install(server: ReferenceServer) -> None:
+def install(server: ServerHost) -> None:
     """Register the session messages, the disconnect hook and the session metrics."""
     config = server.config
     store = SessionStore(database_path(config))

@@ -21,15 +21,14 @@ import hashlib
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
+from ..client import Client
 from ..defects import Defect
+from ..host import ServerHost
 from ..stream_content import Chunk, Content, generate
-
-if TYPE_CHECKING:
-    from ..app import Client, ReferenceServer
 
 PROTOCOL_VERSION = "stream/1"
 DEFAULT_WINDOW_MS = 5000
@@ -83,7 +82,7 @@ class Stream:
 class StreamService:
     """The streams of one server: registry, producers, resume and expiry."""
 
-    def __init__(self, server: ReferenceServer) -> None:
+    def __init__(self, server: ServerHost) -> None:
         self.server = server
         self.epoch = secrets.token_hex(8)
         self.streams: dict[str, Stream] = {}
@@ -339,7 +338,7 @@ async def _error(client: Client, code: str, message: str, stream: str | None = N
     await client.send_json(reply)
 
 
-def install(server: ReferenceServer) -> StreamService:
+def install(server: ServerHost) -> StreamService:
     """Register the stream messages, the disconnect hook and the stream metrics."""
     service = StreamService(server)
     server.router.register("stream-start", service.start)
