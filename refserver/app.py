@@ -19,7 +19,7 @@ from .config import ServerConfig
 from .defects import Defect
 from .features import agents, auth, churn, heartbeat, sessions
 from .features import streams as stream_feature
-from .host import AuthenticatedHook, DisconnectedHook
+from .host import AdmissionCheck, AuthenticatedHook, DisconnectedHook
 from .keepalive import leaky_keepalive
 from .metrics import ServerCollector, asyncio_task_count, render
 from .router import Router
@@ -47,11 +47,12 @@ class ReferenceServer:
                              lambda: float(self.connections_total))
         self.metrics.counter("ws_keepalive_terminations", "Connections closed for missing pongs.",
                              lambda: float(self.keepalive_terminations))
+        #: Checks the auth feature runs before it authenticates a client; each may refuse it.
+        self.admission_checks: list[AdmissionCheck] = []
         #: Hooks run after a client authenticates; each may add fields to the auth-ok reply.
         self.on_authenticated: list[AuthenticatedHook] = []
         #: Hooks run when a client's connection ends, however it ends.
         self.on_disconnected: list[DisconnectedHook] = []
-        self.auth_secret = ""
         heartbeat.install(self)
         auth.install(self)
         sessions.install(self)

@@ -10,13 +10,33 @@ only module that imports the features, so no feature ever imports the server.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .auth import Identity
 from .client import Client
 from .config import ServerConfig
 from .metrics import ServerCollector
 from .router import Router
 
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an admission check turns a client away: the error it gets, then the close."""
+
+    #: The error's stable ``code``, also the close reason.
+    code: str
+    #: The error's human message.
+    message: str
+    close_code: int
+
+
+#: Run by the auth feature on an ``auth`` message whose token is genuine (signature and
+#: claims verify; its expiry is not judged yet), in registration order, before the client
+#: is authenticated. Each sees who the token claims to be and returns a :class:`Refusal`
+#: to turn the client away, or ``None`` to let it through. This is how another feature
+#: adds a condition to authentication without touching the ``auth`` handler.
+AdmissionCheck = Callable[[Client, Identity], Awaitable[Refusal | None]]
 #: Run after a client authenticates, in registration order; may return fields to add to
 #: the ``auth-ok`` reply.
 AuthenticatedHook = Callable[[Client], Awaitable[dict[str, Any] | None]]
@@ -39,7 +59,6 @@ class ServerHost(Protocol):
     #: Clients whose connection ended but that the server still holds (seeded defects
     #: ``leak-zombies`` and ``leak-connections`` only).
     leaked: list[Client]
+    admission_checks: list[AdmissionCheck]
     on_authenticated: list[AuthenticatedHook]
     on_disconnected: list[DisconnectedHook]
-    #: The token signing secret, set by the auth feature.
-    auth_secret: str
