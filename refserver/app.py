@@ -7,6 +7,7 @@ import contextlib
 import http
 import itertools
 import logging
+from collections.abc import Callable
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
@@ -17,14 +18,32 @@ from . import __version__
 from .client import Client
 from .config import ServerConfig
 from .defects import Defect
-from .features import agents, auth, churn, heartbeat, sessions
-from .features import streams as stream_feature
-from .host import AdmissionCheck, AuthenticatedHook, DisconnectedHook
+from .features import agents, auth, churn, heartbeat, sessions, streams
+from .host import AdmissionCheck, AuthenticatedHook, DisconnectedHook, ServerHost
 from .keepalive import leaky_keepalive
 from .metrics import ServerCollector, asyncio_task_count, render
 from .router import Router
 
 log = logging.getLogger("refserver")
+
+#: Every feature's ``install``, in the order the server runs them.
+#:
+#: No feature needs another installed before it: each registers its own message types
+#: (the router refuses a type registered twice, so none can take over another's) and
+#: appends to the server's hook lists, which are read when they run, not at install time.
+#: The one dependency between features goes through those lists: the ``auth`` feature
+#: runs ``admission_checks`` (churn's ``throttle-reconnects``) and ``on_authenticated``
+#: (agents' ``agent_id``). The order still shows in what the server does, so it is fixed
+#: here: hooks of one list run in install order (disconnect: sessions, streams, agents,
+#: churn), and ``/metrics`` lists the features' series in install order.
+FEATURES: tuple[Callable[[ServerHost], None], ...] = (
+    heartbeat.install,
+    auth.install,
+    sessions.install,
+    streams.install,
+    agents.install,
+    churn.install,
+)
 
 
 class ReferenceServer:
@@ -53,12 +72,8 @@ class ReferenceServer:
         self.on_authenticated: list[AuthenticatedHook] = []
         #: Hooks run when a client's connection ends, however it ends.
         self.on_disconnected: list[DisconnectedHook] = []
-        heartbeat.install(self)
-        auth.install(self)
-        sessions.install(self)
-        stream_feature.install(self)
-        agents.install(self)
-        churn.install(self)
+        for install in FEATURES:
+            install(self)
 
     @property
     def port(self) -> int:

@@ -118,7 +118,6 @@ def grace_from_env() -> float:
 def install(server: ServerHost) -> None:
     """Register the ``ask`` message, the agent hooks and the agent metrics."""
     registry = AgentRegistry(grace_from_env(), duplicate=server.config.has(Defect.DUPLICATE_AGENTS))
-    server.agents = registry  # type: ignore[attr-defined]  # for other features (sessions)
 
     async def on_authenticated(client: Client) -> dict[str, Any]:
         previous: AgentInstance | None = client.state.get(STATE_KEY)

@@ -338,7 +338,7 @@ async def _error(client: Client, code: str, message: str, stream: str | None = N
     await client.send_json(reply)
 
 
-def install(server: ServerHost) -> StreamService:
+def install(server: ServerHost) -> None:
     """Register the stream messages, the disconnect hook and the stream metrics."""
     service = StreamService(server)
     server.router.register("stream-start", service.start)
@@ -352,5 +352,3 @@ def install(server: ServerHost) -> StreamService:
                          lambda: float(sum(s.buffered_bytes for s in service.streams.values())))
     server.metrics.counter("ws_stream_resumes", "Successful stream resumes.",
                            lambda: float(service.resumes))
-    server.stream_service = service  # type: ignore[attr-defined]
-    return service
