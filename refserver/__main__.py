@@ -15,7 +15,7 @@ import signal
 import sys
 
 from . import __version__
-from .app import ReferenceServer
+from .app import ServerApp
 from .config import ServerConfig
 from .defects import DEFECTS, Defect, UnknownDefect
 
@@ -60,7 +60,7 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
 
 async def run(config: ServerConfig) -> None:
     """Serve until SIGTERM or SIGINT."""
-    server = ReferenceServer(config)
+    server = ServerApp(config)
     await server.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -46,8 +46,13 @@ FEATURES: tuple[Callable[[ServerHost], None], ...] = (
 )
 
 
-class ReferenceServer:
-    """Serves the WebSocket endpoint plus ``/healthz`` and ``/metrics``."""
+class ServerApp:
+    """Serves the WebSocket endpoint plus ``/healthz`` and ``/metrics``.
+
+    The server itself, run in-process by ``python -m refserver`` and by unit tests; not to
+    be confused with the Robot library ``keywords.ReferenceServer``, which starts and
+    stops it as a separate process. It satisfies :class:`refserver.host.ServerHost`.
+    """
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config

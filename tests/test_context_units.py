@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 
 from keywords.core.context import Context, Entry, ExpectedConversation, first_difference
 from keywords.core.context import context_digest as client_digest
-from refserver.app import ReferenceServer
+from refserver.app import ServerApp
 from refserver.auth import SECRET_ENV, TokenRejected, issue_token, verify_token
 from refserver.config import ServerConfig
 from refserver.conversation import AgentState, Message, respond
@@ -196,7 +196,7 @@ async def _peer(url: str, user: str) -> Peer:
 
 def _run_with_server(config: ServerConfig, body: Any) -> None:
     async def main() -> None:
-        server = ReferenceServer(config)
+        server = ServerApp(config)
         await server.start()
         try:
             await body(server.url)
