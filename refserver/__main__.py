@@ -15,9 +15,9 @@ import signal
 import sys
 
 from . import __version__
-from .app import ReferenceServer
+from .app import ServerApp
 from .config import ServerConfig
-from .defects import DEFECTS, UnknownDefect, validate
+from .defects import DEFECTS, Defect, UnknownDefect
 
 
 def parse_args(argv: list[str] | None = None) -> ServerConfig:
@@ -42,7 +42,7 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
     parser.add_argument("--version", action="version", version=f"refserver {__version__}")
     args = parser.parse_args(argv)
     try:
-        validate(args.defect)
+        defects = Defect.parse_all(args.defect)
     except UnknownDefect as exc:
         parser.exit(2, f"refserver: {exc}\n")
     return ServerConfig(
@@ -52,7 +52,7 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
         ping_timeout=args.ping_timeout,
         close_timeout=args.close_timeout,
         backlog=args.backlog,
-        defects=args.defect,
+        defects=defects,
         data_dir=args.data_dir,
         session_ttl=args.session_ttl,
     )
@@ -60,7 +60,7 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
 
 async def run(config: ServerConfig) -> None:
     """Serve until SIGTERM or SIGINT."""
-    server = ReferenceServer(config)
+    server = ServerApp(config)
     await server.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -6,12 +6,8 @@ import asyncio
 import contextlib
 import http
 import itertools
-import json
 import logging
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
@@ -19,48 +15,46 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from . import __version__
+from .client import Client
 from .config import ServerConfig
-from .defects import validate
-from .features import agents, auth, churn, heartbeat, sessions
-from .features import streams as stream_feature
+from .defects import Defect
+from .features import agents, auth, churn, heartbeat, sessions, streams
+from .host import AdmissionCheck, AuthenticatedHook, DisconnectedHook, ServerHost
 from .keepalive import leaky_keepalive
 from .metrics import ServerCollector, asyncio_task_count, render
 from .router import Router
 
 log = logging.getLogger("refserver")
 
-
-@dataclass(eq=False)
-class Client:
-    """One connected client, as the server tracks it."""
-
-    id: int
-    ws: ServerConnection
-    opened: float = field(default_factory=time.monotonic)
-    zombie: bool = False
-    #: The authenticated user, once the ``auth`` message succeeded.
-    user: str | None = None
-    #: Per-feature state (sessions, streams…), keyed by feature name.
-    state: dict[str, Any] = field(default_factory=dict)
-
-    async def send_json(self, message: dict[str, Any]) -> None:
-        """Send a JSON message."""
-        await self.ws.send(json.dumps(message, separators=(",", ":")))
-
-    async def send_raw(self, message: str | bytes) -> None:
-        """Send a message as is."""
-        await self.ws.send(message)
-
-    async def send_error(self, code: str, message: str) -> None:
-        """Send an error with a stable ``code`` and a human ``message``."""
-        await self.send_json({"type": "error", "code": code, "message": message})
+#: Every feature's ``install``, in the order the server runs them.
+#:
+#: No feature needs another installed before it: each registers its own message types
+#: (the router refuses a type registered twice, so none can take over another's) and
+#: appends to the server's hook lists, which are read when they run, not at install time.
+#: The one dependency between features goes through those lists: the ``auth`` feature
+#: runs ``admission_checks`` (churn's ``throttle-reconnects``) and ``on_authenticated``
+#: (agents' ``agent_id``). The order still shows in what the server does, so it is fixed
+#: here: hooks of one list run in install order (disconnect: sessions, streams, agents,
+#: churn), and ``/metrics`` lists the features' series in install order.
+FEATURES: tuple[Callable[[ServerHost], None], ...] = (
+    heartbeat.install,
+    auth.install,
+    sessions.install,
+    streams.install,
+    agents.install,
+    churn.install,
+)
 
 
-class ReferenceServer:
-    """Serves the WebSocket endpoint plus ``/healthz`` and ``/metrics``."""
+class ServerApp:
+    """Serves the WebSocket endpoint plus ``/healthz`` and ``/metrics``.
+
+    The server itself, run in-process by ``python -m refserver`` and by unit tests; not to
+    be confused with the Robot library ``keywords.ReferenceServer``, which starts and
+    stops it as a separate process. It satisfies :class:`refserver.host.ServerHost`.
+    """
 
     def __init__(self, config: ServerConfig) -> None:
-        validate(config.defects)
         self.config = config
         self.router = Router()
         self.clients: set[Client] = set()
@@ -77,17 +71,14 @@ class ReferenceServer:
                              lambda: float(self.connections_total))
         self.metrics.counter("ws_keepalive_terminations", "Connections closed for missing pongs.",
                              lambda: float(self.keepalive_terminations))
+        #: Checks the auth feature runs before it authenticates a client; each may refuse it.
+        self.admission_checks: list[AdmissionCheck] = []
         #: Hooks run after a client authenticates; each may add fields to the auth-ok reply.
-        self.on_authenticated: list[Callable[[Client], Awaitable[dict[str, Any] | None]]] = []
+        self.on_authenticated: list[AuthenticatedHook] = []
         #: Hooks run when a client's connection ends, however it ends.
-        self.on_disconnected: list[Callable[[Client], Awaitable[None]]] = []
-        self.auth_secret = ""
-        heartbeat.install(self)
-        auth.install(self)
-        sessions.install(self)
-        stream_feature.install(self)
-        agents.install(self)
-        churn.install(self)
+        self.on_disconnected: list[DisconnectedHook] = []
+        for install in FEATURES:
+            install(self)
 
     @property
     def port(self) -> int:
@@ -102,7 +93,7 @@ class ReferenceServer:
 
     async def start(self) -> None:
         """Bind and start serving."""
-        leaky = self.config.has("leak-zombies")
+        leaky = self.config.has(Defect.LEAK_ZOMBIES)
         self._server = await serve(
             self._handle,
             self.config.host,
@@ -143,7 +134,7 @@ class ReferenceServer:
         self.clients.add(client)
         self.connections_total += 1
         keepalive = None
-        if self.config.has("leak-zombies") and self.config.ping_interval is not None:
+        if self.config.has(Defect.LEAK_ZOMBIES) and self.config.ping_interval is not None:
             keepalive = asyncio.create_task(
                 leaky_keepalive(client, self.config.ping_interval, self.config.ping_timeout)
             )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from .defects import Defect
 
 
 @dataclass
@@ -13,6 +15,11 @@ class ServerConfig:
     ``None`` disables it). ``close_timeout`` bounds how long the server waits for a closing
     handshake before dropping the TCP connection. ``backlog`` is the listen backlog
     (asyncio's default, 100, unless raised for many concurrent connects).
+
+    ``defects`` are the seeded defects, in the order given on the command line (the start
+    line lists them in that order). They are parsed here, once, when the configuration is
+    built: a name is turned into its :class:`Defect` and an unknown one raises
+    :class:`~refserver.defects.UnknownDefect`, before anything binds a port.
     """
 
     host: str = "127.0.0.1"
@@ -22,19 +29,22 @@ class ServerConfig:
     close_timeout: float = 10.0
     max_size: int = 1 << 20
     backlog: int = 100
-    defects: list[str] = field(default_factory=list)
+    defects: tuple[Defect, ...] = ()
     data_dir: str | None = None
     #: Seconds a session survives without a connection (WS-RESILIENCE-001).
     session_ttl: float = 300.0
 
-    def has(self, defect: str) -> bool:
+    def __post_init__(self) -> None:
+        self.defects = Defect.parse_all(self.defects)
+
+    def has(self, defect: Defect) -> bool:
         """Whether the server runs with seeded defect ``defect``."""
         return defect in self.defects
 
     @property
     def effective_ping_interval(self) -> float | None:
         """The ping interval after seeded defects."""
-        return None if self.has("no-keepalive") else self.ping_interval
+        return None if self.has(Defect.NO_KEEPALIVE) else self.ping_interval
 
     @property
     def effective_ping_timeout(self) -> float:
@@ -43,8 +53,8 @@ class ServerConfig:
         ``slow-reaper`` terminates three times later than interval + timeout;
         ``reap-healthy`` gives up after a quarter of the timeout.
         """
-        if self.has("slow-reaper") and self.ping_interval is not None:
+        if self.has(Defect.SLOW_REAPER) and self.ping_interval is not None:
             return 3 * (self.ping_interval + self.ping_timeout) - self.ping_interval
-        if self.has("reap-healthy"):
+        if self.has(Defect.REAP_HEALTHY):
             return self.ping_timeout / 4
         return self.ping_timeout

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING
 
 from websockets.exceptions import ConnectionClosed
 
-if TYPE_CHECKING:
-    from .app import Client
+from .client import Client
 
 
 async def leaky_keepalive(client: Client, interval: float, timeout: float) -> None:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .app import Client
+from .client import Client
 
-Handler = Callable[["Client", dict[str, Any]], Awaitable[None]]
+Handler = Callable[[Client, dict[str, Any]], Awaitable[None]]
 
 
 class Router:
@@ -24,7 +23,13 @@ class Router:
         self.handlers: dict[str, Handler] = {}
 
     def register(self, message_type: str, handler: Handler) -> None:
-        """Route messages of ``message_type`` to ``handler``."""
+        """Route messages of ``message_type`` to ``handler``.
+
+        Each type has one handler, registered once: a feature that wants to change how
+        another's message is handled uses that feature's hooks, never re-registers it.
+        """
+        if message_type in self.handlers:
+            raise ValueError(f"message type {message_type!r} already has a handler")
         self.handlers[message_type] = handler
 
     async def dispatch(self, client: Client, raw: str | bytes) -> None:

@@ -16,11 +16,12 @@ from websockets.exceptions import ConnectionClosed
 
 from keywords.core.conversations.transcript import Context, Entry, ExpectedConversation, first_difference
 from keywords.core.conversations.transcript import context_digest as client_digest
-from refserver.app import ReferenceServer
+from refserver.app import ServerApp
 from refserver.auth import SECRET_ENV, TokenRejected, issue_token, verify_token
 from refserver.config import ServerConfig
 from refserver.conversation import AgentState, Message, respond
 from refserver.conversation import context_digest as server_digest
+from refserver.defects import Defect
 from refserver.store import IN_MEMORY, SessionStore
 
 SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
@@ -195,7 +196,7 @@ async def _peer(url: str, user: str) -> Peer:
 
 def _run_with_server(config: ServerConfig, body: Any) -> None:
     async def main() -> None:
-        server = ReferenceServer(config)
+        server = ServerApp(config)
         await server.start()
         try:
             await body(server.url)
@@ -212,7 +213,7 @@ def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _config(tmp_path: Path, *defects: str, ttl: float = 60.0) -> ServerConfig:
     return ServerConfig(port=0, ping_interval=None, close_timeout=1, data_dir=str(tmp_path),
-                        session_ttl=ttl, defects=list(defects))
+                        session_ttl=ttl, defects=Defect.parse_all(defects))
 
 
 def test_only_the_owner_may_resume_and_the_intruder_sees_nothing(tmp_path: Path) -> None:

@@ -29,10 +29,11 @@ import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from ..app import Client, ReferenceServer
+from ..client import Client
+from ..defects import Defect
+from ..host import ServerHost
 
 #: Seconds an agent outlives its user's last connection, unless the environment says otherwise.
 DEFAULT_GRACE = 1.0
@@ -114,10 +115,9 @@ def grace_from_env() -> float:
     return float(raw) if raw else DEFAULT_GRACE
 
 
-def install(server: ReferenceServer) -> None:
+def install(server: ServerHost) -> None:
     """Register the ``ask`` message, the agent hooks and the agent metrics."""
-    registry = AgentRegistry(grace_from_env(), duplicate=server.config.has("duplicate-agents"))
-    server.agents = registry  # type: ignore[attr-defined]  # for other features (sessions)
+    registry = AgentRegistry(grace_from_env(), duplicate=server.config.has(Defect.DUPLICATE_AGENTS))
 
     async def on_authenticated(client: Client) -> dict[str, Any]:
         previous: AgentInstance | None = client.state.get(STATE_KEY)

@@ -11,6 +11,8 @@ A healthy server does nothing here. With a defect (``--defect NAME``):
 ``throttle-reconnects``
     An authentication is refused when the same user's last accepted one is less than
     :data:`THROTTLE_WINDOW` (200 ms) ago: error ``reconnect-throttled``, then close 4029.
+    It is an admission check the auth feature runs (``server.admission_checks``), so it
+    sees every attempt with a genuine token, expired or not, before authentication.
 
 Why throttling is keyed by user: the user is what identifies "the same client" across
 reconnects. Source addresses do not: on loopback and behind NAT every client shares one,
@@ -21,21 +23,20 @@ gets a new source port each time. Unauthenticated connections are therefore not 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
 
-from ..auth import TokenRejected, verify_token
-
-if TYPE_CHECKING:
-    from ..app import Client, ReferenceServer
+from ..auth import Identity
+from ..client import Client
+from ..defects import Defect
+from ..host import AdmissionCheck, Refusal, ServerHost
 
 LEAK_BYTES = 64 * 1024
 THROTTLE_WINDOW = 0.2
 CLOSE_THROTTLED = 4029
 
 
-def install(server: ReferenceServer) -> None:
+def install(server: ServerHost) -> None:
     """Install the churn defects the server was started with (none on a healthy server)."""
-    if server.config.has("leak-connections"):
+    if server.config.has(Defect.LEAK_CONNECTIONS):
 
         async def keep_in_registry(client: Client) -> None:
             if client not in server.leaked:
@@ -43,7 +44,7 @@ def install(server: ReferenceServer) -> None:
 
         server.on_disconnected.append(keep_in_registry)
 
-    if server.config.has("leak-memory"):
+    if server.config.has(Defect.LEAK_MEMORY):
         retained: list[bytes] = []
 
         async def retain_memory(client: Client) -> None:
@@ -51,27 +52,19 @@ def install(server: ReferenceServer) -> None:
 
         server.on_disconnected.append(retain_memory)
 
-    if server.config.has("throttle-reconnects"):
-        _throttle_auth(server)
+    if server.config.has(Defect.THROTTLE_RECONNECTS):
+        server.admission_checks.append(reconnect_throttle())
 
 
-def _throttle_auth(server: ReferenceServer) -> None:
-    """Wrap the ``auth`` handler: refuse a user's reconnect within the throttle window."""
-    authenticate = server.router.handlers["auth"]
+def reconnect_throttle() -> AdmissionCheck:
+    """An admission check refusing a user's reconnect within :data:`THROTTLE_WINDOW`."""
     last_accepted: dict[str, float] = {}
 
-    async def throttled_auth(client: Client, message: dict[str, Any]) -> None:
-        try:
-            user = verify_token(server.auth_secret, message.get("token"), check_expiry=False).user
-        except TokenRejected:
-            await authenticate(client, message)  # let authentication say what is wrong
-            return
+    async def throttle(client: Client, claimed: Identity) -> Refusal | None:
         now = time.monotonic()
-        if now - last_accepted.get(user, -THROTTLE_WINDOW) < THROTTLE_WINDOW:
-            await client.send_error("reconnect-throttled", "reconnecting too fast; try again later")
-            await client.ws.close(CLOSE_THROTTLED, "reconnect-throttled")
-            return
-        last_accepted[user] = now
-        await authenticate(client, message)
+        if now - last_accepted.get(claimed.user, -THROTTLE_WINDOW) < THROTTLE_WINDOW:
+            return Refusal("reconnect-throttled", "reconnecting too fast; try again later", CLOSE_THROTTLED)
+        last_accepted[claimed.user] = now
+        return None
 
-    server.router.register("auth", throttled_auth)
+    return throttle

@@ -12,15 +12,15 @@ proxy's blackhole does the same.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from ..app import Client, ReferenceServer
+from ..client import Client
+from ..host import ServerHost
 
 MAX_STOP_SECONDS = 60.0
 
 
-def install(server: ReferenceServer) -> None:
+def install(server: ServerHost) -> None:
     """Register the heartbeat controls and the echo message."""
 
     async def control(client: Client, message: dict[str, Any]) -> None:

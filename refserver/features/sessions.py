@@ -24,16 +24,16 @@ import os
 import shutil
 import tempfile
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from websockets.protocol import State
 
+from ..client import Client
+from ..config import ServerConfig
 from ..conversation import context_digest, respond
+from ..defects import Defect
+from ..host import ServerHost
 from ..store import IN_MEMORY, SessionRecord, SessionStore
-
-if TYPE_CHECKING:
-    from ..app import Client, ReferenceServer
-    from ..config import ServerConfig
 
 CLOSE_SESSION_FORBIDDEN = 4403
 CLOSE_SESSION_BUSY = 4409
@@ -50,7 +50,7 @@ def database_path(config: ServerConfig) -> str:
     Without ``--data-dir`` the server uses a fresh temporary directory of its own (so
     parallel servers never share a file) and deletes it when the process exits.
     """
-    if config.has("no-persistence"):
+    if config.has(Defect.NO_PERSISTENCE):
         return IN_MEMORY
     directory = config.data_dir
     if not directory:
@@ -60,7 +60,7 @@ def database_path(config: ServerConfig) -> str:
     return os.path.join(directory, "sessions.sqlite3")
 
 
-def install(server: ReferenceServer) -> None:
+def install(server: ServerHost) -> None:
     """Register the session messages, the disconnect hook and the session metrics."""
     config = server.config
     store = SessionStore(database_path(config))
@@ -94,7 +94,7 @@ def install(server: ReferenceServer) -> None:
         if holders.get(session_id) is client:
             del holders[session_id]
         store.touch(session_id, time.time())
-        if config.has("drop-last-message"):
+        if config.has(Defect.DROP_LAST_MESSAGE):
             store.drop_last_message(session_id)
 
     def claim(client: Client, session_id: str) -> None:
@@ -126,7 +126,7 @@ def install(server: ReferenceServer) -> None:
         if record is None:
             await client.send_error("unknown-session", "no such session")
             return
-        if record.owner != client.user and not config.has("ignore-session-owner"):
+        if record.owner != client.user and not config.has(Defect.IGNORE_SESSION_OWNER):
             counts["refused"] += 1
             await client.send_error("session-forbidden", "this session belongs to another user")
             await client.ws.close(CLOSE_SESSION_FORBIDDEN, "session-forbidden")
@@ -142,7 +142,7 @@ def install(server: ReferenceServer) -> None:
                 "start a new session",
             )
             return
-        if config.has("concurrent-resume-race"):
+        if config.has(Defect.CONCURRENT_RESUME_RACE):
             await asyncio.sleep(RACE_WINDOW)  # checks and claims in two steps: racy on purpose
         if held_elsewhere and holder is not None and holder.ws.state is State.OPEN:
             counts["refused"] += 1
@@ -151,7 +151,7 @@ def install(server: ReferenceServer) -> None:
             return
         claim(client, record.id)
         counts["resumed"] += 1
-        if config.has("lose-history"):
+        if config.has(Defect.LOSE_HISTORY):
             store.clear_history(record.id)
         await client.send_json({"type": "session-resumed", **context_fields(record)})
 

@@ -21,14 +21,14 @@ import hashlib
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
+from ..client import Client
+from ..defects import Defect
+from ..host import ServerHost
 from ..stream_content import Chunk, Content, generate
-
-if TYPE_CHECKING:
-    from ..app import Client, ReferenceServer
 
 PROTOCOL_VERSION = "stream/1"
 DEFAULT_WINDOW_MS = 5000
@@ -82,7 +82,7 @@ class Stream:
 class StreamService:
     """The streams of one server: registry, producers, resume and expiry."""
 
-    def __init__(self, server: ReferenceServer) -> None:
+    def __init__(self, server: ServerHost) -> None:
         self.server = server
         self.epoch = secrets.token_hex(8)
         self.streams: dict[str, Stream] = {}
@@ -92,7 +92,7 @@ class StreamService:
         self.resumes = 0
         self.chunks_sent = 0
 
-    def has(self, defect: str) -> bool:
+    def has(self, defect: Defect) -> bool:
         return self.server.config.has(defect)
 
     # -- messages -------------------------------------------------------------------------
@@ -119,7 +119,7 @@ class StreamService:
         if content.components:
             end["components"] = [{k: c[k] for k in ("name", "chunks", "sha256")}
                                  for c in content.components]
-        if self.has("truncate-stream") and content.size > TRUNCATE_AT_BYTES:
+        if self.has(Defect.TRUNCATE_STREAM) and content.size > TRUNCATE_AT_BYTES:
             keep = 0
             total = 0
             while keep < len(chunks) and total + len(content.chunks[keep].data) <= TRUNCATE_AT_BYTES:
@@ -153,13 +153,13 @@ class StreamService:
             await _error(client, "epoch-changed", "the server restarted and lost its stream "
                          f"buffers (epoch {epoch} is not {self.epoch})", stream_id)
             return
-        stream = None if self.has("forget-streams") else self.streams.get(stream_id)
+        stream = None if self.has(Defect.FORGET_STREAMS) else self.streams.get(stream_id)
         if stream is None:
             reason, end = self.retired.get(stream_id, ("", None))
-            if reason == "expired" and not self.has("forget-streams"):
+            if reason == "expired" and not self.has(Defect.FORGET_STREAMS):
                 await _error(client, "window-expired", "the resume window of this stream has "
                              "passed; its buffer is gone", stream_id)
-            elif reason == "complete" and not self.has("forget-streams"):
+            elif reason == "complete" and not self.has(Defect.FORGET_STREAMS):
                 if end is not None and last_seq >= int(end["chunks"]):
                     # The client acked every chunk but the cut took the end message:
                     # nothing to replay, but it still needs the end to verify.
@@ -185,11 +185,11 @@ class StreamService:
             stream.chunks[i] = None
         stream.acked = last_seq
         start = last_seq + 1
-        if self.has("resume-duplicates") and last_seq >= 1:
+        if self.has(Defect.RESUME_DUPLICATES) and last_seq >= 1:
             start = last_seq
-        elif self.has("resume-skips"):
+        elif self.has(Defect.RESUME_SKIPS):
             start = last_seq + 2
-        if self.has("corrupt-on-resume"):
+        if self.has(Defect.CORRUPT_ON_RESUME):
             stream.corrupt_seq = start
         stream.owner = client
         stream.generation += 1
@@ -293,7 +293,7 @@ class StreamService:
         seq = stream.next_send
         generation = stream.generation
         chunk = stream.chunks[seq - 1] if 1 <= seq <= stream.total else None
-        if chunk is None and self.has("resume-duplicates") and 1 <= seq <= stream.total:
+        if chunk is None and self.has(Defect.RESUME_DUPLICATES) and 1 <= seq <= stream.total:
             chunk = stream.content.chunks[seq - 1]  # the buggy replay re-reads its source
         if chunk is None:  # acknowledged already: a resume cannot ask for it (checked there)
             stream.next_send += 1
@@ -338,7 +338,7 @@ async def _error(client: Client, code: str, message: str, stream: str | None = N
     await client.send_json(reply)
 
 
-def install(server: ReferenceServer) -> StreamService:
+def install(server: ServerHost) -> None:
     """Register the stream messages, the disconnect hook and the stream metrics."""
     service = StreamService(server)
     server.router.register("stream-start", service.start)
@@ -352,5 +352,3 @@ def install(server: ReferenceServer) -> StreamService:
                          lambda: float(sum(s.buffered_bytes for s in service.streams.values())))
     server.metrics.counter("ws_stream_resumes", "Successful stream resumes.",
                            lambda: float(service.resumes))
-    server.stream_service = service  # type: ignore[attr-defined]
-    return service
