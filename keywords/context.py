@@ -78,6 +78,7 @@ class LibraryContext:
         self._loop: LoopThread | None = None
         self._cleanups: list[Callable[[], None]] = []
         self._secrets: set[str] = set()
+        self._log_watchers: list[Callable[[Any], None]] = []
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -129,6 +130,21 @@ class LibraryContext:
     def mask(self, text: str) -> str:
         """``text`` with registered and known secrets hidden."""
         return mask_secret(text, [*self._secrets, *known_secrets()])
+
+    # -- what Robot logs ---------------------------------------------------------------------
+
+    def watch_log(self, watcher: Callable[[Any], None]) -> None:
+        """Hand ``watcher`` every message Robot logs while the library is in scope.
+
+        The messages are Robot's listener-v3 ``Message`` objects (``message``, ``level``).
+        `Tokens Should Not Appear In The Log` stands on this.
+        """
+        self._log_watchers.append(watcher)
+
+    def log_message(self, message: Any) -> None:
+        """Listener hook: pass each logged message to the watchers of :meth:`watch_log`."""
+        for watcher in self._log_watchers:
+            watcher(message)
 
     # -- end of scope -------------------------------------------------------------------------
 

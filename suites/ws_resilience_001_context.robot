@@ -82,7 +82,7 @@ Session Expires Beyond The TTL And A New One Starts Clean
     ${beyond}    Beyond The Session TTL
     ${chat}    Start A Conversation For A New User    expiring
     Disconnect From Conversation    ${chat}
-    Resume Should Be Refused    ${chat}    session-expired    after=${beyond}    criterion=AC-001.2
+    Session Resume Should Be Refused    ${chat}    session-expired    after=${beyond}    criterion=AC-001.2
     Start New Session    ${chat}
     Conversation Should Start Clean    ${chat}    criterion=AC-001.2
 
@@ -114,7 +114,7 @@ Bad Tokens And Other Users Get Nothing From A Session
     Disconnect From Conversation    ${chat}
     Bad Tokens Should Be Rejected Without Session Data    ${chat}
     ${bob}    Create Test User    bob
-    Resume Should Be Refused    ${chat}    session-forbidden    credential=${bob}
+    Session Resume Should Be Refused    ${chat}    session-forbidden    credential=${bob}
     ...    close_code=${SESSION_FORBIDDEN_CLOSE_CODE}    criterion=AC-001.5
     Resume Conversation    ${chat}
     Conversation Context Should Be Restored    ${chat}    criterion=AC-001.5

@@ -1,3 +1,7 @@
 """Conversations that survive reconnects: the client's transcript and the session protocol.
 
+``transcript``  the client's own record of a conversation, and how it differs from the server's
+``session``     one user's conversation across connections: connect, resume, chat, read back
+``attempts``    what a server should refuse (bad tokens, other users, racing resumes), as data
+
 May import ``runtime``, ``client`` and ``masking``."""

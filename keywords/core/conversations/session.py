@@ -16,13 +16,14 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from keywords.core.client.connection import ObservedConnection
-from keywords.core.conversations.transcript import Context, ExpectedConversation
+from keywords.core.conversations.transcript import Context, ExpectedConversation, context_difference
 from keywords.core.masking import Credential
-from keywords.errors import ConnectionEnded, ProtocolFailure
+from keywords.errors import ConnectionEnded, ProtocolFailure, ResilienceFailure
 
 
 @dataclass
@@ -34,6 +35,35 @@ class Refusal:
     close_code: int | None = None
     close_reason: str = ""
     replies: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Resumed:
+    """How one reconnect-and-resume went: the time it took, or the server's refusal.
+
+    ``elapsed_ms`` runs from opening the new connection to the resume's answer;
+    ``disconnected_for`` is how long the conversation had been without a connection then.
+    """
+
+    elapsed_ms: float
+    disconnected_for: float
+    refusal: Refusal | None = None
+
+
+@dataclass
+class Cycle:
+    """One disconnect, reconnect, resume and history check of :meth:`SessionConversation.cycle`.
+
+    ``difference`` names the first way the server's context differs from the client's
+    record (None: identical); ``refusal`` is set, and nothing else measured, if the resume
+    was refused.
+    """
+
+    refusal: Refusal | None = None
+    entries: int = 0
+    restore_ms: float = 0.0
+    retrieval_ms: float = 0.0
+    difference: str | None = None
 
 
 @dataclass
@@ -116,7 +146,7 @@ class SessionConversation:
         conn = SessionConnection(f"{self.name}#{leg.number}", self.url)
         try:
             await conn.open(timeout, source_address=source_address)
-        except AssertionError:
+        except ResilienceFailure:
             leg.outcome = "open failed"
             raise
         assert conn.ws is not None
@@ -241,9 +271,62 @@ class SessionConversation:
         self.retrieval_ms.append((time.monotonic() - started) * 1000)
         return context, str(reply.get("digest", ""))
 
+    # -- whole steps, as the keywords take them ---------------------------------------------------
+
+    async def open_session(self, timeout: float, source_address: str | None = None) -> dict[str, Any]:
+        """Connect, authenticate and start a new session; returns the ``session-started`` reply."""
+        await self.connect(timeout, source_address)
+        return await self.start_session(timeout)
+
+    async def say_all(self, messages: Sequence[str], timeout: float) -> None:
+        """Send each message in turn, waiting for its reply (``{conversation}`` becomes the name)."""
+        for text in messages:
+            await self.say(text.replace("{conversation}", self.name), timeout)
+
+    async def reconnect(self, after: float, timeout: float, source_address: str | None = None) -> Resumed:
+        """Wait until the disconnection has lasted ``after`` seconds, reconnect and resume.
+
+        The leg records the outcome; a refusal is returned, not raised, for the caller to word.
+        """
+        if self.disconnected_at is not None:
+            await asyncio.sleep(max(0.0, self.disconnected_at + after - time.monotonic()))
+        started = time.monotonic()
+        away = 0.0 if self.disconnected_at is None else started - self.disconnected_at
+        await self.connect(timeout, source_address)
+        outcome = await self.resume(timeout)
+        elapsed = (time.monotonic() - started) * 1000
+        if isinstance(outcome, Refusal):
+            self.legs[-1].outcome = f"refused: {outcome.code}"
+            return Resumed(elapsed, away, outcome)
+        self.legs[-1].outcome = "resumed"
+        self.legs[-1].restore_ms = elapsed
+        return Resumed(elapsed, away)
+
+    async def cycle(self, how: str, timeout: float, follow_up: str = "") -> Cycle:
+        """Disconnect (``close`` or ``abort``), reconnect, resume and compare the whole context.
+
+        When the context is identical, ``follow_up`` (if any) is said, so the context keeps
+        growing from cycle to cycle. The reconnect-to-restored time is kept in
+        :attr:`restore_ms`, the history retrieval time in :attr:`retrieval_ms`.
+        """
+        await self.disconnect(how)
+        started = time.monotonic()
+        await self.connect(timeout)
+        outcome = await self.resume(timeout)
+        if isinstance(outcome, Refusal):
+            return Cycle(refusal=outcome)
+        actual, digest = await self.fetch_context(timeout)
+        self.restore_ms.append((time.monotonic() - started) * 1000)
+        self.legs[-1].outcome = "resumed"
+        self.legs[-1].restore_ms = self.restore_ms[-1]
+        difference = context_difference(self.expected.context(), actual, digest)
+        if difference is None and follow_up:
+            await self.say(follow_up, timeout)
+        return Cycle(None, len(actual.messages), self.restore_ms[-1], self.retrieval_ms[-1], difference)
+
     def _current(self) -> ObservedConnection:
         if self.conn is None or not self.conn.is_open:
-            raise AssertionError(f"Conversation {self.name} has no open connection; resume it first.")
+            raise ResilienceFailure(f"Conversation {self.name} has no open connection; resume it first.")
         return self.conn
 
     async def close(self) -> None:

@@ -18,6 +18,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from keywords.errors import ProtocolFailure
+
 #: The protocol's roles for history entries.
 USER, AGENT = "user", "agent"
 
@@ -57,7 +59,7 @@ class Context:
             state = message["state"]
             return cls(entries, tuple(str(f) for f in state["memory"]), int(state["step"]))
         except (KeyError, TypeError, ValueError) as exc:
-            raise AssertionError(
+            raise ProtocolFailure(
                 f"Expected a history message with messages and state; got {_shape(message)} ({exc!r})."
             ) from None
 
@@ -132,6 +134,18 @@ def first_difference(expected: Context, actual: Context) -> str | None:
     if actual.step != expected.step:
         return f"agent workflow step differs: expected {expected.step}, got {actual.step}"
     return None
+
+
+def context_difference(expected: Context, actual: Context, digest: str) -> str | None:
+    """:func:`first_difference`, then the server's ``digest`` against the one computed here.
+
+    Two contexts can agree entry by entry and still differ in what the server hashed (a
+    field the history does not show); the digest catches that.
+    """
+    difference = first_difference(expected, actual)
+    if difference is None and digest != expected.digest:
+        difference = f"context digest differs: expected {expected.digest}, the server sent {digest}"
+    return difference
 
 
 #: Fields whose presence in a reply means session data was handed out.
