@@ -14,6 +14,7 @@ from assertionengine import AssertionOperator, verify_assertion
 from robot.api import logger
 
 from keywords.core.evidence.figures import Figure, figure_table
+from keywords.errors import ResilienceFailure
 
 _NUMERIC = {
     AssertionOperator["<"]: "<",
@@ -46,6 +47,9 @@ def check(
             figure = Figure(name, float(value), unit, threshold, comparison, criterion)  # type: ignore[arg-type]
             logger.info(figure_table([figure], title=name), html=True)
             if not figure.passed:
-                raise AssertionError(message or f"Expected {figure.describe()}.")
+                raise ResilienceFailure(message or f"Expected {figure.describe()}.")
             return value
-    return verify_assertion(value, operator, expected, f"{name}", message)
+    try:
+        return verify_assertion(value, operator, expected, f"{name}", message)
+    except AssertionError as failure:
+        raise ResilienceFailure(str(failure)) from None
