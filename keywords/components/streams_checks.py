@@ -62,7 +62,7 @@ class StreamChecks(LibraryComponent):
             if name in session.streams:
                 return session, session.streams[name]
         known = ", ".join(n for s in self.ctx.stream_sessions for n in s.streams) or "none"
-        raise ValueError(f"No stream named {name!r}; known streams: {known}.")
+        raise ValueError(f"No stream named {name!r}; known: {known}.")
 
     # -- the stream itself ------------------------------------------------------------------------
 
