@@ -114,7 +114,7 @@ Resume After The Window Or Of An Unknown Stream Is Refused Explicitly
     ...    interval=${CHUNK_INTERVAL}    window=${SHORT_RESUME_WINDOW}
     Cut Connection After Chunks    late    5
     Wait Out The Resume Window    late
-    Resume Should Be Refused    late    window-expired    unknown-stream    criterion=AC-002.6
+    Stream Resume Should Be Refused    late    window-expired    unknown-stream    criterion=AC-002.6
     Resume Of Unknown Stream Should Be Refused    criterion=AC-002.6
 
 Large Stream Cut Several Times Is Delivered Intact

@@ -169,3 +169,14 @@ def test_right_axis_min_span_keeps_small_noise_flat() -> None:
     def ticks(svg: str) -> list[float]:
         return [float(v) for v in _re.findall(r">(\d+(?:\.\d+)?)</text>", svg)]
     assert max(ticks(steady)) >= 40 > max(ticks(zoomed))
+
+
+def test_resume_chart_writes_a_repeated_mark_label_once() -> None:
+    chunks = [(0.1 * s, s, "live") for s in range(1, 30)]
+    marks = [(0.5, "cut"), (0.6, "reconnected"), (1.5, "cut"), (1.6, "reconnected"), (2.5, "cut")]
+    root = parse(resume_chart(chunks, "cut three times", marks=marks))
+    labels = texts(root)
+    assert labels.count("cut") == 1 and labels.count("reconnected") == 1
+    assert len(dashed_lines(root)) >= 5  # every mark keeps its line
+    tips = [t.text for g in root.iter(f"{SVG}g") if g.get("class") == "mark" for t in g.iter(f"{SVG}title")]
+    assert "cut at 2.5 s" in tips

@@ -1,4 +1,5 @@
-"""Unit tests: stream assembly and verification on crafted sequences, and the backoff schedule."""
+"""Unit tests: stream assembly and verification on crafted sequences, the backoff schedule,
+the evidence of a resumed stream, and the public adapter API."""
 
 from __future__ import annotations
 
@@ -8,8 +9,18 @@ import json
 
 import pytest
 
+from keywords.core.evidence.streams import (
+    chunk_points,
+    integrity_figures,
+    recovery_marks,
+    recovery_table,
+    resume_position_figures,
+    stream_resume_chart,
+)
+from keywords.core.streams.adapter import StreamRequest
 from keywords.core.streams.assembly import EndInfo, StreamAssembly
 from keywords.core.streams.backoff import BackoffPolicy, RetryLog, retry
+from keywords.core.streams.tracked import Recovery, TrackedStream
 from keywords.errors import RetriesExhausted
 from refserver.stream_content import DOCUMENT_SCHEMA, generate
 
@@ -205,3 +216,64 @@ def test_retry_returns_on_the_first_success() -> None:
     log = RetryLog(p)
     assert asyncio.run(retry(flaky, p, "x", log)) == "ok"
     assert [a.error for a in log.attempts] == ["down", "down", ""]
+
+
+# -- evidence of a resumed stream ---------------------------------------------------------------
+
+
+def _tracked_with_one_cut() -> TrackedStream:
+    """Chunks 1-4 live, a cut after seq 3 (4 was in flight), then 3 again and 4-5 resumed."""
+    stream = TrackedStream("s", StreamRequest(), started_at=100.0)
+    for seq, t in ((1, 100.1), (2, 100.2), (3, 100.3)):
+        stream.assembly.add(seq, CHUNKS[seq - 1], connection=1, t=t)
+    stream.recoveries.append(Recovery(100.35, 3, "after chunk", connected_at=100.5, attempts=1,
+                                      first_chunk_at=100.6, first_seq=3, completed_at=100.8))
+    for seq, t in ((3, 100.6), (4, 100.7), (5, 100.8)):
+        stream.assembly.add(seq, CHUNKS[seq - 1], connection=2, t=t, replay=True)
+    stream.assembly.finish(end_for(CHUNKS))
+    return stream
+
+
+def test_chunk_points_tell_live_replayed_and_duplicate_apart() -> None:
+    points = chunk_points(_tracked_with_one_cut())
+    assert [(round(t, 3), seq, kind) for t, seq, kind in points] == [
+        (0.1, 1, "live"), (0.2, 2, "live"), (0.3, 3, "live"),
+        (0.6, 3, "duplicate"), (0.7, 4, "replayed"), (0.8, 5, "replayed")]
+
+
+def test_one_recovery_is_marked_with_its_seqs_and_the_bound() -> None:
+    marks = [(round(t, 3), label) for t, label in recovery_marks(_tracked_with_one_cut(), 5.0)]
+    assert marks == [(0.35, "cut after seq 3"), (0.5, "reconnected"), (0.6, "first resumed seq 3"),
+                     (5.35, "recovery bound 5000 ms")]
+
+
+def test_several_recoveries_share_one_label_per_kind() -> None:
+    stream = _tracked_with_one_cut()
+    stream.recoveries.append(Recovery(100.65, 3, connected_at=100.66, first_chunk_at=100.7, first_seq=4))
+    labels = [label for _, label in recovery_marks(stream)]
+    assert labels == ["cut", "reconnected", "first resumed chunk"] * 2
+
+
+def test_the_resume_chart_and_tables_of_a_stream_render() -> None:
+    stream = _tracked_with_one_cut()
+    svg = stream_resume_chart(stream, 5.0)
+    assert "cut after seq 3" in svg and "duplicate (1)" in svg and "replayed (2)" in svg
+    assert "Recoveries of stream" in recovery_table(stream)
+    figures = integrity_figures(stream, "AC-x")
+    assert [f.passed for f in figures] == [True, True, True, True]
+    assert [f.passed for f in resume_position_figures(stream)] == [False, True, True]
+
+
+def test_the_public_extension_api_has_what_docs_adapters_md_imports() -> None:
+    import re
+    from pathlib import Path
+
+    import keywords.extend as extend
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "adapters.md").read_text()
+    imported = re.search(r"from keywords\.extend import \(([^)]*)\)", doc)
+    assert imported, "docs/adapters.md no longer imports from keywords.extend"
+    names = {n.strip() for n in imported.group(1).split(",") if n.strip()}
+    assert names <= set(extend.__all__)
+    assert all(hasattr(extend, n) for n in extend.__all__)
+    assert "keywords.core" not in doc.split("```python", 1)[1]

@@ -471,11 +471,14 @@ def resume_chart(
 ) -> str:
     """Chunks received over time, ``(t_s, seq, kind)``, as a scatter of sequence numbers.
 
-    ``kind`` is ``live`` (first delivery), ``replayed`` (re-sent after a resume) or
-    ``duplicate`` (a seq the client already had, which the assembler must drop). A clean resume
-    reads as a staircase: live dots climb, stop at the cut, and continue from seq + 1 after the
-    reconnect. ``marks`` label the cut, the reconnect and the first resumed chunk. Above
-    ``max_points`` live chunks are sampled evenly; replayed and duplicate ones are all drawn.
+    ``kind`` is ``live`` (first delivery), ``replayed`` (delivered after a resume, on the new
+    connection) or ``duplicate`` (a seq the client already had, which the assembler must
+    drop). A clean resume reads as a staircase: live dots climb, stop at the cut, and continue
+    from seq + 1 after the reconnect. ``marks`` label the cuts, the reconnects, the first
+    resumed chunks and the recovery bound; a label repeated by later marks is written once
+    (at its first mark) and the other lines carry it as their tooltip, so a stream cut ten
+    times stays legible. Above ``max_points`` live chunks are sampled evenly; replayed and
+    duplicate ones are all drawn.
     """
     points = [(float(t), int(s), str(k)) for t, s, k in chunks]
     if not points:
@@ -497,8 +500,14 @@ def resume_chart(
     legend_svg, legend_bottom = legend(items, 14, 42, width - 14)
     left, right = 70.0, width - 20.0
     x = Scale(x_lo, x_hi, left, right)
-    rows = stagger([x(t) for t, _ in marks], [label for _, label in marks], rows=4, max_x=right)
-    top = legend_bottom + 24 + (12 * max(rows) if rows else 0)
+    first: dict[str, int] = {}
+    for i, (_, label) in enumerate(marks):
+        first.setdefault(label, i)
+    labelled = sorted(first.values())
+    shown = stagger([x(marks[i][0]) for i in labelled], [marks[i][1] for i in labelled], rows=4,
+                    max_x=right)
+    rows = dict(zip(labelled, shown))
+    top = legend_bottom + 24 + (12 * max(shown) if shown else 0)
     bottom = max(top + 160, height - 48)
     height = int(bottom + 48)
     y = Scale(y_lo, y_hi, bottom, top)
@@ -516,8 +525,15 @@ def resume_chart(
             f'<g transform="translate({px(x(t))} {px(y(seq))})"><title>seq {seq} {esc(kind)} at '
             f"{num(t)} s</title>{_chunk_marker(kind, r)}</g>"
         )
-    for (t, label), row in zip(marks, rows):
-        parts.append(vertical_mark(x(t), top, bottom, label, _mark_colour(label), row, right))
+    for i, (t, label) in enumerate(marks):
+        if i in rows:
+            parts.append(vertical_mark(x(t), top, bottom, label, _mark_colour(label), rows[i], right))
+        else:
+            parts.append(
+                f'<g class="mark"><title>{esc(label)} at {num(t)} s</title><line x1="{px(x(t))}" '
+                f'x2="{px(x(t))}" y1="{px(top)}" y2="{px(bottom)}" stroke="{_mark_colour(label)}" '
+                'stroke-width="1.5" stroke-dasharray="6 3"/></g>'
+            )
     if len(live) < counts.get("live", 0):
         note = f"{len(live)} of {counts['live']} live chunks drawn (sampled); all replayed/duplicate drawn."
         parts.append(text(14, height - 4, note, fill=MUTED, font_size=10, font_style="italic"))

@@ -1,4 +1,4 @@
-"""The protocol adapter seam: how the StreamResume library talks to a streaming service.
+"""The protocol adapter seam: how the stream keywords talk to a streaming service.
 
 The library never builds or parses a message itself. It asks an adapter for the message
 that starts, resumes or acknowledges a stream, and hands every incoming message to the
@@ -9,7 +9,8 @@ connection: it is a translator, so it is short and easy to unit-test.
 :class:`ReferenceAdapter` speaks the reference server's protocol (docs/protocol.md,
 section 7). A service with another protocol gets its own subclass of
 :class:`StreamAdapter` (see docs/adapters.md); select it with the library's ``adapter``
-import argument or the `Use Stream Protocol Adapter` keyword, by dotted path.
+import argument or the `Use Stream Protocol Adapter` keyword, by dotted path. Extensions
+import this API from ``keywords.extend``, its stable public home.
 """
 
 from __future__ import annotations

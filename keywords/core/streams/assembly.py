@@ -27,6 +27,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from keywords.errors import ResilienceFailure
+
 
 @dataclass(frozen=True, slots=True)
 class Arrival:
@@ -229,9 +231,16 @@ class StreamAssembly:
                                  f"declared {declared['chunks']}")
         return found
 
+    def failure(self, name: str = "stream") -> str | None:
+        """The first problem (and how many more) in one line, or ``None`` when intact."""
+        found = self.problems()
+        if not found:
+            return None
+        more = f" (+{len(found) - 1} more: {'; '.join(found[1:])})" if len(found) > 1 else ""
+        return f"Stream {name!r} is not intact: {found[0]}{more}."
+
     def verify(self, name: str = "stream") -> None:
         """Fail with the first problem (and how many more) unless the stream is intact."""
-        found = self.problems()
-        if found:
-            more = f" (+{len(found) - 1} more: {'; '.join(found[1:])})" if len(found) > 1 else ""
-            raise AssertionError(f"Stream {name!r} is not intact: {found[0]}{more}.")
+        failure = self.failure(name)
+        if failure is not None:
+            raise ResilienceFailure(failure)

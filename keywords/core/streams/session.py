@@ -17,71 +17,19 @@ import contextlib
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
+from keywords.core.client.connection import ObservedConnection
+from keywords.core.runtime.loop import gather_settled, wait_until
+from keywords.core.streams.adapter import ChunkIn, Ended, Refused, Resumed, Started, StreamAdapter, StreamRequest
 from keywords.core.streams.assembly import EndInfo, StreamAssembly
 from keywords.core.streams.backoff import BackoffPolicy, RetryLog, retry
-from keywords.core.client.connection import ObservedConnection
-from keywords.core.runtime.loop import wait_until
-from keywords.core.streams.adapter import ChunkIn, Ended, Refused, Resumed, Started, StreamAdapter, StreamRequest
-from keywords.errors import StreamRefused
+from keywords.core.streams.tracked import Recovery, TrackedStream
+from keywords.errors import ResilienceFailure, StreamRefused
 
-
-@dataclass
-class Recovery:
-    """One cut and what followed it, for one stream (monotonic seconds)."""
-
-    cut_at: float
-    last_seq: int
-    how: str = "abort"
-    connected_at: float | None = None
-    attempts: int = 0
-    resume_sent_at: float | None = None
-    resumed_from: int | None = None
-    first_chunk_at: float | None = None
-    first_seq: int | None = None
-    completed_at: float | None = None
-
-    @property
-    def reconnect_s(self) -> float | None:
-        return None if self.connected_at is None else self.connected_at - self.cut_at
-
-    @property
-    def resume_s(self) -> float | None:
-        if self.first_chunk_at is None or self.connected_at is None:
-            return None
-        return self.first_chunk_at - self.connected_at
-
-
-@dataclass
-class TrackedStream:
-    """A stream the session receives: its request, id, assembly and recoveries."""
-
-    name: str
-    request: StreamRequest
-    stream_id: str = ""
-    epoch: str = ""
-    assembly: StreamAssembly = field(default_factory=StreamAssembly)
-    started_at: float = 0.0
-    #: When the end message arrived (complete or not: a gap shows in the verification).
-    ended_at: float | None = None
-    completed_at: float | None = None
-    recoveries: list[Recovery] = field(default_factory=list)
-    acked: int = 0
-    refused: Refused | None = None
-    cut_after: int | None = None
-    #: Seqs that arrived after a resume but were not the next expected one (wire level).
-    resume_violations: list[str] = field(default_factory=list)
-
-    @property
-    def recovering(self) -> Recovery | None:
-        """The latest recovery still waiting for its first resumed chunk."""
-        if self.recoveries and self.recoveries[-1].first_chunk_at is None:
-            return self.recoveries[-1]
-        return None
+__all__ = ["Recovery", "StreamSession", "TrackedStream", "close_sessions"]
 
 
 class _StreamConnection(ObservedConnection):
@@ -147,7 +95,7 @@ class StreamSession:
             return conn
 
         old = self.connection
-        self.connection = await retry(attempt, self.policy, f"connecting to {self._target}", log)
+        self.connection = await retry(attempt, self.policy, f"connecting to {self.masked_url}", log)
         if old is not None:
             old.cut = True
             old.abort()
@@ -155,12 +103,14 @@ class StreamSession:
         return log
 
     @property
-    def _target(self) -> str:
+    def masked_url(self) -> str:
+        """The service URL with passwords and secret query values hidden, for messages."""
         from keywords.core.masking import mask_url
 
         return mask_url(self.url)
 
     async def close(self) -> None:
+        """Close the current connection (with a close handshake)."""
         if self.connection is not None:
             await self.connection.close()
 
@@ -200,7 +150,7 @@ class StreamSession:
 
     def _require_connection(self) -> _StreamConnection:
         if self.connection is None or not self.connection.is_open:
-            raise AssertionError(f"Session {self.name!r} has no open connection to {self._target}.")
+            raise ResilienceFailure(f"Session {self.name!r} has no open connection to {self.masked_url}.")
         return self.connection
 
     async def on_message(self, conn: _StreamConnection, raw: str | bytes) -> None:
@@ -298,6 +248,30 @@ class StreamSession:
             conn.abort()
         self.changed.set()
 
+    async def cut_after_chunks(self, name: str, count: int, timeout: float) -> int | None:
+        """Cut the connection the moment stream ``name`` holds ``count`` chunks (at once if
+        it already does); returns its last contiguous seq at the cut, or ``None`` when the
+        stream did not get that far within ``timeout``."""
+        stream = self.streams[name]
+        stream.cut_after = count
+        if stream.assembly.received >= count:
+            self.cut("after chunk")
+        conn = self.connection
+        if conn is None:
+            raise ResilienceFailure(f"Session {self.name!r} has no connection to {self.masked_url}.")
+        if not await conn.wait_for(lambda: conn.cut, timeout):
+            return None
+        return stream.assembly.last_contiguous
+
+    async def ask_resume_of(self, stream_id: str, timeout: float) -> str:
+        """Resume ``stream_id`` (which the service never issued) on the open connection;
+        returns the first unexpected answer, or ``""`` when none came within ``timeout``."""
+        conn = self._require_connection()
+        self.unexpected.clear()
+        await conn.send(self.adapter.resume_message(stream_id, 3, ""))
+        answered = await conn.wait_for(lambda: bool(self.unexpected), timeout)
+        return self.unexpected[-1] if answered else ""
+
     async def resume(self, timeout: float) -> None:
         """Reconnect (with retries) and resume every unfinished stream; wait for the answers."""
         log = await self.connect()
@@ -325,8 +299,8 @@ class StreamSession:
 
         if not await wait_until(lambda: all(has_answer(s) for s in waiting), self.changed, timeout):
             silent = [s.name for s in waiting if not has_answer(s)]
-            raise AssertionError(f"No answer to the resume of {', '.join(silent)} within "
-                                 f"{timeout:.3f} s from {self._target}.")
+            raise ResilienceFailure(f"No answer to the resume of {', '.join(silent)} within "
+                                 f"{timeout:.3f} s from {self.masked_url}.")
         # Only an error before any other answer refuses the resume; a later one answers
         # something else (an ack, say) and must not be read as the resume's refusal.
         refused = [s for s in waiting if s.refused is not None
@@ -358,7 +332,7 @@ class StreamSession:
         while not done():
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise AssertionError(self._progress("did not complete", streams, timeout))
+                raise ResilienceFailure(self.progress("did not complete", streams, timeout))
             if cuts < max_cuts and every_chunks:
                 lead = next(s for s in streams if s.ended_at is None)
                 if lead.cut_after is None:
@@ -381,9 +355,15 @@ class StreamSession:
             await self.resume(max(0.1, deadline - loop.time()))
         return cuts
 
-    def _progress(self, what: str, streams: list[TrackedStream], timeout: float) -> str:
+    def progress(self, what: str, streams: list[TrackedStream], timeout: float) -> str:
+        """One line saying how far each stream got, for a failure message."""
         parts = [f"{s.name}: {s.assembly.received} chunks, last contiguous seq "
                  f"{s.assembly.last_contiguous}, ended: {'yes' if s.ended_at else 'no'}"
                  for s in streams]
-        return (f"Streams {what} within {timeout:.3f} s at {self._target} "
+        return (f"Streams {what} within {timeout:.3f} s at {self.masked_url} "
                 f"({'; '.join(parts)}).")
+
+
+async def close_sessions(sessions: list[StreamSession]) -> None:
+    """Close every session's connection; one failing to close does not stop the others."""
+    await gather_settled(*(s.close() for s in sessions))

@@ -1,0 +1,48 @@
+"""The stable public API for extending the library: import from here, not from ``keywords.core``.
+
+``keywords.core`` is the library's inside and is rearranged as the library grows; what this
+module exports keeps its names and meaning across releases. Today it is the stream-protocol
+adapter API (docs/adapters.md): subclass :class:`StreamAdapter` so the stream keywords can
+speak your service's protocol, and select it by dotted path with the ``adapter`` import
+argument of ``keywords.StreamResume`` or the `Use Stream Protocol Adapter` keyword. Protocol
+profiles for the other concerns will join it here.
+
+| name | what it is |
+| :class:`StreamAdapter` | the base class: ``start_message``, ``resume_message``, ``ack_message``, ``parse`` |
+| :class:`ReferenceAdapter` | the reference server's ``stream/1`` protocol, a worked example |
+| :class:`StreamRequest` | what a test asks for: kind, size, chunk size, seed, pacing, window |
+| :class:`Started`, :class:`ChunkIn`, :class:`Ended`, :class:`Resumed`, :class:`Refused` | the events ``parse`` returns |
+| ``Event`` | the union of those events |
+| ``UNSUPPORTED`` | error codes meaning "no resumable streams here": tests SKIP |
+| :func:`load_adapter` | an adapter from ``reference``, a dotted path, a class or an instance |
+"""
+
+from __future__ import annotations
+
+from keywords.core.streams.adapter import (
+    UNSUPPORTED,
+    ChunkIn,
+    Ended,
+    Event,
+    ReferenceAdapter,
+    Refused,
+    Resumed,
+    Started,
+    StreamAdapter,
+    StreamRequest,
+    load_adapter,
+)
+
+__all__ = [
+    "UNSUPPORTED",
+    "ChunkIn",
+    "Ended",
+    "Event",
+    "ReferenceAdapter",
+    "Refused",
+    "Resumed",
+    "Started",
+    "StreamAdapter",
+    "StreamRequest",
+    "load_adapter",
+]
