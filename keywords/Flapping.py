@@ -21,7 +21,8 @@ from keywords.core.flapping.engine import Disconnect, FlapPlan, FlapResult, auth
 from keywords.core.evidence.flapping import flap_summary_table, growth_chart, growth_table, scenario_chart
 from keywords.core.runtime.library import LoopLibrary
 from keywords.errors import ProbeUnavailable
-from keywords.core.probes.series import MB, UNITS, ResourceProbe, Sampler, Snapshot, judge_growth, wait_for_snapshot
+from keywords.core.probes.leaks import judge_growth
+from keywords.core.probes.series import MB, UNITS, ResourceProbe, Sampler, Snapshot, wait_for_snapshot
 from keywords.core.masking import mask_url
 from keywords.core.client.open_errors import describe_open_error
 from keywords.core.runtime.timeouts import TimeLike, percent, seconds
