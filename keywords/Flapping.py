@@ -11,12 +11,11 @@ from keywords.components.flapping import FlappingKeywords
 
 @library(scope="SUITE", version=__version__, doc_format="ROBOT")
 class Flapping(ResilienceLibrary):
-    """Flaps WebSocket clients and reads back how the server coped.
-
-    A *flapping* client connects, holds the connection for a connected time, disconnects,
-    waits a disconnected time, and does it again, like a phone on a bad network. Many
-    clients flap at once. A healthy server accepts every reconnect, answers quickly, and
-    keeps one agent per user.
+    """Flaps WebSocket clients and reads back how the server coped. A *flapping* client
+    connects, holds the connection for a connected time, disconnects, waits a
+    disconnected time, and does it again, like a phone on a bad network. Many clients flap
+    at once. A healthy server accepts every reconnect, answers quickly, and keeps one
+    agent per user.
 
     %TOC%
 

@@ -12,7 +12,6 @@ from keywords.components.server_resources import ServerResourcesKeywords
 @library(scope="SUITE", version=__version__, doc_format="ROBOT")
 class ServerResources(ResilienceLibrary):
     """Probes the resources a WebSocket server holds, from outside, and checks it lets go.
-
     Connections, sessions, agents, tasks, memory and descriptors are read from whatever
     the target offers; counts must come back exactly, memory must not climb round after
     round.
