@@ -99,7 +99,7 @@ def main() -> None:
         churn = compare(lib, url, args.clients, cycles, 0.0, 0.0, repeats)
         seed = compare(lib, url, args.clients, seed_cycles, 0.1, 0.05, 1)
     finally:
-        lib._cleanup()
+        lib.ctx.close()
         server.stop()
 
     print(f"{'':34}{'library':>12}{'bare websockets':>18}{'ratio':>8}")

@@ -9,10 +9,17 @@ from collections.abc import Iterator
 
 import pytest
 
+from keywords.core.probes.leaks import judge_growth, least_squares_slope, parse_bytes
+from keywords.core.probes.series import (
+    MB,
+    ResourceProbe,
+    Sampler,
+    Snapshot,
+    resource_names,
+    wait_until_settled,
+)
 from keywords.core.probes.sources import parse_prometheus, sample_process
-from keywords.errors import ProbeUnavailable
-from keywords.core.probes.series import MB, ResourceProbe, Sampler, judge_growth, least_squares_slope
-from keywords.errors import ProbeLost
+from keywords.errors import ProbeLost, ProbeUnavailable
 
 METRICS_TEXT = """\
 # HELP ws_open_connections Open WebSocket connections held by the server.
@@ -180,3 +187,67 @@ def test_a_source_lost_mid_run_is_a_failure_not_a_skip() -> None:
     server.server_close()
     with pytest.raises(ProbeLost, match="answered earlier"):
         probe.snapshot()
+
+
+def test_sizes_are_read_in_binary_units() -> None:
+    assert parse_bytes("10 MB") == 10 * MB
+    assert parse_bytes("512 KiB") == 512 * 1024
+    assert parse_bytes(1048576) == MB
+    assert parse_bytes("1 GB") == 1024 * MB
+
+
+def test_resource_names_are_checked() -> None:
+    assert resource_names("fds, tasks,") == ["fds", "tasks"]
+    assert resource_names(["rss_bytes"]) == ["rss_bytes"]
+    with pytest.raises(ValueError, match="Unknown resource.*memory; known: connections"):
+        resource_names("fds, memory")
+
+
+def test_a_probe_is_built_from_the_text_a_suite_has() -> None:
+    probe = ResourceProbe.for_target(" http://h:9/metrics ", "42", "ws://user:pw@h:8765/ws", "my_conns")
+    assert (probe.metrics_url, probe.pid, probe.port) == ("http://h:9/metrics", 42, 8765)
+    assert probe.metrics["connections"] == "my_conns"
+    assert not ResourceProbe.for_target().configured
+    assert ResourceProbe.for_target(pid=" ").pid is None
+
+
+def test_snapshot_deltas_cover_what_both_hold() -> None:
+    before = Snapshot(0.0, {"connections": 3.0, "fds": 10.0, "tasks": 4.0})
+    after = Snapshot(1.0, {"connections": 5.0, "fds": 9.0})
+    assert after.deltas_since(before) == {"connections": 2.0, "fds": -1.0}
+    assert after.labelled("after").label == "after"
+
+
+class _Counts:
+    """A probe stand-in whose connection count follows a script, then stays at its last value."""
+
+    def __init__(self, counts: list[float | None]) -> None:
+        self.counts = counts
+        self.reads = 0
+
+    def snapshot(self, label: str = "") -> Snapshot:
+        value = self.counts[min(self.reads, len(self.counts) - 1)]
+        self.reads += 1
+        return Snapshot(float(self.reads), {} if value is None else {"connections": value}, label=label)
+
+
+def test_settling_ends_at_the_baseline_count() -> None:
+    snap, settled = wait_until_settled(_Counts([7, 5, 3]), 3, quiet=10, timeout=5, poll=0.001)
+    assert settled and snap.get("connections") == 3
+
+
+def test_settling_ends_when_the_count_stops_changing() -> None:
+    probe = _Counts([7, 6, 6])
+    snap, settled = wait_until_settled(probe, 0, quiet=0.05, timeout=5, poll=0.01)
+    assert settled and snap.get("connections") == 6 and probe.reads > 3
+
+
+def test_settling_gives_up_after_the_timeout_and_says_so() -> None:
+    probe = _Counts(list(range(1, 1000)))
+    snap, settled = wait_until_settled(probe, 0, quiet=1, timeout=0.05, poll=0.005)
+    assert not settled and snap.get("connections") is not None
+
+
+def test_settling_without_a_connection_count_does_not_wait() -> None:
+    snap, settled = wait_until_settled(_Counts([None]), 0, quiet=1, timeout=5)
+    assert settled and snap.get("connections") is None

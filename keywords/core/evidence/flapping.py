@@ -1,13 +1,19 @@
-"""Evidence for flapping runs: the summary table and the resource charts, as HTML/SVG."""
+"""Evidence for flapping runs and server resources: tables, figures and charts, as HTML/SVG.
+
+Renders what :mod:`keywords.core.flapping` and :mod:`keywords.core.probes` measured: the run
+summary, the resources over time, snapshots side by side, and the leak rule's figures.
+Nothing here judges; the keyword components hand the figures to ``judge``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from keywords.core.evidence.charts import line_chart
-from keywords.core.evidence.figures import html_table
+from keywords.core.evidence.figures import Figure, html_table
 from keywords.core.flapping.engine import FlapResult
-from keywords.core.probes.series import MB, GrowthVerdict, Snapshot
+from keywords.core.probes.leaks import GrowthVerdict
+from keywords.core.probes.series import MB, Snapshot, scale_of
 
 #: Count series drawn on the left axis of the scenario chart, in this order.
 COUNT_SERIES: dict[str, str] = {
@@ -101,3 +107,28 @@ def growth_table(verdicts: Sequence[GrowthVerdict]) -> str:
         ])
     return html_table(["resource", "per round (0 = before)", "warm-up step", "slope after warm-up",
                        "growth after warm-up", "verdict"], rows, "Leak rule: slope and growth after warm-up")
+
+
+def comparison_table(before: Snapshot, after: Snapshot) -> str:
+    """Both snapshots side by side: each resource both hold, the change, its unit and source."""
+    rows: list[list[object]] = []
+    for name, change in after.deltas_since(before).items():
+        scale, unit = scale_of(name)
+        rows.append([name, before.values[name] / scale, after.values[name] / scale,
+                     change / scale, unit, before.sources.get(name, "")])
+    return html_table(["resource", before.label or "before", after.label or "after", "change",
+                       "unit", "source"], rows, "Resource snapshots compared")
+
+
+def growth_figures(verdicts: Sequence[GrowthVerdict], criterion: str = "") -> list[Figure]:
+    """Per resource, its slope and its growth after warm-up beside their bounds."""
+    figures = []
+    for v in verdicts:
+        scale, unit = scale_of(v.resource)
+        note = f"warm-up step {v.warmup_step / scale:.3g} {unit} not judged"
+        figures.append(Figure(f"{v.resource} slope after warm-up", v.slope / scale, f"{unit}/round",
+                              v.slope_tolerance / scale, "<=", criterion, note=note))
+        figures.append(Figure(f"{v.resource} growth after warm-up", v.growth / scale, unit,
+                              v.growth_tolerance / scale, "<=", criterion,
+                              note=f"over {len(v.judged) - 1} rounds"))
+    return figures

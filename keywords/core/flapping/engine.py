@@ -87,6 +87,15 @@ class FlapPlan:
         """Whether clients authenticate."""
         return bool(self.tokens)
 
+    @property
+    def time_budget(self) -> float:
+        """Seconds a whole run may take: three times its planned cycles, plus one open and close.
+
+        Generous on purpose: it bounds a run that hangs, it does not judge a slow one.
+        """
+        per_cycle = (self.connected + self.disconnected) * (1 + self.jitter)
+        return self.cycles * per_cycle * 3 + self.open_timeout + self.close_timeout + 10
+
 
 @dataclass
 class Cycle:
@@ -151,6 +160,10 @@ class FlapResult:
     def failures_by_cause(self) -> dict[str, int]:
         """Failed cycles grouped by cause, most frequent first."""
         return dict(Counter(c.cause for c in self.cycles if not c.ok).most_common())
+
+    def describe_failures(self) -> str:
+        """Failed cycles by cause in one line: ``HTTP 503 ×4, auth timeout ×1``."""
+        return ", ".join(f"{cause} ×{count}" for cause, count in self.failures_by_cause.items())
 
     def agent_ids_by_client(self) -> dict[int, set[str]]:
         """Agent ids each client was given by ``auth-ok`` across its cycles."""

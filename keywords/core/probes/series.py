@@ -1,18 +1,16 @@
-"""Server resources over time: snapshots, a background sampler, and the leak rule.
+"""Server resources over time: what a server holds now, sampled, and waited for.
 
 A :class:`ResourceProbe` reads what a server holds, by resource name, from whatever the
 target offers: its Prometheus endpoint first, a local process (psutil) for whatever the
 metrics lack. A :class:`Sampler` thread takes snapshots every few tens of milliseconds
 during a scenario, so a chart can show connections, agents and memory over time, and a
-check can hold "at every sample".
+check can hold "at every sample". :func:`wait_for_snapshot` and :func:`wait_until_settled`
+poll the probe until the server reaches a state, and return what they saw: the keyword
+components judge it.
 
-The leak rule (:func:`judge_growth`): a leak is a *slope*, not a step. Take one value per
-round, measured after the round has settled: ``v0`` before any load, ``v1 … vR`` after each
-round. The first ``warmup`` rounds may grow the value once (allocator arenas, caches, lazily
-opened files); they are judged by nothing. From ``v[warmup]`` on, the least-squares slope
-per round and the net growth ``v[R] - v[warmup]`` must both stay within their tolerances.
-Counts (connections, descriptors, tasks) get tolerance 0: exact. Memory gets a tolerance
-because allocators keep freed memory.
+Resource names (``connections``, ``rss_bytes``, ``fds``…) are the keys of :data:`UNITS`;
+:func:`resource_names` reads a comma-separated list of them. The leak rule, which judges
+snapshots taken round after round, is in :mod:`keywords.core.probes.leaks`.
 """
 
 from __future__ import annotations
@@ -20,11 +18,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
 
+from keywords.core.masking import mask_url
 from keywords.core.probes.sources import sample_process, scrape
 from keywords.errors import ProbeLost, ProbeUnavailable
-from keywords.core.masking import mask_url
 
 #: Resource name → the Prometheus sample that carries it.
 METRICS: dict[str, str] = {
@@ -53,6 +52,21 @@ UNITS: dict[str, str] = {
 MB = 1024 * 1024
 
 
+def resource_names(resources: str | Sequence[str]) -> list[str]:
+    """Resource names from ``"fds, tasks"`` or a list; an unknown name fails, listing the known ones."""
+    items = resources.split(",") if isinstance(resources, str) else list(resources)
+    names = [r.strip() for r in items if r.strip()]
+    unknown = [n for n in names if n not in UNITS]
+    if unknown:
+        raise ValueError(f"Unknown resource(s) {', '.join(unknown)}; known: {', '.join(UNITS)}.")
+    return names
+
+
+def scale_of(resource: str) -> tuple[float, str]:
+    """How a resource is shown: RSS in MB, every count in its own unit."""
+    return (MB, "MB") if resource == "rss_bytes" else (1.0, UNITS[resource])
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What the server held at one moment: resource name → value, and where each came from."""
@@ -73,6 +87,15 @@ class Snapshot:
         return f"<snapshot {self.label or 'unnamed'}: {', '.join(shown) or 'nothing exposed'}>"
 
     __repr__ = __str__
+
+    def labelled(self, label: str) -> Snapshot:
+        """The same snapshot under another label."""
+        return replace(self, label=label)
+
+    def deltas_since(self, before: Snapshot) -> dict[str, float]:
+        """``self - before`` for every resource both snapshots hold, in ``before``'s order."""
+        return {name: self.values[name] - value for name, value in before.values.items()
+                if name in self.values}
 
 
 class ResourceProbe:
@@ -95,6 +118,26 @@ class ResourceProbe:
         self.metrics = {**METRICS, "connections": connections_metric}
         #: Sources that have answered at least once; losing one later is a failure.
         self.answered: set[str] = set()
+
+    @classmethod
+    def for_target(
+        cls,
+        metrics_url: str = "",
+        pid: str | int | None = "",
+        target_url: str = "",
+        connections_metric: str = METRICS["connections"],
+    ) -> ResourceProbe:
+        """A probe from the settings a suite has at hand: text as Robot passes it.
+
+        ``pid`` may be empty (no process); ``target_url``'s port restricts psutil's
+        connection count to the server's listening socket.
+        """
+        return cls(
+            metrics_url.strip(),
+            int(pid) if pid is not None and str(pid).strip() else None,
+            urlsplit(target_url).port if target_url else None,
+            connections_metric,
+        )
 
     @property
     def configured(self) -> bool:
@@ -217,81 +260,29 @@ def wait_for_snapshot(
         time.sleep(poll)
 
 
-def least_squares_slope(xs: Sequence[float], ys: Sequence[float]) -> float:
-    """The slope of the least-squares line through ``(xs, ys)``; 0 for fewer than 2 points."""
-    n = len(xs)
-    if n != len(ys):
-        raise ValueError(f"Expected as many x as y values, got {n} and {len(ys)}.")
-    if n < 2:
-        return 0.0
-    mx, my = sum(xs) / n, sum(ys) / n
-    sxx = sum((x - mx) ** 2 for x in xs)
-    if sxx == 0:
-        return 0.0
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+def wait_until_settled(
+    probe: ResourceProbe,
+    want_connections: float | None,
+    quiet: float,
+    timeout: float,
+    first: Snapshot | None = None,
+    poll: float = 0.05,
+) -> tuple[Snapshot, bool]:
+    """Poll until the server's connection count settles; return the last snapshot and whether it did.
 
-
-@dataclass(frozen=True)
-class GrowthVerdict:
-    """How one resource grew across rounds, judged by the leak rule."""
-
-    resource: str
-    values: tuple[float, ...]
-    warmup: int
-    slope: float
-    growth: float
-    slope_tolerance: float
-    growth_tolerance: float
-
-    @property
-    def judged(self) -> tuple[float, ...]:
-        """The values after warm-up, the ones the rule judges."""
-        return self.values[self.warmup:]
-
-    @property
-    def warmup_step(self) -> float:
-        """How much the warm-up rounds added (not judged)."""
-        return self.values[self.warmup] - self.values[0]
-
-    @property
-    def leak(self) -> bool:
-        """Whether the resource climbs: slope or net growth beyond tolerance."""
-        return self.slope > self.slope_tolerance or self.growth > self.growth_tolerance
-
-    def describe(self, scale: float = 1.0, unit: str = "") -> str:
-        """One line for a failure message, values divided by ``scale``."""
-        shown = ", ".join(f"{v / scale:.4g}" for v in self.values)
-        return (
-            f"{self.resource} per round [{shown}] {unit}: after {self.warmup} warm-up round(s) "
-            f"slope {self.slope / scale:.4g} {unit}/round (max {self.slope_tolerance / scale:.4g}), "
-            f"growth {self.growth / scale:.4g} {unit} (max {self.growth_tolerance / scale:.4g})"
-        ).replace("  ", " ")
-
-
-def judge_growth(
-    resource: str,
-    values: Sequence[float],
-    warmup: int = 1,
-    growth_tolerance: float = 0.0,
-    slope_tolerance: float | None = None,
-) -> GrowthVerdict:
-    """Judge ``values`` (``v0`` before load, then one per round) by the leak rule.
-
-    ``slope_tolerance`` defaults to ``growth_tolerance`` spread over the judged rounds, so a
-    steady climb that would pass the growth bound by the last round still fails on its slope.
-    Needs at least three judged values: two points always make a line.
+    Settled: the count equals ``want_connections`` (when given), or has not changed for
+    ``quiet`` seconds (counted from ``first``, a snapshot just taken, when given), or the
+    target does not count connections at all.
     """
-    if warmup < 0:
-        raise ValueError(f"Warm-up rounds must be 0 or more, got {warmup}.")
-    judged = list(values[warmup:])
-    if len(judged) < 3:
-        raise ValueError(
-            f"Judging a slope needs at least 3 values after {warmup} warm-up round(s); "
-            f"got {len(values)} value(s) in all. Run more rounds."
-        )
-    slope = least_squares_slope(list(range(len(judged))), judged)
-    growth = judged[-1] - judged[0]
-    if slope_tolerance is None:
-        slope_tolerance = growth_tolerance / (len(judged) - 1)
-    return GrowthVerdict(resource, tuple(float(v) for v in values), warmup, slope, growth,
-                         slope_tolerance, growth_tolerance)
+    last: list[float | None] = [first.get("connections") if first is not None else None]
+    since = [time.monotonic()]
+
+    def settled(snap: Snapshot) -> bool:
+        now = snap.get("connections")
+        if now is None or (want_connections is not None and now == want_connections):
+            return True
+        if now != last[0]:
+            last[0], since[0] = now, time.monotonic()
+        return time.monotonic() - since[0] >= quiet
+
+    return wait_for_snapshot(probe, settled, timeout, poll)

@@ -14,10 +14,31 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import psutil
 from prometheus_client.parser import text_string_to_metric_families
+
 from keywords.errors import ProbeUnavailable
+
+#: What :func:`server_version` says when the target does not tell.
+NOT_REPORTED = "not reported"
+
+
+def server_version(target_url: str, timeout: float = 2.0) -> str:
+    """What ``GET /version`` on the WebSocket URL's host answers, or ``not reported``.
+
+    Credentials in the URL are dropped; an answer of more than one line is not a version.
+    """
+    parts = urlsplit(target_url)
+    scheme = "https" if parts.scheme == "wss" else "http"
+    url = f"{scheme}://{parts.netloc.rsplit('@', 1)[-1]}/version"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+            text = response.read(200).decode("utf-8", "replace").strip()
+    except (urllib.error.URLError, OSError, ValueError):
+        return NOT_REPORTED
+    return text if text and "\n" not in text else NOT_REPORTED
 
 
 def parse_prometheus(text: str) -> dict[str, float]:
