@@ -29,7 +29,7 @@ from robot.api.deco import keyword
 
 from keywords.components.heartbeat_checks import TAG, Connections, HeartbeatChecks
 from keywords.context import LibraryContext
-from keywords.core.client.connection import Behaviour, ObservedConnection
+from keywords.core.client.connection import Behaviour
 from keywords.core.client.observe import (
     close_connections,
     hold_next_ping,
@@ -282,7 +282,7 @@ class HeartbeatKeywords(HeartbeatChecks):
         | Mark Server Silent From Now    ${client}
         | Server Should Be Detected Unresponsive Within    ${client}    750 ms
         """
-        conn: ObservedConnection = self._connection(connection)
+        conn = self._connection(connection)
         self.call(mark_server_silenced, conn, time.monotonic())
 
     @keyword(tags=["Assertion", TAG])
