@@ -314,7 +314,7 @@ def hold_library(args: argparse.Namespace) -> dict[str, Any]:
         hb.close_heartbeat_connections(hb.open_heartbeat_connections(args.url, 1, prefix="warm"))
         before = rss(collect=True)
         pauses = Pauses()
-        hb._call(pauses.arm)
+        hb.ctx.call(pauses.arm)
         started = time.monotonic()
         names: list[str] = []
         for batch, first in enumerate(range(0, args.connections, args.batch)):
@@ -336,25 +336,25 @@ def hold_library(args: argparse.Namespace) -> dict[str, Any]:
             now = loop.time()
             for k, name in enumerate(silent):
                 behaviour = Behaviour.NO_PONG if k % 2 == 0 else Behaviour.FROZEN
-                loop.call_at(now + offsets[k], hb._connections[name].set_behaviour, behaviour)
+                loop.call_at(now + offsets[k], hb.ctx.connections.get(name).set_behaviour, behaviour)
 
         cpu0 = (cpu_seconds(me), cpu_seconds(server))
         window_start = time.monotonic()
-        hb._call(stagger)
+        hb.ctx.call(stagger)
         time.sleep(args.interval)  # the observation window itself, first part: all go silent
         silenced = rss()
         time.sleep(max(0.0, window_start + args.window - time.monotonic()))  # and the rest
         cpu1 = (cpu_seconds(me), cpu_seconds(server))
-        hb._call(pauses.disarm)
+        hb.ctx.call(pauses.disarm)
         ended = rss()
 
         def snapshot() -> list[tuple[str, float | None, float | None]]:
-            return [(c.name, c.silent_since, c.terminated_at) for c in hb._connections.values()]
+            return [(c.name, c.silent_since, c.terminated_at) for c in hb.ctx.connections]
 
-        seen = hb._call(snapshot)
+        seen = hb.ctx.call(snapshot)
         terms = server_terminations(args.http_url)
     finally:
-        hb._cleanup()  # closes every connection (frozen and terminated ones aborted) and the loop
+        hb.ctx.close()  # closes every connection (frozen and terminated ones aborted) and the loop
 
     silent_set = set(silent)
     errors = [

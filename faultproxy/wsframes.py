@@ -17,6 +17,10 @@ Two modes, chosen per call to :meth:`FrameParser.feed`:
 
 The parser never raises on bad input: anything that is not a WebSocket upgrade
 followed by frames turns the stream *opaque* and every later byte passes as raw.
+
+This is the project's one RFC 6455 frame parser: :func:`parse_frames` splits a buffer
+that starts on a frame boundary (what a frozen test client peeks at in its socket, see
+``keywords.core.client.wire``) with the same :class:`FrameParser`.
 """
 
 from __future__ import annotations
@@ -86,6 +90,21 @@ class Frame:
     def to_bytes(self) -> bytes:
         return self.header + self.payload
 
+    @property
+    def close_code(self) -> int | None:
+        """The status code of a close frame (1005, "none", when it carries none)."""
+        if self.opcode != OP_CLOSE:
+            return None
+        payload = self.unmasked_payload()
+        return int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
+
+    @property
+    def close_reason(self) -> str:
+        """The reason text of a close frame (empty for other frames)."""
+        if self.opcode != OP_CLOSE:
+            return ""
+        return self.unmasked_payload()[2:].decode("utf-8", "replace")
+
 
 def apply_mask(data: bytes, key: bytes) -> bytes:
     """XOR ``data`` with the 4-byte masking ``key`` (masking and unmasking are the same)."""
@@ -126,6 +145,17 @@ def encode_frame(opcode: int, payload: bytes, *, fin: bool = True, mask_key: byt
     if mask_key:
         return head + mask_key + apply_mask(payload, mask_key)
     return head + payload
+
+
+def parse_frames(data: bytes) -> list[Frame]:
+    """The complete frames at the start of ``data``, which must begin on a frame boundary.
+
+    No HTTP head is expected; a trailing partial frame is left out (its bytes have not all
+    arrived yet). Payloads stay as they were on the wire: use
+    :meth:`Frame.unmasked_payload` for what the application sent.
+    """
+    pieces = FrameParser(handshake=False).feed(data, assemble=True)
+    return [piece for piece in pieces if isinstance(piece, Frame)]
 
 
 class FrameParser:

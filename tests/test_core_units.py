@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import struct
+import socket
 import threading
 
 import pytest
@@ -13,7 +13,8 @@ from keywords.core.runtime.events import EventLog
 from keywords.core.evidence.figures import Figure, figure_table
 from keywords.core.stats import LatencyStats, percentile
 from keywords.core.masking import mask_url
-from keywords.core.client.wire import OP_CLOSE, OP_PING, OP_TEXT, parse_frames
+from faultproxy.wsframes import OP_CLOSE, OP_PING, encode_frame
+from keywords.core.client.wire import peek_frames
 
 
 def test_event_capture_is_thread_safe() -> None:
@@ -88,37 +89,22 @@ def test_figure_table_carries_json_for_the_signoff() -> None:
     assert figures[0]["margin"] == pytest.approx(87.5)
 
 
-def frame(opcode: int, payload: bytes, mask: bytes | None = None) -> bytes:
-    header = bytes([0x80 | opcode])
-    length = len(payload)
-    mask_bit = 0x80 if mask else 0
-    if length < 126:
-        header += bytes([mask_bit | length])
-    elif length < 65536:
-        header += bytes([mask_bit | 126]) + struct.pack("!H", length)
-    else:
-        header += bytes([mask_bit | 127]) + struct.pack("!Q", length)
-    if mask:
-        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        return header + mask + payload
-    return header + payload
-
-
-def test_parse_frames_finds_pings_and_close_codes() -> None:
-    data = frame(OP_PING, b"1234") + frame(OP_TEXT, b"x" * 300) + frame(OP_CLOSE, struct.pack("!H", 1011) + b"keepalive ping timeout")
-    frames = parse_frames(data)
-    assert [f.opcode for f in frames] == [OP_PING, OP_TEXT, OP_CLOSE]
-    assert frames[2].close_code == 1011
-    assert frames[2].close_reason == "keepalive ping timeout"
-
-
-def test_parse_frames_ignores_a_partial_frame_and_unmasks() -> None:
-    whole = frame(OP_TEXT, b"hello", mask=b"\x01\x02\x03\x04")
-    assert parse_frames(whole)[0].payload == b"hello"
-    assert parse_frames(whole[:-1]) == []
-    big = frame(OP_TEXT, b"y" * 70000)
-    assert parse_frames(big)[0].payload == b"y" * 70000
-    assert parse_frames(frame(OP_CLOSE, b""))[0].close_code == 1005
+def test_peek_frames_reads_without_consuming() -> None:
+    """A frozen client peeks at the server's unread frames; they stay in the buffer."""
+    ours, theirs = socket.socketpair()
+    try:
+        ours.setblocking(False)
+        assert peek_frames(ours) == ([], False)
+        close = encode_frame(OP_CLOSE, (1011).to_bytes(2, "big") + b"keepalive ping timeout")
+        theirs.sendall(encode_frame(OP_PING, b"1234") + close + close[:3])
+        for _ in range(2):  # peeking twice sees the same frames: nothing was consumed
+            frames, reset = peek_frames(ours)
+            assert not reset
+            assert [f.opcode for f in frames] == [OP_PING, OP_CLOSE]
+            assert (frames[1].close_code, frames[1].close_reason) == (1011, "keepalive ping timeout")
+    finally:
+        ours.close()
+        theirs.close()
 
 
 def test_mask_url_hides_secrets() -> None:

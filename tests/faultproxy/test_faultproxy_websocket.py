@@ -14,7 +14,16 @@ import websockets
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError
 
 from faultproxy import FaultProxy
-from faultproxy.wsframes import OP_BINARY, OP_PING, OP_TEXT, Frame, FrameParser, encode_frame
+from faultproxy.wsframes import (
+    OP_BINARY,
+    OP_CLOSE,
+    OP_PING,
+    OP_TEXT,
+    Frame,
+    FrameParser,
+    encode_frame,
+    parse_frames,
+)
 from fp_helpers import echo_server, open_fds, proxy_to, round_trip, run, ws_url
 
 # ------------------------------------------------------------------ frame toxics
@@ -181,6 +190,29 @@ def test_parser_turns_opaque_on_garbage_and_non_upgrade() -> None:
         pieces = parser.feed(data, assemble=True)
         assert b"".join(p.data for p in pieces if not isinstance(p, Frame)) == data
         assert parser.opaque or not any(isinstance(p, Frame) for p in pieces)
+
+
+def test_parse_frames_finds_pings_and_close_codes() -> None:
+    data = (encode_frame(OP_PING, b"1234") + encode_frame(OP_TEXT, b"x" * 300)
+            + encode_frame(OP_CLOSE, (1011).to_bytes(2, "big") + b"keepalive ping timeout"))
+    frames = parse_frames(data)
+    assert [f.opcode for f in frames] == [OP_PING, OP_TEXT, OP_CLOSE]
+    assert frames[2].close_code == 1011
+    assert frames[2].close_reason == "keepalive ping timeout"
+    assert frames[0].close_code is None and frames[0].close_reason == ""
+
+
+def test_parse_frames_ignores_a_partial_frame_and_unmasks() -> None:
+    whole = encode_frame(OP_TEXT, b"hello", mask_key=b"\x01\x02\x03\x04")
+    assert parse_frames(whole)[0].unmasked_payload() == b"hello"
+    assert parse_frames(whole[:-1]) == []
+    assert parse_frames(whole[:1]) == []
+    big = encode_frame(OP_TEXT, b"y" * 70000)
+    assert parse_frames(big)[0].payload == b"y" * 70000
+    assert parse_frames(big + big[:3])[0].payload == b"y" * 70000
+    assert parse_frames(encode_frame(OP_CLOSE, b""))[0].close_code == 1005
+    masked_close = encode_frame(OP_CLOSE, (1001).to_bytes(2, "big") + b"bye", mask_key=b"abcd")
+    assert (parse_frames(masked_close)[0].close_code, parse_frames(masked_close)[0].close_reason) == (1001, "bye")
 
 
 # ------------------------------------------------------------------ hygiene

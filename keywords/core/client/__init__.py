@@ -1,3 +1,4 @@
 """The observed client connection: opens, records, plays dead, and reads its own socket.
 
-May import ``runtime``, ``masking`` and ``keywords.errors``."""
+May import ``runtime``, ``masking``, ``keywords.errors`` and ``faultproxy.wsframes`` (the one
+RFC 6455 frame parser)."""

@@ -35,12 +35,13 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import Close, Frame, Opcode
 from websockets.protocol import State as WsState
 
+from faultproxy.wsframes import OP_CLOSE, OP_PING
 from keywords.core.runtime.events import EventLog
 from keywords.core.client.frozenwatch import FrozenSocketWatcher
 from keywords.core.runtime.loop import wait_until
 from keywords.core.masking import mask_secret, mask_url
 from keywords.core.client.open_errors import describe_open_error
-from keywords.core.client.wire import OP_CLOSE, OP_PING, peek_frames, tcp_state
+from keywords.core.client.wire import peek_frames, tcp_state
 from keywords.errors import OpenFailed
 
 
@@ -124,6 +125,9 @@ class ObservedConnection:
         self.closing_by_us = False
         self.rtts_ms: list[float] = []
         self.server_unresponsive_at: float | None = None
+        #: When the test cut the server off (its own control, or a blackholed proxy): the
+        #: clock the client heartbeat's detection time is measured from.
+        self.server_silenced_at: float | None = None
         self.heartbeat_interval: float | None = None
         self.heartbeat_timeout: float | None = None
         self.messages: asyncio.Queue[str | bytes] = asyncio.Queue()
@@ -364,6 +368,14 @@ class ObservedConnection:
             rtt = (time.monotonic() - sent) * 1000
             self.rtts_ms.append(rtt)
             self.record("heartbeat pong", f"RTT {rtt:.2f} ms")
+
+    def rtt_samples(self) -> list[float]:
+        """A copy of the client heartbeat's round-trip times so far, in milliseconds.
+
+        The heartbeat appends to ``rtts_ms`` on the loop; call this there too (keyword code:
+        ``ctx.call(conn.rtt_samples)``), so every reader gets a consistent snapshot.
+        """
+        return list(self.rtts_ms)
 
     # -- waiting ------------------------------------------------------------------------
 

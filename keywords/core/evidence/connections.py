@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from keywords.core.evidence.charts import Lane, histogram, timeline_chart
@@ -24,11 +25,15 @@ def latency_table(stats: LatencyStats, caption: str) -> str:
     )
 
 
-def connection_summary(conns: list[ObservedConnection]) -> str:
-    """One row per connection: behaviour, state, ping/pong counts, RTT, how it ended."""
+def connection_summary(conns: Sequence[ObservedConnection], rtts_ms: Sequence[Sequence[float]]) -> str:
+    """One row per connection: behaviour, state, ping/pong counts, RTT, how it ended.
+
+    ``rtts_ms`` holds each connection's round-trip times, in the order of ``conns``, as
+    snapshotted on the loop (:func:`keywords.core.client.observe.rtt_samples`).
+    """
     rows = []
-    for c in conns:
-        rtt = LatencyStats.of(c.rtts_ms)
+    for c, samples in zip(conns, rtts_ms, strict=True):
+        rtt = LatencyStats.of(samples)
         silent_for = (
             (c.terminated_at - c.silent_since)
             if c.terminated_at is not None and c.silent_since is not None
