@@ -1,33 +1,23 @@
-"""Start, stop and inspect the bundled reference WebSocket server."""
+"""The bundled reference WebSocket server as a process: the reference-server view."""
 
 from __future__ import annotations
 
-import secrets
-import shutil
-import tempfile
-from datetime import timedelta
-
-from assertionengine import AssertionOperator
-from robot.api import logger
-from robot.api.deco import keyword, library
+from robot.api.deco import library
 
 from keywords import __version__
-from keywords.core.evidence.judge import check
-from keywords.core.masking import Credential, fresh_user_name
-from keywords.core.probes.sources import scrape
-from keywords.errors import ProbeUnavailable
-from keywords.core.servers.process import ServerProcess
-from keywords.core.runtime.timeouts import TimeLike, seconds
-from refserver.auth import SECRET_ENV, issue_token
+from keywords.components.base import ResilienceLibrary
+from keywords.components.reference_server import ReferenceServerKeywords
 
 
 @library(scope="SUITE", version=__version__, doc_format="ROBOT")
-class ReferenceServer:
+class ReferenceServer(ResilienceLibrary):
     """Runs the bundled reference server as a real process, on an OS-chosen port.
 
     The reference server (``python -m refserver``) implements heartbeat, resume and
     session semantics for real. Suites start it in their setup and stop it in their
     teardown; it listens on a port the OS chooses, so parallel runs (pabot) never collide.
+
+    %TOC%
 
     = Seeded defects =
 
@@ -35,6 +25,12 @@ class ReferenceServer:
     (``no-keepalive``, ``slow-reaper``, ``reap-healthy``, ``leak-zombies`` …). An unknown
     name fails with the list of known ones. The suites must fail the criteria a defect
     breaks; that is how we know they can fail.
+
+    = Test users =
+
+    The library starts the server with a signing secret of its own, so `Create Test User`
+    and `Create Expired Credential` can hand out tokens the server accepts (or rejects as
+    expired). Credentials print with their token masked.
 
     = Metrics =
 
@@ -45,216 +41,13 @@ class ReferenceServer:
     | Get Server Metric    ws_open_connections    ==    0
 
     Whatever the suite leaves running is stopped when the library goes out of scope.
+
+    = One library, several views =
+
+    This is the reference-server view: the keywords that start, restart and stop the
+    bundled server and make its test users, on a context of their own.
+    ``keywords.WebSocketResilience`` has every keyword of every concern on one shared
+    context.
     """
 
-    def __init__(self, start_timeout: TimeLike = timedelta(seconds=15)) -> None:
-        """``start_timeout`` bounds how long starting the server may take."""
-        self._start_timeout = seconds(start_timeout)
-        self._process: ServerProcess | None = None
-        #: Signing secret of the server we started; never logged, never returned.
-        self._secret = secrets.token_urlsafe(32)
-        #: Arguments added to every start (see Set Reference Server Arguments).
-        self._default_args: list[str] = []
-        #: The data directory this library made for the running server (deleted on stop).
-        self._data_dir: str | None = None
-        self.ROBOT_LIBRARY_LISTENER = self._Listener(self)
-
-    class _Listener:
-        ROBOT_LISTENER_API_VERSION = 3
-
-        def __init__(self, owner: ReferenceServer) -> None:
-            self.owner = owner
-
-        def close(self) -> None:
-            self.owner._stop_quietly()
-
-    @keyword
-    def start_reference_server(
-        self,
-        defect: str = "",
-        ping_interval: timedelta = timedelta(milliseconds=500),
-        ping_timeout: timedelta = timedelta(milliseconds=500),
-        close_timeout: timedelta = timedelta(milliseconds=500),
-        *extra_args: str,
-    ) -> str:
-        """Starts the reference server and returns its WebSocket URL.
-
-        ``defect`` names a seeded defect (empty for a healthy server); several can be
-        given separated by commas. ``ping_interval`` and ``ping_timeout`` set the server
-        keepalive (``0`` interval disables it); ``close_timeout`` bounds the closing
-        handshake. ``extra_args`` are passed to ``python -m refserver`` as they are.
-
-        | ${url} =    Start Reference Server
-        | ${url} =    Start Reference Server    defect=slow-reaper    ping_interval=200 ms
-        """
-        if self._process is not None and self._process.running:
-            raise RuntimeError(
-                f"A reference server is already running at {self._process.url}; stop it first."
-            )
-        args = [
-            "--port", "0",
-            "--ping-interval", str(ping_interval.total_seconds()),
-            "--ping-timeout", str(ping_timeout.total_seconds()),
-            "--close-timeout", str(close_timeout.total_seconds()),
-        ]
-        for name in (d.strip() for d in defect.split(",")):
-            if name:
-                args += ["--defect", name]
-        args += [*self._default_args, *extra_args]
-        if "--data-dir" not in args:
-            self._data_dir = tempfile.mkdtemp(prefix="refserver-data-")
-            args += ["--data-dir", self._data_dir]
-        self._process = ServerProcess(args, env={SECRET_ENV: self._secret})
-        url = self._process.start(self._start_timeout)
-        logger.info(
-            f"Reference server {url} (pid {self._process.pid}) started"
-            f"{' with defect ' + defect if defect else ''}: keepalive interval "
-            f"{ping_interval.total_seconds()} s, timeout {ping_timeout.total_seconds()} s."
-        )
-        return url
-
-    @keyword
-    def stop_reference_server(self) -> None:
-        """Stops the reference server (SIGTERM, then SIGKILL after 10 s). Safe to repeat."""
-        if self._process is None:
-            return
-        process, self._process = self._process, None
-        code = process.stop()
-        self._remove_data_dir()
-        if process.died_early:
-            raise AssertionError(
-                f"Expected the reference server to run until stopped; it had exited on its own "
-                f"({process.died_early})."
-            )
-        logger.info(f"Reference server stopped (exit code {code}).")
-
-    def _stop_quietly(self) -> None:
-        if self._process is not None:
-            self._process.stop()
-            self._process = None
-        self._remove_data_dir()
-
-    def _remove_data_dir(self) -> None:
-        if self._data_dir is not None:
-            shutil.rmtree(self._data_dir, ignore_errors=True)
-            self._data_dir = None
-
-    @keyword
-    def set_reference_server_arguments(self, *args: str) -> list[str]:
-        """Sets command-line arguments added to every later start; returns the previous ones.
-
-        For settings `Start Reference Server` has no argument for, such as the session
-        TTL. Restarts keep them.
-
-        | Set Reference Server Arguments    --session-ttl    4
-        """
-        old, self._default_args = self._default_args, list(args)
-        return old
-
-    @keyword
-    def restart_reference_server(self, how: str = "graceful", timeout: timedelta | None = None) -> str:
-        """Stops the running server and starts it again on the same port and data directory.
-
-        ``how`` is ``graceful`` (SIGTERM: the server closes its connections and exits) or
-        ``crash`` (SIGKILL: no chance to flush or say goodbye). The new process gets the
-        same arguments, the same signing secret and the same port, so the URL stays valid;
-        what it knows afterwards is only what it had persisted. Returns the URL.
-
-        | Restart Reference Server    crash
-        """
-        if how not in ("graceful", "crash"):
-            raise ValueError(f"Unknown restart {how!r}; expected graceful or crash.")
-        old = self._require()
-        url, old_pid = old.url, old.pid
-        port = url.rsplit(":", 1)[1].split("/", 1)[0]
-        args = list(old.args)
-        args[args.index("--port") + 1] = port
-        if how == "crash":
-            assert old.popen is not None
-            old.popen.kill()
-        code = old.stop()
-        limit = seconds(timeout, self._start_timeout)
-        self._process = ServerProcess(args, env={SECRET_ENV: self._secret})
-        new_url = self._process.start(limit)
-        if new_url != url:
-            raise AssertionError(f"Expected the restarted server at {url}; it listens at {new_url}.")
-        logger.info(f"Reference server restarted ({how}): pid {old_pid} exited with code {code}; "
-                    f"pid {self._process.pid} listens at {new_url} with the same data directory.")
-        return new_url
-
-    def _require(self) -> ServerProcess:
-        if self._process is None or not self._process.running:
-            raise RuntimeError("No reference server is running; use Start Reference Server first.")
-        return self._process
-
-    @keyword
-    def get_reference_server_url(self) -> str:
-        """Returns the WebSocket URL of the running reference server."""
-        return self._require().url
-
-    @keyword
-    def get_reference_server_pid(self) -> int:
-        """Returns the process id of the running reference server."""
-        return self._require().pid
-
-    @keyword
-    def get_reference_server_metrics_url(self) -> str:
-        """Returns the ``/metrics`` URL of the running reference server."""
-        return self._require().http_url.rstrip("/") + "/metrics"
-
-    @keyword
-    def create_test_user(self, prefix: str = "user", ttl: timedelta = timedelta(hours=1)) -> Credential:
-        """Creates a fresh user with a token the reference server accepts.
-
-        The user name is unique (``<prefix>-<random>``) so parallel tests never share
-        users. The returned credential prints as ``<user NAME: valid token ***>``: the
-        token never reaches the log. A negative ``ttl`` gives an already expired token.
-
-        | ${alice} =    Create Test User    alice
-        """
-        user = fresh_user_name(prefix)
-        kind = "expired" if ttl.total_seconds() <= 0 else "valid"
-        return Credential(user, issue_token(self._secret, user, ttl.total_seconds()), kind)
-
-    @keyword
-    def create_expired_credential(self, user: Credential | str | None = None,
-                                  expired_for: timedelta = timedelta(minutes=1)) -> Credential:
-        """Returns a token correctly signed for ``user`` that expired ``expired_for`` ago.
-
-        ``user`` is a credential or a user name (default: a fresh user). A server must
-        reject it with ``expired-token``; the credential prints as ``<user NAME: expired
-        token ***>``.
-
-        | ${stale} =    Create Expired Credential    ${alice}
-        """
-        name = user.user if isinstance(user, Credential) else (user or fresh_user_name("expired"))
-        token = issue_token(self._secret, name, -expired_for.total_seconds())
-        return Credential(name, token, "expired")
-
-    @keyword
-    def get_server_metric(
-        self,
-        name: str,
-        assertion_operator: AssertionOperator | None = None,
-        assertion_expected: float | None = None,
-        metrics_url: str = "",
-        message: str | None = None,
-    ) -> float:
-        """Returns the value of metric sample ``name``, optionally asserting on it.
-
-        Reads ``metrics_url`` (default: the reference server's ``/metrics``). A missing
-        sample fails naming the samples that exist.
-
-        | ${n} =    Get Server Metric    ws_open_connections
-        | Get Server Metric    ws_keepalive_terminations_total    >=    1
-        """
-        url = metrics_url or self.get_reference_server_metrics_url()
-        try:
-            samples = scrape(url)
-        except ProbeUnavailable as exc:
-            raise AssertionError(str(exc)) from None
-        if name not in samples:
-            raise AssertionError(
-                f"Metric {name!r} not found at {url}; it has: {', '.join(sorted(samples))}."
-            )
-        return check(samples[name], assertion_operator, assertion_expected, name, "", "", message)
+    COMPONENTS = (ReferenceServerKeywords,)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from assertionengine import AssertionOperator
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
@@ -101,7 +102,7 @@ def lib(request: pytest.FixtureRequest) -> Iterator[NetworkFaults]:
     url = request.getfixturevalue("toxiproxy_api") if request.param == "toxiproxy-api" else ""
     library = NetworkFaults(toxiproxy_url=url, timeout="5 s")
     yield library
-    library._cleanup()
+    library.ctx.close()
 
 
 def round_trip(ws: ClientConnection, message: str = "hello", timeout: float = 5.0) -> float:
@@ -195,7 +196,7 @@ def test_bad_input_fails_in_one_line(lib: NetworkFaults, servers: ServerThread) 
     with pytest.raises(ValueError, match="Expected a ws:// or wss:// target URL"):
         lib.create_proxy("http://127.0.0.1:1/")
     lib.create_proxy(f"ws://127.0.0.1:{servers.echo()}/", name="p")
-    with pytest.raises(ValueError, match="No proxy named or listening at 'nope'; proxies: p."):
+    with pytest.raises(ValueError, match="No proxy named 'nope'; known: p."):
         lib.add_latency("nope", 10 * MS)
     with pytest.raises(ValueError, match="direction upstream, downstream or both"):
         lib.add_latency("p", 10 * MS, direction="sideways")
@@ -217,7 +218,7 @@ def test_scope_end_stops_every_proxy(servers: ServerThread) -> None:
     url = library.create_proxy(f"ws://127.0.0.1:{servers.echo()}/", name="gone")
     with connect(url, close_timeout=0.2) as ws:
         library.blackhole_proxy("gone")
-        library._cleanup()
+        library.ctx.close()
         with pytest.raises(ConnectionClosed):
             ws.recv(timeout=3)  # the proxy's connections are cut
     with pytest.raises(ConnectionRefusedError):
@@ -237,7 +238,7 @@ def test_server_ending_a_blackholed_connection_is_seen_upstream(servers: ServerT
             took = library.upstream_should_be_closed_by_server_within("proxy-1", timedelta(seconds=1))
         assert 0.2 <= took <= 0.6, f"expected the server's keepalive to end it after ~0.2–0.4 s, took {took:.3f} s"
     finally:
-        library._cleanup()
+        library.ctx.close()
 
 
 def test_a_server_that_never_gives_up_fails_in_one_line(servers: ServerThread) -> None:
@@ -252,7 +253,7 @@ def test_a_server_that_never_gives_up_fails_in_one_line(servers: ServerThread) -
             assert time.monotonic() - started < 1.5
             library.remove_all_faults()
     finally:
-        library._cleanup()
+        library.ctx.close()
     message = str(caught.value)
     assert "\n" not in message
     assert "within 0.400 s of the fault; 1 of 1 got no close frame, FIN or RST" in message
@@ -277,5 +278,65 @@ def test_websocket_aware_faults_fail_plainly_on_a_real_toxiproxy(
         assert "drop_pongs fault is WebSocket-aware and only faultproxy has it" in message
         assert "version '2.9.0'" in message and "\n" not in message
     finally:
-        library._cleanup()
+        library.ctx.close()
         servers.run(api.stop())
+
+
+# -- the shared context: handles, look-ups, one-line failures -----------------------------
+
+
+def test_proxies_live_in_the_context_and_leave_it_at_scope_end(servers: ServerThread) -> None:
+    library = NetworkFaults()
+    try:
+        url = library.create_proxy(f"ws://127.0.0.1:{servers.echo()}/")
+        assert library.ctx.proxies.names() == ["proxy-1"]
+        assert library.ctx.proxies.get("proxy-1").serves(url)
+    finally:
+        library.ctx.close()
+    assert library.ctx.proxies.names() == []
+
+
+def test_a_miss_by_url_is_the_registry_s_with_the_url_masked(servers: ServerThread) -> None:
+    library = NetworkFaults()
+    try:
+        library.create_proxy(f"ws://127.0.0.1:{servers.echo()}/", name="p")
+        with pytest.raises(ValueError) as caught:
+            library.enable_proxy("ws://127.0.0.1:1/chat?token=s3cret")
+        assert str(caught.value) == "No proxy named 'ws://127.0.0.1:1/chat?token=***'; known: p."
+    finally:
+        library.ctx.close()
+
+
+def test_a_backend_error_is_one_line_naming_the_proxy(servers: ServerThread) -> None:
+    library = NetworkFaults()
+    try:
+        library.create_proxy(f"ws://127.0.0.1:{servers.echo()}/", name="p")
+        with pytest.raises(AssertionError) as caught:
+            library.add_latency("p", 10 * MS, toxicity=2)
+        assert str(caught.value).startswith("Cannot add latency to proxy 'p' (in-process): ")
+        assert type(caught.value).ROBOT_SUPPRESS_NAME is True
+    finally:
+        library.ctx.close()
+
+
+def test_use_toxiproxy_server_switches_and_returns_the_previous_api(toxiproxy_api: str) -> None:
+    library = NetworkFaults()
+    try:
+        assert library.use_toxiproxy_server(toxiproxy_api) == ""
+        assert library.ctx.toxiproxy_url == toxiproxy_api
+        assert library.use_toxiproxy_server("") == toxiproxy_api
+        assert library.ctx.toxiproxy_url == ""
+    finally:
+        library.ctx.close()
+
+
+def test_get_proxy_faults_can_assert(servers: ServerThread) -> None:
+    library = NetworkFaults()
+    try:
+        library.create_proxy(f"ws://127.0.0.1:{servers.echo()}/", name="p")
+        assert library.get_proxy_faults("p", AssertionOperator["=="], []) == []
+        library.add_latency("p", 10 * MS)
+        with pytest.raises(AssertionError, match="no faults expected"):
+            library.get_proxy_faults("p", AssertionOperator["=="], [], message="no faults expected")
+    finally:
+        library.ctx.close()

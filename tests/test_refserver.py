@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from assertionengine import AssertionOperator
 from websockets.sync.client import connect
 
 from keywords.core.probes.sources import parse_prometheus, scrape
 from keywords.core.servers.process import ServerProcess
+from keywords.ReferenceServer import ReferenceServer
 from keywords.errors import ServerStartFailed
 from refserver.defects import DEFECTS
 
@@ -85,3 +88,34 @@ def test_a_server_that_dies_early_is_reported_with_its_last_words() -> None:
     assert code == -9
     assert proc.died_early.startswith("exit code -9; stderr: ")
     assert "development secret" in proc.died_early  # what it said on stderr at start
+
+
+# -- the ReferenceServer keywords on the shared context ------------------------------------------
+
+
+def test_the_library_stops_its_server_at_scope_end_and_masks_its_secret() -> None:
+    library = ReferenceServer()
+    url = library.start_reference_server()
+    try:
+        assert library.get_reference_server_url(AssertionOperator["^="], "ws://127.0.0.1:") == url
+        assert library.get_server_metric("ws_open_connections", AssertionOperator["=="], 0) == 0
+        pid = library.get_reference_server_pid()
+        component = library.keywords["start_reference_server"].__self__
+        assert library.ctx.mask(f"secret {component._secret}") == "secret ***"
+        with pytest.raises(RuntimeError, match="already running"):
+            library.start_reference_server()
+    finally:
+        library.ctx.close()
+    with pytest.raises(RuntimeError, match="No reference server is running"):
+        library.get_reference_server_pid()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_a_missing_metric_fails_naming_the_ones_there_are(server: ServerProcess) -> None:
+    library = ReferenceServer()
+    try:
+        with pytest.raises(AssertionError, match=r"Metric 'nope' not found at .*; it has: .*ws_open_connections"):
+            library.get_server_metric("nope", metrics_url=server.http_url.rstrip("/") + "/metrics")
+    finally:
+        library.ctx.close()

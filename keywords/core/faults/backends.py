@@ -1,4 +1,4 @@
-"""Where the NetworkFaults keywords send their work: an in-process proxy or a Toxiproxy API.
+"""Where the network-fault keywords send their work: an in-process proxy or a Toxiproxy API.
 
 Both backends speak Toxiproxy's vocabulary (proxies by name, toxics as JSON objects) and
 run on the library's event loop:
@@ -206,6 +206,12 @@ class ToxiproxyBackend:
 
 
 Backend = InProcessBackend | ToxiproxyBackend
+
+
+async def close_all(backends: list[Backend]) -> None:
+    """Stop every backend in turn: in-process proxies stop, remote proxies are deleted."""
+    for backend in backends:
+        await backend.close()
 
 
 def _is_loopback(host: str) -> bool:

@@ -1,13 +1,27 @@
-"""A proxy the library created, as every component sees it through the shared context."""
+"""A proxy the library created, as every component sees it through the shared context.
+
+A :class:`ProxyHandle` is what ``ctx.proxies`` holds: the proxy's name, the URL clients
+connect to, and the backend that runs it. Its coroutine methods are the loop-side actions
+the keywords need (add faults and start the fault clock, list or remove them, watch how the
+server ends connections); they return data and never word a failure, the keywords do.
+
+:func:`find_proxy` is the one look-up: by name, else by the URL a client was given.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from faultproxy.connection import Connection
 
-from keywords.core.faults.backends import Backend
+from keywords.core.faults.backends import Backend, InProcessBackend
+from keywords.core.faults.server_end import ServerEnd, server_end, wait_server_ends
+from keywords.core.masking import mask_url
+from keywords.core.runtime.registry import Registry
 
 
 @dataclass(eq=False)
@@ -27,6 +41,16 @@ class ProxyHandle:
     faulted_at: float | None = None
     faulted: list[Connection] = field(default_factory=list)
 
+    @property
+    def where(self) -> str:
+        """``proxy 'name' (in-process)``: how failures name this proxy."""
+        return f"proxy {self.name!r} ({self.backend.where})"
+
+    @property
+    def in_process(self) -> bool:
+        """Whether the proxy runs in this process (and can see how the server ends connections)."""
+        return isinstance(self.backend, InProcessBackend)
+
     def serves(self, url: str) -> bool:
         """Whether ``url`` points at this proxy's listening address."""
         return same_endpoint(self.url, url)
@@ -34,6 +58,55 @@ class ProxyHandle:
     async def reset_connections(self) -> int | None:
         """Cut every connection through this proxy with a TCP reset (the network failing)."""
         return await self.backend.reset_connections(self.name)
+
+    async def add_faults(self, toxics: Iterable[dict[str, Any]]) -> list[str]:
+        """Add ``toxics`` and start the fault clock; returns their names as the backend has them.
+
+        The clock is the loop time (that of ``faultproxy``'s ``Link.peer_ends``), and the
+        connections it applies to are those open through the proxy now (in-process only).
+        """
+        names = [str((await self.backend.add(self.name, toxic))["name"]) for toxic in toxics]
+        self.faulted_at = asyncio.get_running_loop().time()
+        if isinstance(self.backend, InProcessBackend):
+            self.faulted = self.backend.open_connections(self.name)
+        return names
+
+    async def faults(self) -> list[dict[str, Any]]:
+        """The proxy's toxics as Toxiproxy shows them."""
+        return list(await self.backend.toxics(self.name))
+
+    async def remove_faults(self, names: Iterable[str]) -> None:
+        """Remove the toxics named ``names``."""
+        for name in names:
+            await self.backend.remove(self.name, name)
+
+    async def clear_faults(self) -> int:
+        """Remove every toxic; returns how many there were."""
+        names = [str(toxic["name"]) for toxic in await self.faults()]
+        await self.remove_faults(names)
+        return len(names)
+
+    async def server_ends(self, limit: float) -> list[ServerEnd]:
+        """How the server ended each faulted connection, waiting up to ``limit`` s past the fault.
+
+        Never raises on timeout: a connection the server never ended has no signals.
+        """
+        since = self.faulted_at if self.faulted_at is not None else asyncio.get_running_loop().time()
+        await wait_server_ends(self.faulted, since + limit)
+        return [server_end(conn, since) for conn in self.faulted]
+
+
+def find_proxy(proxies: Registry[ProxyHandle], proxy: str) -> ProxyHandle:
+    """The proxy named ``proxy``, else the one listening where the URL ``proxy`` points.
+
+    A miss is the registry's (one wording for every handle), with a URL masked.
+    """
+    if proxy in proxies:
+        return proxies.get(proxy)
+    found = next((handle for handle in proxies if handle.serves(proxy)), None)
+    if found is None:
+        return proxies.get(mask_url(proxy) if "://" in proxy else proxy)  # raises the miss
+    return found
 
 
 def same_endpoint(url: str, candidate: str) -> bool:

@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
 from keywords.errors import ServerStartFailed
 
 LISTENING = re.compile(r"listening on (?P<url>wss?://\S+)")
@@ -36,6 +37,11 @@ class ServerProcess:
         """The server's process id."""
         assert self.popen is not None
         return self.popen.pid
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on (from its URL)."""
+        return int(self.url.rsplit(":", 1)[1].split("/", 1)[0])
 
     @property
     def http_url(self) -> str:
@@ -110,6 +116,11 @@ class ServerProcess:
             self.log_path.unlink(missing_ok=True)
         self.popen = None
         return code
+
+    def kill(self) -> None:
+        """SIGKILL: the server gets no chance to flush or say goodbye (:meth:`stop` reaps it)."""
+        if self.popen is not None:
+            self.popen.kill()
 
     def stderr_tail(self, lines: int = 5) -> str:
         """The last lines the server wrote to stderr, joined with `` | ``."""
