@@ -1,7 +1,7 @@
 """The base of every keyword component, and the library class they are assembled into.
 
 A component is a plain class whose ``@keyword`` methods become library keywords; it gets
-the shared :class:`~keywords.context.LibraryContext` and keeps no state another component
+the shared :class:`~wsresilience.context.LibraryContext` and keeps no state another component
 needs. :class:`ResilienceLibrary` assembles components with robotframework-pythonlibcore's
 ``DynamicCore``, the way robotframework-browser assembles its keyword classes.
 """
@@ -15,12 +15,13 @@ from typing import Any, ClassVar, TypeVar
 from robot.api import logger
 from robotlibcore import DynamicCore
 
-from keywords.context import LibraryContext
-from keywords.core.evidence.figures import Figure, figure_table
-from keywords.core.runtime.timeouts import TimeLike
-from keywords.errors import ResilienceFailure
+from wsresilience.context import LibraryContext
+from wsresilience.core.evidence.figures import Figure, figure_table
+from wsresilience.core.runtime.timeouts import TimeLike
+from wsresilience.errors import ResilienceFailure
 
 T = TypeVar("T")
+C = TypeVar("C", bound="LibraryComponent")
 
 
 class LibraryComponent:
@@ -77,4 +78,12 @@ class ResilienceLibrary(DynamicCore):
         fault proxy."""
         self.ctx = LibraryContext(timeout, toxiproxy_url=toxiproxy_url)
         self.ROBOT_LIBRARY_LISTENER = self.ctx
-        DynamicCore.__init__(self, [cls(self.ctx) for cls in self.COMPONENTS])
+        self._components = [cls(self.ctx) for cls in self.COMPONENTS]
+        DynamicCore.__init__(self, self._components)
+
+    def component(self, kind: type[C]) -> C:
+        """The component of class ``kind`` (for import arguments that configure one)."""
+        for component in self._components:
+            if isinstance(component, kind):
+                return component
+        raise LookupError(f"{type(self).__name__} has no {kind.__name__} component.")
