@@ -31,12 +31,12 @@ from websockets.asyncio.server import serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from keywords.core.conversations.transcript import first_difference  # noqa: E402
-from keywords.core.masking import Credential  # noqa: E402
-from keywords.core.servers.process import ServerProcess  # noqa: E402
-from keywords.core.conversations.session import Refusal, SessionConversation  # noqa: E402
-from keywords.core.stats import LatencyStats  # noqa: E402
-from refserver.auth import SECRET_ENV, issue_token  # noqa: E402
+from wsresilience.core.conversations.transcript import first_difference  # noqa: E402
+from wsresilience.core.masking import Credential  # noqa: E402
+from wsresilience.core.servers.process import ServerProcess  # noqa: E402
+from wsresilience.core.conversations.session import Refusal, SessionConversation  # noqa: E402
+from wsresilience.core.stats import LatencyStats  # noqa: E402
+from wsresilience.refserver.auth import SECRET_ENV, issue_token  # noqa: E402
 
 TIMEOUT = 30.0
 GOAL_P95_MS = 50.0

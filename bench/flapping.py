@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from websockets.asyncio.client import connect  # noqa: E402
 
-from keywords.core.servers.process import ServerProcess  # noqa: E402
-from keywords.Flapping import Flapping  # noqa: E402
+from wsresilience.core.servers.process import ServerProcess  # noqa: E402
+from wsresilience.Flapping import Flapping  # noqa: E402
 
 
 async def bare_flap(url: str, clients: int, cycles: int, hold: float, pause: float) -> tuple[float, int]:

@@ -4,14 +4,14 @@ What is measured
 ================
 
 N client connections are held against the reference server (its own process, started
-with :class:`~keywords.core.servers.process.ServerProcess`, server keepalive ``interval`` /
+with :class:`~wsresilience.core.servers.process.ServerProcess`, server keepalive ``interval`` /
 ``timeout``). A fraction of them then go *silent*; the server must notice that their
 pongs stopped and terminate them, and must leave the healthy ones alone. The same
 N are held twice, each time in a fresh client process against a fresh server with the
 same settings:
 
 ``library``
-    Through the :class:`~keywords.Heartbeat.Heartbeat` keyword library, called as Robot
+    Through the :class:`~wsresilience.Heartbeat.Heartbeat` keyword library, called as Robot
     calls it (keywords from the main thread, the core's loop in its daemon thread).
     Silent connections alternate between ``no-pong`` (keeps reading, drops its pongs:
     it sees the 1011 close frame) and ``frozen`` (stops reading: its watcher sees the
@@ -123,8 +123,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
-from keywords.core.servers.process import ServerProcess  # noqa: E402
-from keywords.core.stats import percentile  # noqa: E402
+from wsresilience.core.servers.process import ServerProcess  # noqa: E402
+from wsresilience.core.stats import percentile  # noqa: E402
 
 T = TypeVar("T")
 
@@ -304,8 +304,8 @@ def summarise(
 
 def hold_library(args: argparse.Namespace) -> dict[str, Any]:
     """Hold N connections through the Heartbeat library; silence some; observe the window."""
-    from keywords.core.client.connection import Behaviour
-    from keywords.Heartbeat import Heartbeat
+    from wsresilience.core.client.connection import Behaviour
+    from wsresilience.Heartbeat import Heartbeat
 
     bound = args.interval + args.timeout
     me, server = psutil.Process(), psutil.Process(args.server_pid)

@@ -3,7 +3,7 @@
 One run, one websockets echo server (its own process), measured three ways:
 
 * ``direct``: client straight to the echo server;
-* ``proxy``: through ``python -m faultproxy`` in its own process (created over the
+* ``proxy``: through ``python -m wsresilience.faultproxy`` in its own process (created over the
   Toxiproxy HTTP API, no toxics) — the standalone deployment;
 * ``inloop``: through a :class:`FaultProxy` running in the client's own event loop —
   what a keyword library running the proxy on its core loop pays.
@@ -35,7 +35,7 @@ from pathlib import Path
 
 import websockets
 
-from faultproxy import FaultProxy
+from wsresilience.faultproxy import FaultProxy
 
 REPO = Path(__file__).resolve().parents[1]
 MAX_SIZE = 4 * 1024 * 1024
@@ -109,7 +109,7 @@ async def main(quick: bool) -> dict[str, float]:
     messages = 200 if quick else 600  # 1 MiB each, per throughput run (three runs per path)
     echo = await asyncio.create_subprocess_exec(sys.executable, "-c", ECHO_SERVER, stdout=asyncio.subprocess.PIPE)
     api = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "faultproxy", "--api-port", "0", cwd=REPO, stdout=asyncio.subprocess.PIPE)
+        sys.executable, "-m", "wsresilience.faultproxy", "--api-port", "0", cwd=REPO, stdout=asyncio.subprocess.PIPE)
     inloop: FaultProxy | None = None
     try:
         echo_port = int(await first_line(echo))

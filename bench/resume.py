@@ -30,11 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from keywords.core.streams.backoff import BackoffPolicy  # noqa: E402
-from keywords.core.servers.process import ServerProcess  # noqa: E402
-from keywords.core.stats import percentile  # noqa: E402
-from keywords.core.streams.adapter import ReferenceAdapter, StreamRequest  # noqa: E402
-from keywords.core.streams.session import StreamSession  # noqa: E402
+from wsresilience.core.streams.backoff import BackoffPolicy  # noqa: E402
+from wsresilience.core.servers.process import ServerProcess  # noqa: E402
+from wsresilience.core.stats import percentile  # noqa: E402
+from wsresilience.core.streams.adapter import ReferenceAdapter, StreamRequest  # noqa: E402
+from wsresilience.core.streams.session import StreamSession  # noqa: E402
 
 
 async def resumable(url: str, streams: int, cuts: int, size: int, chunk: int, ack_every: int,
@@ -80,7 +80,7 @@ BARE_SERVER = """
 import asyncio, sys
 sys.path.insert(0, sys.argv[4])
 from websockets.asyncio.server import serve
-from refserver.stream_content import text
+from wsresilience.refserver.stream_content import text
 streams, size, chunk = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 pieces = [t[i:i + chunk] for t in (text(size, seed) for seed in range(streams))
           for i in range(0, size, chunk)]

@@ -1,4 +1,4 @@
-"""``python -m faultproxy --api-port PORT``: the Toxiproxy HTTP API on loopback.
+"""``python -m wsresilience.faultproxy --api-port PORT``: the Toxiproxy HTTP API on loopback.
 
 With ``--api-port 0`` the OS picks a free port; the first line on stdout says which::
 
@@ -14,14 +14,14 @@ import asyncio
 import signal
 import sys
 
-from faultproxy import __version__
-from faultproxy.api import ApiServer
-from faultproxy.collection import ProxyCollection
+from wsresilience.faultproxy import __version__
+from wsresilience.faultproxy.api import ApiServer
+from wsresilience.faultproxy.collection import ProxyCollection
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m faultproxy",
+        prog="python -m wsresilience.faultproxy",
         description="Fault-injecting TCP proxy for WebSocket tests, driven by the Toxiproxy HTTP API.",
     )
     parser.add_argument("--api-port", type=int, default=8474,

@@ -30,11 +30,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
 
-from faultproxy import __version__
-from faultproxy.collection import ProxyCollection
-from faultproxy.errors import BadRequest, http_status
-from faultproxy.http11 import HttpError, Request, Response, read_request
-from faultproxy.toxics import Toxic
+from wsresilience.faultproxy import __version__
+from wsresilience.faultproxy.collection import ProxyCollection
+from wsresilience.faultproxy.errors import BadRequest, http_status
+from wsresilience.faultproxy.http11 import HttpError, Request, Response, read_request
+from wsresilience.faultproxy.toxics import Toxic
 
 Handler = Callable[..., Awaitable[Response]]
 

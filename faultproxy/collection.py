@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from faultproxy.errors import AlreadyExists, BadRequest, NotFound
-from faultproxy.proxy import FaultProxy
+from wsresilience.faultproxy.errors import AlreadyExists, BadRequest, NotFound
+from wsresilience.faultproxy.proxy import FaultProxy
 
 
 class ProxyCollection:

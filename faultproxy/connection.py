@@ -19,8 +19,8 @@ import socket
 import struct
 from collections.abc import Iterable
 
-from faultproxy.toxics import Stage
-from faultproxy.wsframes import Frame, FrameParser
+from wsresilience.faultproxy.toxics import Stage
+from wsresilience.faultproxy.wsframes import Frame, FrameParser
 
 READ_SIZE = 256 * 1024
 QUEUE_CHUNKS = 16

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from faultproxy.toxics import ToxicError
+from wsresilience.faultproxy.toxics import ToxicError
 
 
 class FaultProxyError(Exception):

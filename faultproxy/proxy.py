@@ -18,9 +18,9 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from faultproxy.connection import READ_SIZE, Connection
-from faultproxy.errors import AlreadyExists, BadRequest, NotFound, split_address
-from faultproxy.toxics import STAGES, STREAMS, Toxic
+from wsresilience.faultproxy.connection import READ_SIZE, Connection
+from wsresilience.faultproxy.errors import AlreadyExists, BadRequest, NotFound, split_address
+from wsresilience.faultproxy.toxics import STAGES, STREAMS, Toxic
 
 #: How long to wait for the upstream to accept a connection.
 UPSTREAM_CONNECT_TIMEOUT = 5.0

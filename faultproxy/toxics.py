@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from faultproxy.wsframes import OP_PONG, OP_TEXT, Frame
+from wsresilience.faultproxy.wsframes import OP_PONG, OP_TEXT, Frame
 
 STREAMS = ("upstream", "downstream")
 

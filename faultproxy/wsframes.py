@@ -20,7 +20,7 @@ followed by frames turns the stream *opaque* and every later byte passes as raw.
 
 This is the project's one RFC 6455 frame parser: :func:`parse_frames` splits a buffer
 that starts on a frame boundary (what a frozen test client peeks at in its socket, see
-``keywords.core.client.wire``) with the same :class:`FrameParser`.
+``wsresilience.core.client.wire``) with the same :class:`FrameParser`.
 """
 
 from __future__ import annotations

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from robot.api.deco import library
 
-from keywords import __version__
-from keywords.components.base import ResilienceLibrary
-from keywords.components.conversations import ConversationKeywords
-from keywords.components.conversations_security import SessionSecurityKeywords
+from wsresilience import __version__
+from wsresilience.components.base import ResilienceLibrary
+from wsresilience.components.conversations import ConversationKeywords
+from wsresilience.components.conversations_security import SessionSecurityKeywords
 
 
 @library(scope="SUITE", version=__version__, doc_format="ROBOT")
@@ -67,9 +67,9 @@ class ContextReconnect(ResilienceLibrary):
     = This view and the whole library =
 
     This is the conversation view: the conversation keywords alone, on a context of their
-    own. ``keywords.WebSocketResilience`` has every keyword of every concern on one shared
+    own. ``wsresilience.WebSocketResilience`` has every keyword of every concern on one shared
     context (one timeout, one loop, one set of handles and secrets). `Set Context Timeout`
-    is deprecated: use ``Set Library Timeout`` of ``keywords.WebSocketResilience``.
+    is deprecated: use ``Set Library Timeout`` of ``wsresilience.WebSocketResilience``.
     """
 
     COMPONENTS = (ConversationKeywords, SessionSecurityKeywords)

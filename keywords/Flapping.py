@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from robot.api.deco import library
 
-from keywords import __version__
-from keywords.components.base import ResilienceLibrary
-from keywords.components.flapping import FlappingKeywords
+from wsresilience import __version__
+from wsresilience.components.base import ResilienceLibrary
+from wsresilience.components.flapping import FlappingKeywords
 
 
 @library(scope="SUITE", version=__version__, doc_format="ROBOT")
@@ -60,10 +60,10 @@ class Flapping(ResilienceLibrary):
     = This view =
 
     This is the flapping view: the flapping keywords on a context of their own. Probes
-    are configured with `Configure Server Probes` of ``keywords.ServerResources``, which
+    are configured with `Configure Server Probes` of ``wsresilience.ServerResources``, which
     also takes snapshots and judges leaks; in this view, which has its own context, the
     deprecated `Use Server Probes` still configures the sampler's probe.
-    ``keywords.WebSocketResilience`` has every keyword on one shared context, where one
+    ``wsresilience.WebSocketResilience`` has every keyword on one shared context, where one
     `Configure Server Probes` serves the sampler, the snapshots and the leak rule alike.
     """
 

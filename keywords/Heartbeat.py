@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from robot.api.deco import library
 
-from keywords import __version__
-from keywords.components.base import ResilienceLibrary
-from keywords.components.heartbeat import HeartbeatKeywords
+from wsresilience import __version__
+from wsresilience.components.base import ResilienceLibrary
+from wsresilience.components.heartbeat import HeartbeatKeywords
 
 
 @library(scope="SUITE", version=__version__, doc_format="ROBOT")
@@ -67,10 +67,10 @@ class Heartbeat(ResilienceLibrary):
     = This view and the whole library =
 
     This is the heartbeat view: the heartbeat keywords alone, on a context of their own.
-    ``keywords.WebSocketResilience`` has every keyword of every concern on one shared
+    ``wsresilience.WebSocketResilience`` has every keyword of every concern on one shared
     context (one timeout, one loop, one set of handles, one target). `Set Heartbeat
     Timeout` is deprecated: use ``Set Library Timeout`` of
-    ``keywords.WebSocketResilience``.
+    ``wsresilience.WebSocketResilience``.
     """
 
     COMPONENTS = (HeartbeatKeywords,)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from robot.api.deco import library
 
-from keywords import __version__
-from keywords.components.base import ResilienceLibrary
-from keywords.components.network_faults import NetworkFaultsKeywords
+from wsresilience import __version__
+from wsresilience.components.base import ResilienceLibrary
+from wsresilience.components.network_faults import NetworkFaultsKeywords
 
 
 @library(scope="SUITE", version=__version__, doc_format="ROBOT")
@@ -67,7 +67,7 @@ class NetworkFaults(ResilienceLibrary):
 
     By default the proxies run inside this process, on the library's event loop.
     Given a Toxiproxy API (``toxiproxy_url`` at import, or `Use Toxiproxy Server`), the
-    same keywords drive it instead: ``python -m faultproxy --api-port 0`` (ours) or a
+    same keywords drive it instead: ``python -m wsresilience.faultproxy --api-port 0`` (ours) or a
     real Toxiproxy. Over HTTP, the WebSocket-aware faults need the server to be ours
     (checked through ``GET /version``) and fail plainly otherwise; ``seed`` is then the
     server's own ``--seed``.
@@ -98,7 +98,7 @@ class NetworkFaults(ResilienceLibrary):
     = One library, several views =
 
     This is the network-faults view: the fault-proxy keywords only, on a context of
-    their own. ``keywords.WebSocketResilience`` has every keyword of every concern on
+    their own. ``wsresilience.WebSocketResilience`` has every keyword of every concern on
     one shared context, where a proxy created by these keywords is seen by the
     heartbeat, stream and flapping keywords too.
     """

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from robot.api.deco import library
 
-from keywords import __version__
-from keywords.components.base import ResilienceLibrary
-from keywords.components.reference_server import ReferenceServerKeywords
+from wsresilience import __version__
+from wsresilience.components.base import ResilienceLibrary
+from wsresilience.components.reference_server import ReferenceServerKeywords
 
 
 @library(scope="SUITE", version=__version__, doc_format="ROBOT")
 class ReferenceServer(ResilienceLibrary):
     """Runs the bundled reference server as a real process, on an OS-chosen port.
 
-    The reference server (``python -m refserver``) implements heartbeat, resume and
+    The reference server (``python -m wsresilience.refserver``) implements heartbeat, resume and
     session semantics for real. Suites start it in their setup and stop it in their
     teardown; it listens on a port the OS chooses, so parallel runs (pabot) never collide.
 
@@ -46,7 +46,7 @@ class ReferenceServer(ResilienceLibrary):
 
     This is the reference-server view: the keywords that start, restart and stop the
     bundled server and make its test users, on a context of their own.
-    ``keywords.WebSocketResilience`` has every keyword of every concern on one shared
+    ``wsresilience.WebSocketResilience`` has every keyword of every concern on one shared
     context.
     """
 

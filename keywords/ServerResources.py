@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from robot.api.deco import library
 
-from keywords import __version__
-from keywords.components.base import ResilienceLibrary
-from keywords.components.server_resources import ServerResourcesKeywords
+from wsresilience import __version__
+from wsresilience.components.base import ResilienceLibrary
+from wsresilience.components.server_resources import ServerResourcesKeywords
 
 
 @library(scope="SUITE", version=__version__, doc_format="ROBOT")
@@ -61,7 +61,7 @@ class ServerResources(ResilienceLibrary):
     = This view =
 
     This is the server resources view: these keywords on a context of their own.
-    ``keywords.WebSocketResilience`` has every keyword on one shared context, where the
+    ``wsresilience.WebSocketResilience`` has every keyword on one shared context, where the
     probe configured here also feeds the flapping sampler and agent checks.
     """
 

@@ -1,9 +1,9 @@
 """A Robot Framework listener that writes the sign-off page when the run ends.
 
-``robot --listener keywords.SignOffListener --outputdir results suites`` leaves
+``robot --listener wsresilience.SignOffListener --outputdir results suites`` leaves
 ``results/signoff.html`` (and ``results/signoff-junit.xml``) beside ``output.xml``, whatever
 the verdict, without changing Robot's exit code. For pabot, run
-``python -m keywords.signoff results/output.xml`` on the merged output instead.
+``python -m wsresilience.signoff results/output.xml`` on the merged output instead.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class SignOffListener:
     def close(self) -> None:
         if self._output is None or not self._output.is_file():
             return
-        from keywords.signoff import write_signoff
+        from wsresilience.signoff import write_signoff
 
         page = write_signoff(self._output, log=self._log, xunit=self._xunit or None)
         print(f"Sign-off: {page}", file=sys.__stdout__)

@@ -1,4 +1,4 @@
-"""The stream-resume view: the stream keywords alone, as ``keywords.StreamResume``."""
+"""The stream-resume view: the stream keywords alone, as ``wsresilience.StreamResume``."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from robot.api.deco import library
 
-from keywords import __version__
-from keywords.components.base import ResilienceLibrary
-from keywords.components.streams import StreamKeywords
+from wsresilience import __version__
+from wsresilience.components.base import ResilienceLibrary
+from wsresilience.components.streams import StreamKeywords
 
 
 @library(scope="SUITE", version=__version__, doc_format="ROBOT")
@@ -50,8 +50,8 @@ class StreamResume(ResilienceLibrary):
 
     The library speaks to the service through an adapter: ``reference`` (the bundled
     reference server's protocol, the default) or the dotted path of your own
-    ``StreamAdapter`` subclass (docs/adapters.md; the API is public in ``keywords.extend``).
-    Choose it at import (``Library  keywords.StreamResume  adapter=mypkg.MyAdapter``) or
+    ``StreamAdapter`` subclass (docs/adapters.md; the API is public in ``wsresilience.extend``).
+    Choose it at import (``Library  wsresilience.StreamResume  adapter=mypkg.MyAdapter``) or
     with `Use Stream Protocol Adapter`. A service that answers the start request with
     ``unknown-type`` does not stream at all: tests using it SKIP with that reason.
 
@@ -74,7 +74,7 @@ class StreamResume(ResilienceLibrary):
     = This view and the whole library =
 
     This is the stream-resume view: the stream keywords alone, on their own context.
-    ``keywords.WebSocketResilience`` has every keyword of every concern on one shared
+    ``wsresilience.WebSocketResilience`` has every keyword of every concern on one shared
     context (one timeout, one set of proxies and connections); import it instead when a
     suite needs more than one concern.
     """
@@ -85,5 +85,4 @@ class StreamResume(ResilienceLibrary):
         """``timeout`` is the default for every wait; ``adapter`` picks the protocol
         (``reference`` or the dotted path of a ``StreamAdapter`` subclass)."""
         super().__init__(timeout)
-        streams: StreamKeywords = self.keywords["use_stream_protocol_adapter"].__self__
-        streams.select_adapter(adapter)
+        self.component(StreamKeywords).select_adapter(adapter)

@@ -3,7 +3,7 @@
 A keyword component (heartbeat, flapping, streams, …) holds no state of its own that
 another component might need. What is shared lives here, set in one place:
 
-- the event loop (:class:`~keywords.core.runtime.loop.LoopThread`), acquired on first use
+- the event loop (:class:`~wsresilience.core.runtime.loop.LoopThread`), acquired on first use
   and released when the library goes out of scope;
 - the default timeout, which `Set Library Timeout` changes for every component at once;
 - the handle registries: connections, conversations, stream sessions, proxies;
@@ -23,17 +23,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from robot.utils import secs_to_timestr
 
-from keywords.core.masking import known_secrets, mask_secret, mask_url
-from keywords.core.probes.series import ResourceProbe
-from keywords.core.runtime.loop import LoopThread, acquire_loop, release_loop
-from keywords.core.runtime.registry import Registry
-from keywords.core.runtime.timeouts import TimeLike, seconds
+from wsresilience.core.masking import known_secrets, mask_secret, mask_url
+from wsresilience.core.probes.series import ResourceProbe
+from wsresilience.core.runtime.loop import LoopThread, acquire_loop, release_loop
+from wsresilience.core.runtime.registry import Registry
+from wsresilience.core.runtime.timeouts import TimeLike, seconds
 
 if TYPE_CHECKING:
-    from keywords.core.client.connection import ObservedConnection
-    from keywords.core.conversations.session import SessionConversation
-    from keywords.core.faults.handle import ProxyHandle
-    from keywords.core.streams.session import StreamSession
+    from wsresilience.core.client.connection import ObservedConnection
+    from wsresilience.core.conversations.session import SessionConversation
+    from wsresilience.core.faults.handle import ProxyHandle
+    from wsresilience.core.streams.session import StreamSession
 
 T = TypeVar("T")
 

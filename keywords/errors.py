@@ -25,8 +25,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from keywords.core.streams.adapter import Refused
-    from keywords.core.streams.backoff import RetryLog
+    from wsresilience.core.streams.adapter import Refused
+    from wsresilience.core.streams.backoff import RetryLog
 
 
 class WsResilienceError(Exception):

@@ -1,10 +1,10 @@
-"""The stable public API for extending the library: import from here, not from ``keywords.core``.
+"""The stable public API for extending the library: import from here, not from ``wsresilience.core``.
 
-``keywords.core`` is the library's inside and is rearranged as the library grows; what this
+``wsresilience.core`` is the library's inside and is rearranged as the library grows; what this
 module exports keeps its names and meaning across releases. Today it is the stream-protocol
 adapter API (docs/adapters.md): subclass :class:`StreamAdapter` so the stream keywords can
 speak your service's protocol, and select it by dotted path with the ``adapter`` import
-argument of ``keywords.StreamResume`` or the `Use Stream Protocol Adapter` keyword. Protocol
+argument of ``wsresilience.StreamResume`` or the `Use Stream Protocol Adapter` keyword. Protocol
 profiles for the other concerns will join it here.
 
 | name | what it is |
@@ -19,7 +19,7 @@ profiles for the other concerns will join it here.
 
 from __future__ import annotations
 
-from keywords.core.streams.adapter import (
+from wsresilience.core.streams.adapter import (
     UNSUPPORTED,
     ChunkIn,
     Ended,

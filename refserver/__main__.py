@@ -1,4 +1,4 @@
-"""Run the reference server: ``python -m refserver --port 8765 [--defect NAME]``.
+"""Run the reference server: ``python -m wsresilience.refserver --port 8765 [--defect NAME]``.
 
 Prints one line ``refserver listening on ws://HOST:PORT/ (pid N)`` once it accepts
 connections (with ``--port 0`` the OS chooses the port), and stops cleanly on SIGTERM or
@@ -22,7 +22,7 @@ from .defects import DEFECTS, Defect, UnknownDefect
 
 def parse_args(argv: list[str] | None = None) -> ServerConfig:
     """The server configuration from the command line."""
-    parser = argparse.ArgumentParser(prog="python -m refserver", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m wsresilience.refserver", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 lets the OS choose")

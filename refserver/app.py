@@ -49,9 +49,9 @@ FEATURES: tuple[Callable[[ServerHost], None], ...] = (
 class ServerApp:
     """Serves the WebSocket endpoint plus ``/healthz`` and ``/metrics``.
 
-    The server itself, run in-process by ``python -m refserver`` and by unit tests; not to
-    be confused with the Robot library ``keywords.ReferenceServer``, which starts and
-    stops it as a separate process. It satisfies :class:`refserver.host.ServerHost`.
+    The server itself, run in-process by ``python -m wsresilience.refserver`` and by unit tests; not to
+    be confused with the Robot library ``wsresilience.ReferenceServer``, which starts and
+    stops it as a separate process. It satisfies :class:`wsresilience.refserver.host.ServerHost`.
     """
 
     def __init__(self, config: ServerConfig) -> None:

@@ -19,7 +19,7 @@ class ServerConfig:
     ``defects`` are the seeded defects, in the order given on the command line (the start
     line lists them in that order). They are parsed here, once, when the configuration is
     built: a name is turned into its :class:`Defect` and an unknown one raises
-    :class:`~refserver.defects.UnknownDefect`, before anything binds a port.
+    :class:`~wsresilience.refserver.defects.UnknownDefect`, before anything binds a port.
     """
 
     host: str = "127.0.0.1"

@@ -1,9 +1,9 @@
 """What a feature sees of the server: the surface it installs itself on.
 
-Every feature module (:mod:`refserver.features`) has one entry point,
+Every feature module (:mod:`wsresilience.refserver.features`) has one entry point,
 ``install(server: ServerHost) -> None``, and knows the server only through this protocol:
 it registers message handlers on ``router``, hooks into the connection's life cycle and
-adds metrics. The server class (:mod:`refserver.app`) satisfies it structurally and is the
+adds metrics. The server class (:mod:`wsresilience.refserver.app`) satisfies it structurally and is the
 only module that imports the features, so no feature ever imports the server.
 """
 

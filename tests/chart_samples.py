@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from keywords.core.evidence.charts import Lane, histogram, line_chart, resume_chart, timeline_chart
+from wsresilience.core.evidence.charts import Lane, histogram, line_chart, resume_chart, timeline_chart
 
 
 def heartbeat_lanes(count: int = 6, seed: int = 7) -> list[Lane]:

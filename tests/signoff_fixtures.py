@@ -18,7 +18,7 @@ SECRET = "hunter2-s3cr3t"
 
 LIBRARY = '''
 from robot.api import logger
-from keywords.core.evidence.figures import Figure, figure_table
+from wsresilience.core.evidence.figures import Figure, figure_table
 
 
 def log_figure(name, value, unit, comparison, threshold, criterion=""):

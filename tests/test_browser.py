@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from robot.api import ExecutionResult
 
-from keywords.signoff import write_signoff
-from keywords.signoff.model import TEST_ID
+from wsresilience.signoff import write_signoff
+from wsresilience.signoff.model import TEST_ID
 
 from cdp import CHROMIUM, chromium
 from signoff_fixtures import REPO, run_robot, write_suites

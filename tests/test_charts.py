@@ -6,9 +6,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from keywords.core.evidence.charts import Lane, histogram, line_chart, resume_chart, timeline_chart
-from keywords.core.evidence.svg import nice_ticks, stagger
-from keywords.core.stats import percentile
+from wsresilience.core.evidence.charts import Lane, histogram, line_chart, resume_chart, timeline_chart
+from wsresilience.core.evidence.svg import nice_ticks, stagger
+from wsresilience.core.stats import percentile
 
 from chart_samples import heartbeat_lanes, sample_charts
 
@@ -161,7 +161,7 @@ def test_helpers() -> None:
 def test_right_axis_min_span_keeps_small_noise_flat() -> None:
     import re as _re
 
-    from keywords.core.evidence.charts import line_chart as _line_chart
+    from wsresilience.core.evidence.charts import line_chart as _line_chart
 
     series = {"count": [(0, 1), (1, 2)], "RSS (MB)": [(0, 30.4), (1, 30.5)]}
     zoomed = _line_chart(series, "t", "s", "n", y2_label="RSS (MB)", y2_series=["RSS (MB)"])

@@ -9,7 +9,7 @@ from context_runs import ROOT, run_suite, token_findings, verdicts
 
 LEAKY_SUITE = """\
 *** Settings ***
-Library    keywords.ReferenceServer    AS    ReferenceServer
+Library    wsresilience.ReferenceServer    AS    ReferenceServer
 
 *** Test Cases ***
 Leak A Token On Purpose
@@ -43,8 +43,8 @@ def test_no_token_in_the_run_outputs(tmp_path: Path, defect: str) -> None:
 
 IN_SUITE_CHECK = """\
 *** Settings ***
-Library    keywords.ReferenceServer    AS    ReferenceServer
-Library    keywords.ContextReconnect    AS    ContextReconnect
+Library    wsresilience.ReferenceServer    AS    ReferenceServer
+Library    wsresilience.ContextReconnect    AS    ContextReconnect
 
 *** Test Cases ***
 A Clean Log Passes

@@ -14,15 +14,15 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from keywords.core.conversations.transcript import Context, Entry, ExpectedConversation, first_difference
-from keywords.core.conversations.transcript import context_digest as client_digest
-from refserver.app import ServerApp
-from refserver.auth import SECRET_ENV, TokenRejected, issue_token, verify_token
-from refserver.config import ServerConfig
-from refserver.conversation import AgentState, Message, respond
-from refserver.conversation import context_digest as server_digest
-from refserver.defects import Defect
-from refserver.store import IN_MEMORY, SessionStore
+from wsresilience.core.conversations.transcript import Context, Entry, ExpectedConversation, first_difference
+from wsresilience.core.conversations.transcript import context_digest as client_digest
+from wsresilience.refserver.app import ServerApp
+from wsresilience.refserver.auth import SECRET_ENV, TokenRejected, issue_token, verify_token
+from wsresilience.refserver.config import ServerConfig
+from wsresilience.refserver.conversation import AgentState, Message, respond
+from wsresilience.refserver.conversation import context_digest as server_digest
+from wsresilience.refserver.defects import Defect
+from wsresilience.refserver.store import IN_MEMORY, SessionStore
 
 SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
 

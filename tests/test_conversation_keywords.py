@@ -14,9 +14,9 @@ import pytest
 from assertionengine import AssertionOperator
 from robot.api import logger
 
-from keywords.ContextReconnect import ContextReconnect
-from keywords.core.conversations.session import SessionConversation
-from keywords.core.masking import Credential
+from wsresilience.ContextReconnect import ContextReconnect
+from wsresilience.core.conversations.session import SessionConversation
+from wsresilience.core.masking import Credential
 
 EQUALS = AssertionOperator["=="]
 

@@ -13,9 +13,9 @@ import psutil
 import pytest
 from websockets.asyncio.server import serve
 
-from keywords.core.client.connection import Behaviour, ConnState, ObservedConnection
-from keywords.errors import OpenFailed
-from keywords.core.runtime.loop import LoopThread
+from wsresilience.core.client.connection import Behaviour, ConnState, ObservedConnection
+from wsresilience.errors import OpenFailed
+from wsresilience.core.runtime.loop import LoopThread
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from keywords.core.runtime import loop as loop_module
-from keywords.core.runtime.loop import LoopThread, acquire_loop, release_loop, wait_until
-from keywords.core.runtime.timeouts import percent, seconds
-from keywords.errors import WaitTimeout
+from wsresilience.core.runtime import loop as loop_module
+from wsresilience.core.runtime.loop import LoopThread, acquire_loop, release_loop, wait_until
+from wsresilience.core.runtime.timeouts import percent, seconds
+from wsresilience.errors import WaitTimeout
 
 
 @pytest.fixture

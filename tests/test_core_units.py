@@ -9,12 +9,12 @@ import threading
 
 import pytest
 
-from keywords.core.runtime.events import EventLog
-from keywords.core.evidence.figures import Figure, figure_table
-from keywords.core.stats import LatencyStats, percentile
-from keywords.core.masking import mask_url
-from faultproxy.wsframes import OP_CLOSE, OP_PING, encode_frame
-from keywords.core.client.wire import peek_frames
+from wsresilience.core.runtime.events import EventLog
+from wsresilience.core.evidence.figures import Figure, figure_table
+from wsresilience.core.stats import LatencyStats, percentile
+from wsresilience.core.masking import mask_url
+from wsresilience.faultproxy.wsframes import OP_CLOSE, OP_PING, encode_frame
+from wsresilience.core.client.wire import peek_frames
 
 
 def test_event_capture_is_thread_safe() -> None:

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from keywords.core.faults.backends import InProcessBackend
-from keywords.core.faults.handle import ProxyHandle, find_proxy, same_endpoint
-from keywords.core.faults.toxics import milliseconds, rate_kb, toxic_specs
-from keywords.core.runtime.registry import Registry
+from wsresilience.core.faults.backends import InProcessBackend
+from wsresilience.core.faults.handle import ProxyHandle, find_proxy, same_endpoint
+from wsresilience.core.faults.toxics import milliseconds, rate_kb, toxic_specs
+from wsresilience.core.runtime.registry import Registry
 
 
 def test_one_direction_gives_one_toxic_named_after_its_stream_or_as_given() -> None:

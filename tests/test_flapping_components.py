@@ -15,15 +15,15 @@ import pytest
 from assertionengine import AssertionOperator
 from robot.api import SkipExecution
 
-from keywords.components.flapping import FlappingKeywords
-from keywords.components.server_resources import ServerResourcesKeywords
-from keywords.context import LibraryContext
-from keywords.core.flapping.answer import FreshAnswer
-from keywords.core.flapping.engine import Cycle, FlapPlan, FlapResult
-from keywords.core.probes.series import MB, Snapshot
-from keywords.errors import ResilienceFailure
-from keywords.Flapping import Flapping
-from keywords.ServerResources import ServerResources
+from wsresilience.components.flapping import FlappingKeywords
+from wsresilience.components.server_resources import ServerResourcesKeywords
+from wsresilience.context import LibraryContext
+from wsresilience.core.flapping.answer import FreshAnswer
+from wsresilience.core.flapping.engine import Cycle, FlapPlan, FlapResult
+from wsresilience.core.probes.series import MB, Snapshot
+from wsresilience.errors import ResilienceFailure
+from wsresilience.Flapping import Flapping
+from wsresilience.ServerResources import ServerResources
 
 
 class ScriptedProbe:

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from keywords.core.flapping.engine import Disconnect, FlapPlan, flap
-from keywords.core.probes.sources import scrape
-from keywords.core.servers.process import ServerProcess
-from refserver.auth import SECRET_ENV, issue_token
-from refserver.features.agents import AgentRegistry
+from wsresilience.core.flapping.engine import Disconnect, FlapPlan, flap
+from wsresilience.core.probes.sources import scrape
+from wsresilience.core.servers.process import ServerProcess
+from wsresilience.refserver.auth import SECRET_ENV, issue_token
+from wsresilience.refserver.features.agents import AgentRegistry
 
 SECRET = secrets.token_urlsafe(32)
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from keywords.core.probes.leaks import judge_growth, least_squares_slope, parse_bytes
-from keywords.core.probes.series import (
+from wsresilience.core.probes.leaks import judge_growth, least_squares_slope, parse_bytes
+from wsresilience.core.probes.series import (
     MB,
     ResourceProbe,
     Sampler,
@@ -18,8 +18,8 @@ from keywords.core.probes.series import (
     resource_names,
     wait_until_settled,
 )
-from keywords.core.probes.sources import parse_prometheus, sample_process
-from keywords.errors import ProbeLost, ProbeUnavailable
+from wsresilience.core.probes.sources import parse_prometheus, sample_process
+from wsresilience.errors import ProbeLost, ProbeUnavailable
 
 METRICS_TEXT = """\
 # HELP ws_open_connections Open WebSocket connections held by the server.

@@ -16,13 +16,13 @@ from assertionengine import AssertionOperator as Op
 from websockets.asyncio.server import Server, serve
 from websockets.exceptions import ConnectionClosed
 
-from keywords.components import heartbeat as heartbeat_module
-from keywords.components.heartbeat import HeartbeatKeywords
-from keywords.context import LibraryContext
-from keywords.core.client import observe
-from keywords.core.client.connection import Behaviour
-from keywords.core.client.tls import client_ssl_context
-from keywords.errors import ResilienceFailure
+from wsresilience.components import heartbeat as heartbeat_module
+from wsresilience.components.heartbeat import HeartbeatKeywords
+from wsresilience.context import LibraryContext
+from wsresilience.core.client import observe
+from wsresilience.core.client.connection import Behaviour
+from wsresilience.core.client.tls import client_ssl_context
+from wsresilience.errors import ResilienceFailure
 
 
 class Echo:

@@ -12,7 +12,7 @@ import psutil
 import robot
 
 SUITE = """*** Settings ***
-Library    keywords.Heartbeat    AS    Heartbeat
+Library    wsresilience.Heartbeat    AS    Heartbeat
 
 *** Test Cases ***
 Leave Connections Open On Purpose

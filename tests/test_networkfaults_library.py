@@ -2,7 +2,7 @@
 
 A websockets echo server runs in its own thread and loop; clients are websockets' sync
 clients; the library runs its proxies in-process (the core loop) or on a real
-``python -m faultproxy --api-port 0`` subprocess (TOXIPROXY_URL mode).
+``python -m wsresilience.faultproxy --api-port 0`` subprocess (TOXIPROXY_URL mode).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-import faultproxy.api
-from faultproxy import ProxyCollection
-from faultproxy.api import ApiServer
-from keywords.NetworkFaults import NetworkFaults
+import wsresilience.faultproxy.api
+from wsresilience.faultproxy import ProxyCollection
+from wsresilience.faultproxy.api import ApiServer
+from wsresilience.NetworkFaults import NetworkFaults
 
 ROOT = Path(__file__).resolve().parent.parent
 MS = timedelta(milliseconds=1)
@@ -84,8 +84,8 @@ def servers() -> Iterator[ServerThread]:
 
 @pytest.fixture(scope="module")
 def toxiproxy_api() -> Iterator[str]:
-    """A real ``python -m faultproxy --api-port 0`` process; yields its URL."""
-    proc = subprocess.Popen([sys.executable, "-m", "faultproxy", "--api-port", "0"], cwd=ROOT,
+    """A real ``python -m wsresilience.faultproxy --api-port 0`` process; yields its URL."""
+    proc = subprocess.Popen([sys.executable, "-m", "wsresilience.faultproxy", "--api-port", "0"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
@@ -94,7 +94,7 @@ def toxiproxy_api() -> Iterator[str]:
         yield line.rsplit(" ", 1)[-1].strip()
     finally:
         proc.terminate()
-        assert proc.wait(10) == 0, "python -m faultproxy did not exit 0 on SIGTERM"
+        assert proc.wait(10) == 0, "python -m wsresilience.faultproxy did not exit 0 on SIGTERM"
 
 
 @pytest.fixture(params=["in-process", "toxiproxy-api"])
@@ -265,7 +265,7 @@ def test_a_server_that_never_gives_up_fails_in_one_line(servers: ServerThread) -
 def test_websocket_aware_faults_fail_plainly_on_a_real_toxiproxy(
     servers: ServerThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(faultproxy.api, "VERSION", "2.9.0")  # what Shopify's Toxiproxy answers
+    monkeypatch.setattr(wsresilience.faultproxy.api, "VERSION", "2.9.0")  # what Shopify's Toxiproxy answers
     api = ApiServer(ProxyCollection(), port=0)
     servers.run(api.start())
     library = NetworkFaults(toxiproxy_url=api.url)

@@ -13,11 +13,11 @@ import pytest
 from assertionengine import AssertionOperator
 from websockets.sync.client import connect
 
-from keywords.core.probes.sources import parse_prometheus, scrape
-from keywords.core.servers.process import ServerProcess
-from keywords.ReferenceServer import ReferenceServer
-from keywords.errors import ServerStartFailed
-from refserver.defects import DEFECTS
+from wsresilience.core.probes.sources import parse_prometheus, scrape
+from wsresilience.core.servers.process import ServerProcess
+from wsresilience.ReferenceServer import ReferenceServer
+from wsresilience.errors import ServerStartFailed
+from wsresilience.refserver.defects import DEFECTS
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def server() -> Iterator[ServerProcess]:
 
 
 def test_unknown_defect_fails_at_start_with_the_known_names() -> None:
-    run = subprocess.run([sys.executable, "-m", "refserver", "--port", "0", "--defect", "nope"],
+    run = subprocess.run([sys.executable, "-m", "wsresilience.refserver", "--port", "0", "--defect", "nope"],
                          capture_output=True, text=True, timeout=30)
     assert run.returncode == 2
     assert "Unknown defect 'nope'" in run.stderr

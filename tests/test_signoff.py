@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from robot.api import ExecutionResult
 
-from keywords.signoff import write_signoff
-from keywords.signoff.figures import figures_in_html
-from keywords.core.masking import mask_text
-from keywords.signoff.model import parse_criteria
+from wsresilience.signoff import write_signoff
+from wsresilience.signoff.figures import figures_in_html
+from wsresilience.core.masking import mask_text
+from wsresilience.signoff.model import parse_criteria
 
 from signoff_fixtures import REPO, SECRET, run_pabot, run_robot
 
@@ -209,7 +209,7 @@ def test_pabot_merged_output(tmp_path: Path, split: tuple[str, ...]) -> None:
 def test_cli_writes_page_and_junit(all_pass: Path, tmp_path: Path) -> None:
     junit = tmp_path / "signoff-junit.xml"
     done = subprocess.run(
-        [sys.executable, "-m", "keywords.signoff", str(all_pass), "--xunit", str(junit), "--log", "NONE"],
+        [sys.executable, "-m", "wsresilience.signoff", str(all_pass), "--xunit", str(junit), "--log", "NONE"],
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 0, done.stderr
@@ -220,7 +220,7 @@ def test_cli_writes_page_and_junit(all_pass: Path, tmp_path: Path) -> None:
 
 def test_cli_reports_a_missing_file(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "keywords.signoff", str(tmp_path / "nope.xml")],
+        [sys.executable, "-m", "wsresilience.signoff", str(tmp_path / "nope.xml")],
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 2
@@ -233,7 +233,7 @@ def test_parse_criteria_table() -> None:
 
 
 def test_figures_in_html_reads_the_contract() -> None:
-    from keywords.core.evidence.figures import Figure, figure_table
+    from wsresilience.core.evidence.figures import Figure, figure_table
 
     html = figure_table([Figure("p95 \"rtt\" <ms>", 3.0, "ms", 100.0, "<", "AC-007.1")])
     [figure] = figures_in_html(f"<p>before</p>{html}")

@@ -13,12 +13,12 @@ from datetime import timedelta
 
 import pytest
 
-from keywords.components.streams import StreamKeywords
-from keywords.context import LibraryContext
-from keywords.core.faults.backends import InProcessBackend
-from keywords.core.faults.handle import ProxyHandle
-from keywords.core.servers.process import ServerProcess
-from keywords.StreamResume import StreamResume
+from wsresilience.components.streams import StreamKeywords
+from wsresilience.context import LibraryContext
+from wsresilience.core.faults.backends import InProcessBackend
+from wsresilience.core.faults.handle import ProxyHandle
+from wsresilience.core.servers.process import ServerProcess
+from wsresilience.StreamResume import StreamResume
 
 MS = timedelta(milliseconds=1)
 

@@ -19,12 +19,12 @@ from collections.abc import Iterator
 import pytest
 from websockets.sync.client import connect
 
-from keywords.core.streams.backoff import BackoffPolicy
-from keywords.core.runtime.loop import wait_until
-from keywords.core.servers.process import ServerProcess
-from keywords.core.streams.adapter import ReferenceAdapter, StreamRequest
-from keywords.core.streams.session import StreamSession
-from keywords.errors import StreamRefused
+from wsresilience.core.streams.backoff import BackoffPolicy
+from wsresilience.core.runtime.loop import wait_until
+from wsresilience.core.servers.process import ServerProcess
+from wsresilience.core.streams.adapter import ReferenceAdapter, StreamRequest
+from wsresilience.core.streams.session import StreamSession
+from wsresilience.errors import StreamRefused
 
 CHUNKS = 16
 ACK_EVERY = 8

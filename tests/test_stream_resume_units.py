@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from keywords.core.evidence.streams import (
+from wsresilience.core.evidence.streams import (
     chunk_points,
     integrity_figures,
     recovery_marks,
@@ -17,12 +17,12 @@ from keywords.core.evidence.streams import (
     resume_position_figures,
     stream_resume_chart,
 )
-from keywords.core.streams.adapter import StreamRequest
-from keywords.core.streams.assembly import EndInfo, StreamAssembly
-from keywords.core.streams.backoff import BackoffPolicy, RetryLog, retry
-from keywords.core.streams.tracked import Recovery, TrackedStream
-from keywords.errors import RetriesExhausted
-from refserver.stream_content import DOCUMENT_SCHEMA, generate
+from wsresilience.core.streams.adapter import StreamRequest
+from wsresilience.core.streams.assembly import EndInfo, StreamAssembly
+from wsresilience.core.streams.backoff import BackoffPolicy, RetryLog, retry
+from wsresilience.core.streams.tracked import Recovery, TrackedStream
+from wsresilience.errors import RetriesExhausted
+from wsresilience.refserver.stream_content import DOCUMENT_SCHEMA, generate
 
 CHUNKS = ["alpha ", "beta ", "gamma ", "delta ", "epsilon"]
 
@@ -268,12 +268,12 @@ def test_the_public_extension_api_has_what_docs_adapters_md_imports() -> None:
     import re
     from pathlib import Path
 
-    import keywords.extend as extend
+    import wsresilience.extend as extend
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "adapters.md").read_text()
-    imported = re.search(r"from keywords\.extend import \(([^)]*)\)", doc)
-    assert imported, "docs/adapters.md no longer imports from keywords.extend"
+    imported = re.search(r"from wsresilience\.extend import \(([^)]*)\)", doc)
+    assert imported, "docs/adapters.md no longer imports from wsresilience.extend"
     names = {n.strip() for n in imported.group(1).split(",") if n.strip()}
     assert names <= set(extend.__all__)
     assert all(hasattr(extend, n) for n in extend.__all__)
-    assert "keywords.core" not in doc.split("```python", 1)[1]
+    assert "wsresilience.core" not in doc.split("```python", 1)[1]

@@ -1,12 +1,12 @@
 """Conversations whose context must survive reconnects, address changes and restarts.
 
-A conversation (:class:`~keywords.core.conversations.session.SessionConversation`) is one
+A conversation (:class:`~wsresilience.core.conversations.session.SessionConversation`) is one
 user's session with the server's agent, across every connection the test makes; it lives
 in the context's ``conversations`` registry under its name. The loop-side steps (open a
 session, reconnect and resume, one reconnect cycle) return what happened; the keywords
 here judge it against the client's own record and word the failure. The security cases
 (bad tokens, someone else's resume, racing resumes) are in
-:mod:`keywords.components.conversations_security`.
+:mod:`wsresilience.components.conversations_security`.
 """
 
 from __future__ import annotations
@@ -19,18 +19,18 @@ from assertionengine import AssertionOperator
 from robot.api import SkipExecution, logger
 from robot.api.deco import keyword
 
-from keywords.components.base import LibraryComponent
-from keywords.context import LibraryContext
-from keywords.core.conversations.attempts import close_all, session_start_answer
-from keywords.core.conversations.session import Leg, SessionConversation
-from keywords.core.conversations.transcript import Context, context_difference, first_difference
-from keywords.core.evidence.connections import latency_table
-from keywords.core.evidence.figures import Figure, html_table
-from keywords.core.evidence.judge import check
-from keywords.core.masking import Credential, mask_url
-from keywords.core.runtime.loop import gather_settled
-from keywords.core.stats import LatencyStats
-from keywords.errors import ResilienceFailure
+from wsresilience.components.base import LibraryComponent
+from wsresilience.context import LibraryContext
+from wsresilience.core.conversations.attempts import close_all, session_start_answer
+from wsresilience.core.conversations.session import Leg, SessionConversation
+from wsresilience.core.conversations.transcript import Context, context_difference, first_difference
+from wsresilience.core.evidence.connections import latency_table
+from wsresilience.core.evidence.figures import Figure, html_table
+from wsresilience.core.evidence.judge import check
+from wsresilience.core.masking import Credential, mask_url
+from wsresilience.core.runtime.loop import gather_settled
+from wsresilience.core.stats import LatencyStats
+from wsresilience.errors import ResilienceFailure
 
 #: One conversation's name, a list of names, or ``ALL``.
 Conversations = str | list[str] | tuple[str, ...]

@@ -1,9 +1,9 @@
 """Who may hold a conversation's session: bad tokens, other users, racing resumes, leaked tokens.
 
 The security half of the conversation keywords (the other half is
-:mod:`keywords.components.conversations`; both use the context's ``conversations``
+:mod:`wsresilience.components.conversations`; both use the context's ``conversations``
 registry). The attempts themselves are loop-side functions of
-:mod:`keywords.core.conversations.attempts` that return every reply and the close code;
+:mod:`wsresilience.core.conversations.attempts` that return every reply and the close code;
 the keywords here judge them: the first reply must be the expected error, no reply may
 carry session data, the close code must be the documented one.
 
@@ -25,14 +25,14 @@ from typing import Any
 from robot.api import logger
 from robot.api.deco import keyword
 
-from keywords.components.base import LibraryComponent
-from keywords.context import LibraryContext
-from keywords.core.conversations.attempts import Answer, authenticate_with, race_resumes, resume_as
-from keywords.core.conversations.session import Refusal
-from keywords.core.conversations.transcript import session_data_in
-from keywords.core.evidence.figures import Figure, html_table
-from keywords.core.masking import Credential
-from keywords.errors import ResilienceFailure
+from wsresilience.components.base import LibraryComponent
+from wsresilience.context import LibraryContext
+from wsresilience.core.conversations.attempts import Answer, authenticate_with, race_resumes, resume_as
+from wsresilience.core.conversations.session import Refusal
+from wsresilience.core.conversations.transcript import session_data_in
+from wsresilience.core.evidence.figures import Figure, html_table
+from wsresilience.core.masking import Credential
+from wsresilience.errors import ResilienceFailure
 
 #: What a JWT looks like in text: a base64url JSON header, a dot, more.
 JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+")

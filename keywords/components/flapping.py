@@ -1,16 +1,16 @@
 """Flapping keywords: many clients connecting and dropping, and what the server made of it.
 
-`Flap Clients` hands a :class:`~keywords.core.flapping.engine.FlapPlan` to the engine on the
-shared loop and, while it runs, a :class:`~keywords.core.probes.series.Sampler` thread reads
+`Flap Clients` hands a :class:`~wsresilience.core.flapping.engine.FlapPlan` to the engine on the
+shared loop and, while it runs, a :class:`~wsresilience.core.probes.series.Sampler` thread reads
 the server through the one probe the context holds (``ctx.probe``, set by `Configure Server
-Probes`). The engine returns a :class:`~keywords.core.flapping.engine.FlapResult`; this
+Probes`). The engine returns a :class:`~wsresilience.core.flapping.engine.FlapResult`; this
 component keeps the last one, reads figures back from it (the getters) and judges the
 samples (agents per user). `Fresh Connection Should Get An Answer Within` asks through
-:func:`~keywords.core.flapping.answer.ask_fresh`, which returns what came back, and judges it
+:func:`~wsresilience.core.flapping.answer.ask_fresh`, which returns what came back, and judges it
 here.
 
 Snapshots before and after, settling and the leak rule belong to the server resources
-component (:mod:`keywords.components.server_resources`).
+component (:mod:`wsresilience.components.server_resources`).
 """
 
 from __future__ import annotations
@@ -24,19 +24,19 @@ from robot.api import SkipExecution, logger
 from robot.api.deco import keyword
 from websockets.exceptions import ConnectionClosed
 
-from keywords.components.base import LibraryComponent
-from keywords.components.server_resources import ServerResourcesKeywords
-from keywords.context import LibraryContext
-from keywords.core.client.open_errors import describe_open_error
-from keywords.core.evidence.figures import Figure
-from keywords.core.evidence.flapping import flap_summary_table, scenario_chart
-from keywords.core.evidence.judge import check
-from keywords.core.flapping.answer import ask_fresh
-from keywords.core.flapping.engine import Disconnect, FlapPlan, FlapResult, flap
-from keywords.core.masking import Credential, mask_url
-from keywords.core.probes.series import Sampler, Snapshot
-from keywords.core.runtime.timeouts import percent
-from keywords.errors import ResilienceFailure
+from wsresilience.components.base import LibraryComponent
+from wsresilience.components.server_resources import ServerResourcesKeywords
+from wsresilience.context import LibraryContext
+from wsresilience.core.client.open_errors import describe_open_error
+from wsresilience.core.evidence.figures import Figure
+from wsresilience.core.evidence.flapping import flap_summary_table, scenario_chart
+from wsresilience.core.evidence.judge import check
+from wsresilience.core.flapping.answer import ask_fresh
+from wsresilience.core.flapping.engine import Disconnect, FlapPlan, FlapResult, flap
+from wsresilience.core.masking import Credential, mask_url
+from wsresilience.core.probes.series import Sampler, Snapshot
+from wsresilience.core.runtime.timeouts import percent
+from wsresilience.errors import ResilienceFailure
 
 CONCERN = "Flapping"
 

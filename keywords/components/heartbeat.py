@@ -3,17 +3,17 @@
 The server pings, the client answers with a pong. A client that stops answering is a
 *zombie*: the server must notice and terminate it within its ping interval plus its ping
 timeout. :class:`HeartbeatKeywords` opens real client connections
-(:class:`~keywords.core.client.connection.ObservedConnection`), keeps them by name in the
+(:class:`~wsresilience.core.client.connection.ObservedConnection`), keeps them by name in the
 context's ``connections`` registry (``client-1``, ``client-2`` … unless named), switches
 their behaviour at run time (``responsive``, ``no-pong``, ``frozen``), holds back single
 pings, waits for the server's pings, and runs the client's own heartbeat against the server
 (and judges how soon it notices a server that stops answering).
 
-Everything that happens on the loop is a function of :mod:`keywords.core.client.observe`
+Everything that happens on the loop is a function of :mod:`wsresilience.core.client.observe`
 that returns data (the connections opened, the seconds a ping waited, the server's reply);
 the keywords here word the failures. The other verdicts (termination bounds, ping
 spacing, RTT, the getters, the report) are in
-:class:`~keywords.components.heartbeat_checks.HeartbeatChecks`, which this class extends:
+:class:`~wsresilience.components.heartbeat_checks.HeartbeatChecks`, which this class extends:
 the two are one component.
 """
 
@@ -27,10 +27,10 @@ from datetime import timedelta
 from robot.api import SkipExecution, logger
 from robot.api.deco import keyword
 
-from keywords.components.heartbeat_checks import TAG, Connections, HeartbeatChecks
-from keywords.context import LibraryContext
-from keywords.core.client.connection import Behaviour
-from keywords.core.client.observe import (
+from wsresilience.components.heartbeat_checks import TAG, Connections, HeartbeatChecks
+from wsresilience.context import LibraryContext
+from wsresilience.core.client.connection import Behaviour
+from wsresilience.core.client.observe import (
     close_connections,
     hold_next_ping,
     mark_server_silenced,
@@ -41,10 +41,10 @@ from keywords.core.client.observe import (
     wait_for_server_pings,
     wait_for_server_unresponsive,
 )
-from keywords.core.client.tls import client_ssl_context
-from keywords.core.evidence.figures import Figure
-from keywords.core.stats import LatencyStats
-from keywords.errors import ResilienceFailure
+from wsresilience.core.client.tls import client_ssl_context
+from wsresilience.core.evidence.figures import Figure
+from wsresilience.core.stats import LatencyStats
+from wsresilience.errors import ResilienceFailure
 
 
 class HeartbeatKeywords(HeartbeatChecks):
@@ -64,7 +64,7 @@ class HeartbeatKeywords(HeartbeatChecks):
 
     @keyword(tags=["Deprecated", "Setter", TAG])
     def set_heartbeat_timeout(self, timeout: timedelta) -> str:
-        """Deprecated: use `Set Library Timeout` (in ``keywords.WebSocketResilience``).
+        """Deprecated: use `Set Library Timeout` (in ``wsresilience.WebSocketResilience``).
 
         Sets the default wait timeout of the library and returns the previous one as a
         Robot time string.

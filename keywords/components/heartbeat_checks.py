@@ -2,15 +2,15 @@
 
 :class:`HeartbeatChecks` finds connections by name in the context's ``connections``
 registry and holds every keyword that judges what an
-:class:`~keywords.core.client.connection.ObservedConnection` recorded: the server's pings
+:class:`~wsresilience.core.client.connection.ObservedConnection` recorded: the server's pings
 and the client's pongs, the spacing of the pings, the round-trip times of the client's own
 heartbeat, when and how the server terminated a connection that went silent, and the health
 report. The waits that come before a verdict are loop-side functions of
-:mod:`keywords.core.client.observe` that return data; the figures are judged through
-:meth:`~keywords.components.base.LibraryComponent.judge` (or ``check`` for getters), so each
+:mod:`wsresilience.core.client.observe` that return data; the figures are judged through
+:meth:`~wsresilience.components.base.LibraryComponent.judge` (or ``check`` for getters), so each
 is logged beside its threshold whether the check passes or not, and a failure is one line.
 
-:class:`~keywords.components.heartbeat.HeartbeatKeywords` builds on it with the keywords
+:class:`~wsresilience.components.heartbeat.HeartbeatKeywords` builds on it with the keywords
 that open connections and switch their behaviour; the two are one component, split in two
 modules to keep each readable.
 """
@@ -26,26 +26,26 @@ from assertionengine import AssertionOperator
 from robot.api import logger
 from robot.api.deco import keyword
 
-from keywords.components.base import LibraryComponent
-from keywords.core.client.connection import ConnState, ObservedConnection
-from keywords.core.client.observe import (
+from wsresilience.components.base import LibraryComponent
+from wsresilience.core.client.connection import ConnState, ObservedConnection
+from wsresilience.core.client.observe import (
     settle_zombies,
     wait_for_first_termination,
     wait_for_termination,
 )
-from keywords.core.client.observe import rtt_samples as rtt_samples_on_loop
-from keywords.core.evidence.connections import (
+from wsresilience.core.client.observe import rtt_samples as rtt_samples_on_loop
+from wsresilience.core.evidence.connections import (
     connection_summary,
     latency_table,
     rtt_histogram_svg,
     timeline_svg,
     timeline_table,
 )
-from keywords.core.evidence.figures import Figure
-from keywords.core.evidence.judge import check
-from keywords.core.runtime.timeouts import percent, seconds
-from keywords.core.stats import LatencyStats
-from keywords.errors import ResilienceFailure
+from wsresilience.core.evidence.figures import Figure
+from wsresilience.core.evidence.judge import check
+from wsresilience.core.runtime.timeouts import percent, seconds
+from wsresilience.core.stats import LatencyStats
+from wsresilience.errors import ResilienceFailure
 
 #: One connection name, a list of names, or ``ALL``.
 Connections = str | list[str] | tuple[str, ...]

@@ -4,7 +4,7 @@ The keywords create a proxy in front of a target (in this process, or on a Toxip
 add faults to it in Toxiproxy's vocabulary, and observe from the proxy's upstream socket how
 the server ended connections a fault had made silent.
 
-Proxies live in ``ctx.proxies`` as :class:`~keywords.core.faults.handle.ProxyHandle`, so
+Proxies live in ``ctx.proxies`` as :class:`~wsresilience.core.faults.handle.ProxyHandle`, so
 any component can find one by name or by the URL a client was given. The backends (the
 in-process proxy collection, one client per Toxiproxy API) belong to this component and are
 stopped when the library goes out of scope. Loop-side work is done by the handle and the
@@ -12,7 +12,7 @@ backends, which return data; the keywords here word failures, one line naming th
 
 The module runs a little over 400 lines because it is one vocabulary, Toxiproxy's: the
 proxies and the faults added to them are documented and read together; the pure parts
-(fault specs, units) are in :mod:`keywords.core.faults.toxics`.
+(fault specs, units) are in :mod:`wsresilience.core.faults.toxics`.
 """
 
 from __future__ import annotations
@@ -26,18 +26,18 @@ from assertionengine import AssertionOperator
 from robot.api import SkipExecution, logger
 from robot.api.deco import keyword
 
-from faultproxy import FaultProxyError, ToxicError
-from keywords.components.base import LibraryComponent
-from keywords.context import LibraryContext
-from keywords.core.evidence.figures import Figure
-from keywords.core.evidence.judge import check
-from keywords.core.faults.backends import Backend, InProcessBackend, ToxiproxyBackend, close_all
-from keywords.core.faults.handle import ProxyHandle, find_proxy
-from keywords.core.faults.server_end import ServerEnd
-from keywords.core.faults.toxics import milliseconds, rate_kb, toxic_specs
-from keywords.core.masking import mask_url
-from keywords.core.runtime.registry import ALL
-from keywords.errors import ResilienceFailure, ToxiproxyError, Unsupported
+from wsresilience.faultproxy import FaultProxyError, ToxicError
+from wsresilience.components.base import LibraryComponent
+from wsresilience.context import LibraryContext
+from wsresilience.core.evidence.figures import Figure
+from wsresilience.core.evidence.judge import check
+from wsresilience.core.faults.backends import Backend, InProcessBackend, ToxiproxyBackend, close_all
+from wsresilience.core.faults.handle import ProxyHandle, find_proxy
+from wsresilience.core.faults.server_end import ServerEnd
+from wsresilience.core.faults.toxics import milliseconds, rate_kb, toxic_specs
+from wsresilience.core.masking import mask_url
+from wsresilience.core.runtime.registry import ALL
+from wsresilience.errors import ResilienceFailure, ToxiproxyError, Unsupported
 
 T = TypeVar("T")
 Direction = str
@@ -106,7 +106,7 @@ class NetworkFaultsKeywords(LibraryComponent):
     def use_toxiproxy_server(self, url: str) -> str:
         """Makes proxies created from now on live on the Toxiproxy API at ``url``.
 
-        ``url`` is ``http://host:port`` of ``python -m faultproxy --api-port …`` or of a
+        ``url`` is ``http://host:port`` of ``python -m wsresilience.faultproxy --api-port …`` or of a
         real Toxiproxy; empty goes back to in-process proxies. Returns the previous URL
         (empty for in-process). Proxies already created stay where they are.
         """

@@ -4,7 +4,7 @@ One server per library scope: the process handle lives on this component, and it
 is registered with the context, so whatever a suite leaves running is stopped when the
 library goes out of scope. The signing secret is made here, never logged or returned,
 and registered with the context so no message the library words can show it; test users
-get tokens signed with it (``refserver.auth``), printed masked.
+get tokens signed with it (``wsresilience.refserver.auth``), printed masked.
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ from assertionengine import AssertionOperator
 from robot.api import logger
 from robot.api.deco import keyword
 
-from keywords.components.base import LibraryComponent
-from keywords.context import LibraryContext
-from keywords.core.evidence.judge import check
-from keywords.core.masking import Credential, fresh_user_name
-from keywords.core.probes.sources import scrape
-from keywords.core.runtime.timeouts import seconds
-from keywords.core.servers.process import ServerProcess
-from keywords.errors import ProbeUnavailable, ResilienceFailure
-from refserver.auth import SECRET_ENV, issue_token
+from wsresilience.components.base import LibraryComponent
+from wsresilience.context import LibraryContext
+from wsresilience.core.evidence.judge import check
+from wsresilience.core.masking import Credential, fresh_user_name
+from wsresilience.core.probes.sources import scrape
+from wsresilience.core.runtime.timeouts import seconds
+from wsresilience.core.servers.process import ServerProcess
+from wsresilience.errors import ProbeUnavailable, ResilienceFailure
+from wsresilience.refserver.auth import SECRET_ENV, issue_token
 
 TAG = "Reference Server"
 #: How long a start may take unless the keyword is given its own ``timeout``. A process
@@ -36,7 +36,7 @@ START_TIMEOUT = 15.0
 
 
 class ReferenceServerKeywords(LibraryComponent):
-    """Runs ``python -m refserver`` on an OS-chosen port and hands out what tests need of it."""
+    """Runs ``python -m wsresilience.refserver`` on an OS-chosen port and hands out what tests need of it."""
 
     def __init__(self, ctx: LibraryContext) -> None:
         super().__init__(ctx)
@@ -67,7 +67,7 @@ class ReferenceServerKeywords(LibraryComponent):
         ``defect`` names a seeded defect (empty for a healthy server); several can be
         given separated by commas. ``ping_interval`` and ``ping_timeout`` set the server
         keepalive (``0`` interval disables it); ``close_timeout`` bounds the closing
-        handshake. ``extra_args`` are passed to ``python -m refserver`` as they are.
+        handshake. ``extra_args`` are passed to ``python -m wsresilience.refserver`` as they are.
         ``timeout`` bounds the start (default 15 s).
 
         | ${url} =    Start Reference Server

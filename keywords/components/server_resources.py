@@ -1,19 +1,19 @@
 """Server resources keywords: what the server holds, read from outside, and whether it lets go.
 
 The one probe configuration of the library lives here: `Configure Server Probes` stores a
-:class:`~keywords.core.probes.series.ResourceProbe` in the shared context (``ctx.probe``),
+:class:`~wsresilience.core.probes.series.ResourceProbe` in the shared context (``ctx.probe``),
 and every component that reads the server (the flapping sampler, the agent checks, these
 keywords) reads through it. The reading, polling and the leak rule are in
-:mod:`keywords.core.probes`; this module turns what they return into figures, judges them
+:mod:`wsresilience.core.probes`; this module turns what they return into figures, judges them
 and words the failures.
 
 Three outcomes, never confused:
 
 - PASS/FAIL on what the server holds (counts exact, memory within a tolerance);
 - SKIP with the reason when the target offers no way to read a resource
-  (:class:`~keywords.errors.ProbeUnavailable`);
+  (:class:`~wsresilience.errors.ProbeUnavailable`);
 - FAIL when a source that answered earlier stops answering: the server died
-  (:class:`~keywords.errors.ProbeLost`).
+  (:class:`~wsresilience.errors.ProbeLost`).
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from assertionengine import AssertionOperator
 from robot.api import SkipExecution, logger
 from robot.api.deco import keyword
 
-from keywords.components.base import LibraryComponent
-from keywords.core.evidence.figures import Figure
-from keywords.core.evidence.flapping import comparison_table, growth_chart, growth_figures, growth_table
-from keywords.core.evidence.judge import check
-from keywords.core.probes.leaks import judge_growth, parse_bytes
-from keywords.core.probes.series import (
+from wsresilience.components.base import LibraryComponent
+from wsresilience.core.evidence.figures import Figure
+from wsresilience.core.evidence.flapping import comparison_table, growth_chart, growth_figures, growth_table
+from wsresilience.core.evidence.judge import check
+from wsresilience.core.probes.leaks import judge_growth, parse_bytes
+from wsresilience.core.probes.series import (
     UNITS,
     ResourceProbe,
     Snapshot,
@@ -41,8 +41,8 @@ from keywords.core.probes.series import (
     wait_for_snapshot,
     wait_until_settled,
 )
-from keywords.core.probes.sources import server_version
-from keywords.errors import ProbeUnavailable
+from wsresilience.core.probes.sources import server_version
+from wsresilience.errors import ProbeUnavailable
 
 #: Resources whose counts must come back exactly once clients are gone.
 DEFAULT_COUNTS = "connections, authenticated_sessions, fds, tasks"

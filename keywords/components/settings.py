@@ -7,7 +7,7 @@ from datetime import timedelta
 from robot.api import logger
 from robot.api.deco import keyword
 
-from keywords.components.base import LibraryComponent
+from wsresilience.components.base import LibraryComponent
 
 
 class SettingsKeywords(LibraryComponent):

@@ -2,9 +2,9 @@
 
 :class:`StreamKeywords` is the component. Sessions live in the shared context's
 ``stream_sessions`` registry; every loop-side step (connect with backoff, start, cut,
-resume, wait) is a :class:`~keywords.core.streams.session.StreamSession` method that
+resume, wait) is a :class:`~wsresilience.core.streams.session.StreamSession` method that
 returns what happened, and the keywords here word and judge it. The judging keywords are
-in :mod:`keywords.components.streams_checks`, the base of this class.
+in :mod:`wsresilience.components.streams_checks`, the base of this class.
 
 A session connected to the URL of a proxy in the context's ``proxies`` registry (made by
 the network-fault keywords, or by the deprecated `Start Degraded Network Proxy`) is cut by
@@ -25,16 +25,16 @@ from assertionengine import AssertionOperator
 from robot.api import SkipExecution, logger
 from robot.api.deco import keyword
 
-from keywords.components.streams_checks import TAG, StreamChecks
-from keywords.components.streams_proxy import DegradedProxyKeywords
-from keywords.context import LibraryContext
-from keywords.core.evidence.figures import Figure
-from keywords.core.evidence.judge import check
-from keywords.core.evidence.streams import attempts_table, recovery_table, stream_resume_chart
-from keywords.core.streams.adapter import UNSUPPORTED, StreamAdapter, StreamRequest, load_adapter
-from keywords.core.streams.backoff import BackoffPolicy
-from keywords.core.streams.session import StreamSession, close_sessions
-from keywords.errors import ResilienceFailure, RetriesExhausted, StreamRefused
+from wsresilience.components.streams_checks import TAG, StreamChecks
+from wsresilience.components.streams_proxy import DegradedProxyKeywords
+from wsresilience.context import LibraryContext
+from wsresilience.core.evidence.figures import Figure
+from wsresilience.core.evidence.judge import check
+from wsresilience.core.evidence.streams import attempts_table, recovery_table, stream_resume_chart
+from wsresilience.core.streams.adapter import UNSUPPORTED, StreamAdapter, StreamRequest, load_adapter
+from wsresilience.core.streams.backoff import BackoffPolicy
+from wsresilience.core.streams.session import StreamSession, close_sessions
+from wsresilience.errors import ResilienceFailure, RetriesExhausted, StreamRefused
 
 
 class StreamKeywords(StreamChecks, DegradedProxyKeywords):
@@ -71,7 +71,7 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
         """Selects the protocol adapter for sessions opened from now on; returns the old one.
 
         ``adapter`` is ``reference`` or a dotted path to a ``StreamAdapter`` subclass
-        (docs/adapters.md; the API is in ``keywords.extend``).
+        (docs/adapters.md; the API is in ``wsresilience.extend``).
 
         | Use Stream Protocol Adapter    mycompany.streams.SseBridgeAdapter
         """

@@ -1,12 +1,12 @@
 """The verdicts of the stream keywords: whole, resumed in place, in time, refused plainly.
 
 :class:`StreamChecks` finds sessions and streams by name and holds every keyword that judges
-what a :class:`~keywords.core.streams.session.StreamSession` recorded. The figures come from
-:mod:`keywords.core.evidence.streams` and are judged through
-:meth:`~keywords.components.base.LibraryComponent.judge`, so each table is logged beside its
+what a :class:`~wsresilience.core.streams.session.StreamSession` recorded. The figures come from
+:mod:`wsresilience.core.evidence.streams` and are judged through
+:meth:`~wsresilience.components.base.LibraryComponent.judge`, so each table is logged beside its
 thresholds whether the check passes or not, and a failure is one line.
 
-:class:`~keywords.components.streams.StreamKeywords` builds on it with the keywords that
+:class:`~wsresilience.components.streams.StreamKeywords` builds on it with the keywords that
 connect, stream, cut and resume; the two are one component.
 """
 
@@ -19,10 +19,10 @@ import psutil
 from robot.api import logger
 from robot.api.deco import keyword
 
-from keywords.components.base import LibraryComponent
-from keywords.context import LibraryContext
-from keywords.core.evidence.figures import Figure
-from keywords.core.evidence.streams import (
+from wsresilience.components.base import LibraryComponent
+from wsresilience.context import LibraryContext
+from wsresilience.core.evidence.figures import Figure
+from wsresilience.core.evidence.streams import (
     backoff_table,
     integrity_figures,
     own_position_figure,
@@ -32,9 +32,9 @@ from keywords.core.evidence.streams import (
     resume_position_figures,
     retry_delay_figures,
 )
-from keywords.core.streams.session import StreamSession
-from keywords.core.streams.tracked import TrackedStream
-from keywords.errors import ResilienceFailure
+from wsresilience.core.streams.session import StreamSession
+from wsresilience.core.streams.tracked import TrackedStream
+from wsresilience.errors import ResilienceFailure
 
 TAG = "Streams"
 

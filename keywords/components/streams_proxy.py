@@ -1,7 +1,7 @@
 """The degraded-network proxy of the stream keywords, deprecated for the network-fault keywords.
 
 `Start Degraded Network Proxy` predates the shared proxy registry: it now makes an in-process
-fault proxy through :class:`~keywords.core.faults.backends.InProcessBackend` and adds it to
+fault proxy through :class:`~wsresilience.core.faults.backends.InProcessBackend` and adds it to
 the context's ``proxies``, where `Connect To Stream Service` finds it like any proxy made by
 `Create Proxy`. It goes once the suites use `Create Proxy`, `Add Latency` and `Limit
 Bandwidth`; this module goes with it.
@@ -16,12 +16,12 @@ from urllib.parse import urlsplit, urlunsplit
 from robot.api import SkipExecution, logger
 from robot.api.deco import keyword
 
-from keywords.components.base import LibraryComponent
-from keywords.context import LibraryContext
-from keywords.components.streams_checks import TAG
+from wsresilience.components.base import LibraryComponent
+from wsresilience.context import LibraryContext
+from wsresilience.components.streams_checks import TAG
 
 if TYPE_CHECKING:
-    from keywords.core.faults.backends import InProcessBackend
+    from wsresilience.core.faults.backends import InProcessBackend
 
 
 class DegradedProxyKeywords(LibraryComponent):
@@ -54,8 +54,8 @@ class DegradedProxyKeywords(LibraryComponent):
         """
         self.deprecated("Start Degraded Network Proxy", "Create Proxy, Add Latency and Limit Bandwidth")
         try:
-            from keywords.core.faults.backends import InProcessBackend
-            from keywords.core.faults.handle import ProxyHandle
+            from wsresilience.core.faults.backends import InProcessBackend
+            from wsresilience.core.faults.handle import ProxyHandle
         except ImportError:  # pragma: no cover - depends on the installation
             raise SkipExecution("The fault proxy (package faultproxy) is not installed.") from None
         if self._degraded is not None:

@@ -1,6 +1,6 @@
 """The sign-off report: criteria-level verdicts and evidence from a Robot ``output.xml``.
 
-``python -m keywords.signoff results/output.xml`` writes ``results/signoff.html``; see
+``python -m wsresilience.signoff results/output.xml`` writes ``results/signoff.html``; see
 :func:`write_signoff` for programmatic use and ``docs/signoff.md`` for what the page shows.
 """
 

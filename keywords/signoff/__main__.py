@@ -1,4 +1,4 @@
-"""Command line: ``python -m keywords.signoff OUTPUT.xml [--xunit FILE] [--log log.html]``."""
+"""Command line: ``python -m wsresilience.signoff OUTPUT.xml [--xunit FILE] [--log log.html]``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     The exit code does not repeat the verdict: robot's own exit code already fails a CI job.
     """
     parser = argparse.ArgumentParser(
-        prog="python -m keywords.signoff",
+        prog="python -m wsresilience.signoff",
         description="Write signoff.html beside a Robot Framework output.xml (plain or pabot-merged).",
     )
     parser.add_argument("output", type=Path, help="output.xml from robot, rebot or pabot")

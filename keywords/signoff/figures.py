@@ -1,6 +1,6 @@
 """Read evidence figures back out of logged HTML messages.
 
-Libraries log figure tables made by :func:`keywords.core.evidence.figures.figure_table`: an HTML
+Libraries log figure tables made by :func:`wsresilience.core.evidence.figures.figure_table`: an HTML
 ``<table class='wsr-figures' data-figures="...">`` whose attribute holds the figures as
 HTML-escaped JSON. This module finds those tables in a message and returns the figure dicts.
 An HTML parser (not a regex) reads the attribute, so quoting style and escaping don't matter.

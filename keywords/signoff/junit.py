@@ -13,7 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from keywords.core.evidence.figures import fmt
+from wsresilience.core.evidence.figures import fmt
 
 from .model import FAIL, NOT_RUN, SKIP, Criterion, SignOff, TestResult
 

@@ -8,7 +8,7 @@ The model follows the run contract in ``ACCEPTANCE.md``:
   (``AC-007.1``);
 * suite metadata carries ``Test ID``, ``Target``, ``Server version``, ``Library version``,
   ``Thresholds``;
-* figures are logged as ``wsr-figures`` tables (see :mod:`keywords.signoff.figures`).
+* figures are logged as ``wsr-figures`` tables (see :mod:`wsresilience.signoff.figures`).
 
 A criterion's verdict comes from the tests tagged with it: FAIL if any failed, PASS if all
 passed, SKIP (with the reasons) otherwise, NOT RUN if no test in the run carries the tag. Works
@@ -27,7 +27,7 @@ from pathlib import Path
 from robot.api import ExecutionResult, ResultVisitor
 from robot.result import Message, TestCase, TestSuite
 
-from keywords.core.masking import mask_text
+from wsresilience.core.masking import mask_text
 
 from .figures import figures_in_html
 

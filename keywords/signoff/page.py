@@ -16,7 +16,7 @@ from datetime import datetime
 
 from robot.utils import html_format
 
-from keywords.core.evidence.figures import fmt
+from wsresilience.core.evidence.figures import fmt
 
 from .model import FAIL, NOT_RUN, PASS, SKIP, Criterion, SignOff, TestIdSection, TestResult
 
@@ -104,7 +104,7 @@ def render(signoff: SignOff, log_href: str | None) -> str:
         )
     parts.append(
         f"<p class='note'>Generated from <code>{e(signoff.source.name)}</code> by "
-        "<code>python -m keywords.signoff</code>. Verdicts: a criterion PASSes when every test tagged "
+        "<code>python -m wsresilience.signoff</code>. Verdicts: a criterion PASSes when every test tagged "
         "with it passed, FAILs when any failed, is SKIP when none failed but some were skipped, and "
         "NOT RUN when no test in this run carries its tag.</p></body></html>"
     )

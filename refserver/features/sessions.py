@@ -12,7 +12,7 @@ a time holds it. The rules, in the order the server checks them on a resume:
 4. held by another open connection: error ``session-busy``, close 4409 (the first holder
    keeps it: a resume never steals a live session).
 
-Sessions are stored in SQLite under ``--data-dir`` (see :mod:`refserver.store`), so the
+Sessions are stored in SQLite under ``--data-dir`` (see :mod:`wsresilience.refserver.store`), so the
 context survives a real restart. Full description: docs/protocol.md, section 7.
 """
 

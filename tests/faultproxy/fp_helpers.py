@@ -18,7 +18,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.server import ServerConnection
 
-from faultproxy import FaultProxy
+from wsresilience.faultproxy import FaultProxy
 
 TCP_ESTABLISHED = 1
 TCP_CLOSE_WAIT = 8

@@ -1,5 +1,5 @@
 """The Toxiproxy HTTP API, driven over real HTTP (urllib) as a Toxiproxy client would,
-against ``python -m faultproxy --api-port 0`` running as a subprocess, with a real
+against ``python -m wsresilience.faultproxy --api-port 0`` running as a subprocess, with a real
 websockets echo server (in a thread) behind the proxies it creates."""
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class Api:
 @pytest.fixture(scope="module")
 def api_process() -> Iterator[tuple[subprocess.Popen[str], Api]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "faultproxy", "--api-port", "0", "--seed", "1"],
+        [sys.executable, "-m", "wsresilience.faultproxy", "--api-port", "0", "--seed", "1"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

@@ -10,7 +10,7 @@ import struct
 import websockets
 from websockets.asyncio.server import ServerConnection
 
-from faultproxy.connection import Connection
+from wsresilience.faultproxy.connection import Connection
 from fp_helpers import echo_server, proxy_to, raw_tcp_server, run, ws_url
 
 

@@ -286,7 +286,7 @@ def test_limit_data_closes_after_n_bytes() -> None:
 
 
 def test_bad_toxic_definitions_say_what_was_expected() -> None:
-    from faultproxy import AlreadyExists, FaultProxy, ToxicError
+    from wsresilience.faultproxy import AlreadyExists, FaultProxy, ToxicError
 
     async def scenario() -> None:
         proxy = FaultProxy("p", upstream="127.0.0.1:9")

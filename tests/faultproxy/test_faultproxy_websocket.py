@@ -13,8 +13,8 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError
 
-from faultproxy import FaultProxy
-from faultproxy.wsframes import (
+from wsresilience.faultproxy import FaultProxy
+from wsresilience.faultproxy.wsframes import (
     OP_BINARY,
     OP_CLOSE,
     OP_PING,

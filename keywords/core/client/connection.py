@@ -35,14 +35,14 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import Close, Frame, Opcode
 from websockets.protocol import State as WsState
 
-from faultproxy.wsframes import OP_CLOSE, OP_PING
-from keywords.core.runtime.events import EventLog
-from keywords.core.client.frozenwatch import FrozenSocketWatcher
-from keywords.core.runtime.loop import wait_until
-from keywords.core.masking import mask_secret, mask_url
-from keywords.core.client.open_errors import describe_open_error
-from keywords.core.client.wire import peek_frames, tcp_state
-from keywords.errors import OpenFailed
+from wsresilience.faultproxy.wsframes import OP_CLOSE, OP_PING
+from wsresilience.core.runtime.events import EventLog
+from wsresilience.core.client.frozenwatch import FrozenSocketWatcher
+from wsresilience.core.runtime.loop import wait_until
+from wsresilience.core.masking import mask_secret, mask_url
+from wsresilience.core.client.open_errors import describe_open_error
+from wsresilience.core.client.wire import peek_frames, tcp_state
+from wsresilience.errors import OpenFailed
 
 
 class Behaviour(enum.StrEnum):

@@ -1,11 +1,11 @@
 """Loop-side actions and waits on observed connections, for the heartbeat keywords.
 
 Every function here runs on the event loop, does one thing to or with
-:class:`~keywords.core.client.connection.ObservedConnection` objects, and returns what
+:class:`~wsresilience.core.client.connection.ObservedConnection` objects, and returns what
 happened as data: a count, a time, the connections that ended. None of them decides whether
 that is a pass or a failure, and none words a failure: the keyword component does both,
 from these results, in Robot's thread. Only an error that means "could not even try" (an
-:class:`~keywords.errors.OpenFailed` when opening) propagates.
+:class:`~wsresilience.errors.OpenFailed` when opening) propagates.
 
 Times are ``time.monotonic()`` seconds, the clock the connection's events are stamped with.
 Bounds measured from a moment the loop recorded (a connection going silent, the server
@@ -21,8 +21,8 @@ import ssl
 import time
 from collections.abc import Sequence
 
-from keywords.core.client.connection import Behaviour, ObservedConnection
-from keywords.core.runtime.loop import gather_settled
+from wsresilience.core.client.connection import Behaviour, ObservedConnection
+from wsresilience.core.runtime.loop import gather_settled
 
 
 async def open_connections(
@@ -36,7 +36,7 @@ async def open_connections(
     """Open one connection per name concurrently, each then switched to ``behaviour``.
 
     All or nothing: if any fails to open, the others are closed and the first failure
-    (an :class:`~keywords.errors.OpenFailed` saying why in one line) is raised.
+    (an :class:`~wsresilience.errors.OpenFailed` saying why in one line) is raised.
     """
     conns = [ObservedConnection(name, url) for name in names]
     results = await gather_settled(*(c.open(timeout, ssl_context, source_address) for c in conns))

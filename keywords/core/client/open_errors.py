@@ -7,7 +7,7 @@ import ssl
 
 from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 
-from keywords.core.masking import mask_url
+from wsresilience.core.masking import mask_url
 
 
 def describe_open_error(exc: BaseException, url: str) -> str:

@@ -6,7 +6,7 @@ server that gives up half-closes the TCP connection (our socket turns CLOSE_WAIT
 it. :func:`tcp_state` reads the Linux ``TCP_INFO`` state byte; :func:`peek_frames` looks at
 the unread server frames without consuming them.
 
-Frames are split by the fault proxy's parser (:func:`faultproxy.wsframes.parse_frames`),
+Frames are split by the fault proxy's parser (:func:`wsresilience.faultproxy.wsframes.parse_frames`),
 the project's one RFC 6455 frame parser; only the socket side lives here.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import socket
 
-from faultproxy.wsframes import Frame, parse_frames
+from wsresilience.faultproxy.wsframes import Frame, parse_frames
 
 #: Linux TCP states (include/net/tcp_states.h).
 TCP_STATES = {

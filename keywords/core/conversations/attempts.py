@@ -20,10 +20,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from keywords.core.conversations.session import Refusal, SessionConversation
-from keywords.core.masking import Credential
-from keywords.core.runtime.loop import gather_settled
-from keywords.errors import ConnectionEnded
+from wsresilience.core.conversations.session import Refusal, SessionConversation
+from wsresilience.core.masking import Credential
+from wsresilience.core.runtime.loop import gather_settled
+from wsresilience.errors import ConnectionEnded
 
 #: What an intruder pipelines behind a resume of someone else's session.
 INTRUDER_REQUESTS: tuple[dict[str, str], ...] = (

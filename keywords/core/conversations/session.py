@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from keywords.core.client.connection import ObservedConnection
-from keywords.core.conversations.transcript import Context, ExpectedConversation, context_difference
-from keywords.core.masking import Credential
-from keywords.errors import ConnectionEnded, ProtocolFailure, ResilienceFailure
+from wsresilience.core.client.connection import ObservedConnection
+from wsresilience.core.conversations.transcript import Context, ExpectedConversation, context_difference
+from wsresilience.core.masking import Credential
+from wsresilience.errors import ConnectionEnded, ProtocolFailure, ResilienceFailure
 
 
 @dataclass

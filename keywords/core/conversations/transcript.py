@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from keywords.errors import ProtocolFailure
+from wsresilience.errors import ProtocolFailure
 
 #: The protocol's roles for history entries.
 USER, AGENT = "user", "agent"

@@ -22,8 +22,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from keywords.core.stats import percentile
-from keywords.core.evidence.svg import (
+from wsresilience.core.stats import percentile
+from wsresilience.core.evidence.svg import (
     HALO,
     INK,
     MUTED,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from keywords.core.evidence.charts import Lane, histogram, timeline_chart
-from keywords.core.evidence.figures import html_table
-from keywords.core.stats import LatencyStats
+from wsresilience.core.evidence.charts import Lane, histogram, timeline_chart
+from wsresilience.core.evidence.figures import html_table
+from wsresilience.core.stats import LatencyStats
 
 if TYPE_CHECKING:
-    from keywords.core.client.connection import ObservedConnection
+    from wsresilience.core.client.connection import ObservedConnection
 
 #: Events of these kinds are summarised, not listed one by one, in timelines.
 _CHATTY = {"heartbeat ping", "heartbeat pong"}
@@ -29,7 +29,7 @@ def connection_summary(conns: Sequence[ObservedConnection], rtts_ms: Sequence[Se
     """One row per connection: behaviour, state, ping/pong counts, RTT, how it ended.
 
     ``rtts_ms`` holds each connection's round-trip times, in the order of ``conns``, as
-    snapshotted on the loop (:func:`keywords.core.client.observe.rtt_samples`).
+    snapshotted on the loop (:func:`wsresilience.core.client.observe.rtt_samples`).
     """
     rows = []
     for c, samples in zip(conns, rtts_ms, strict=True):

@@ -2,7 +2,7 @@
 
 A :class:`Figure` is one measured value with the bound it is judged against. A figure table
 is logged as HTML and also carries the figures as JSON in its ``data-figures`` attribute, so
-the sign-off generator (``keywords.signoff``) can read them back out of ``output.xml``.
+the sign-off generator (``wsresilience.signoff``) can read them back out of ``output.xml``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Evidence for flapping runs and server resources: tables, figures and charts, as HTML/SVG.
 
-Renders what :mod:`keywords.core.flapping` and :mod:`keywords.core.probes` measured: the run
+Renders what :mod:`wsresilience.core.flapping` and :mod:`wsresilience.core.probes` measured: the run
 summary, the resources over time, snapshots side by side, and the leak rule's figures.
 Nothing here judges; the keyword components hand the figures to ``judge``.
 """
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from keywords.core.evidence.charts import line_chart
-from keywords.core.evidence.figures import Figure, html_table
-from keywords.core.flapping.engine import FlapResult
-from keywords.core.probes.leaks import GrowthVerdict
-from keywords.core.probes.series import MB, Snapshot, scale_of
+from wsresilience.core.evidence.charts import line_chart
+from wsresilience.core.evidence.figures import Figure, html_table
+from wsresilience.core.flapping.engine import FlapResult
+from wsresilience.core.probes.leaks import GrowthVerdict
+from wsresilience.core.probes.series import MB, Snapshot, scale_of
 
 #: Count series drawn on the left axis of the scenario chart, in this order.
 COUNT_SERIES: dict[str, str] = {

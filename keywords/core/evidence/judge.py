@@ -13,8 +13,8 @@ from typing import Any
 from assertionengine import AssertionOperator, verify_assertion
 from robot.api import logger
 
-from keywords.core.evidence.figures import Figure, figure_table
-from keywords.errors import ResilienceFailure
+from wsresilience.core.evidence.figures import Figure, figure_table
+from wsresilience.errors import ResilienceFailure
 
 _NUMERIC = {
     AssertionOperator["<"]: "<",

@@ -1,11 +1,11 @@
 """Evidence for resumed streams: the resume chart, the tables, and the figures judged.
 
-The stream keywords measure through :class:`~keywords.core.streams.session.StreamSession`;
+The stream keywords measure through :class:`~wsresilience.core.streams.session.StreamSession`;
 this module turns what it recorded into evidence for log.html and into the
-:class:`~keywords.core.evidence.figures.Figure` lists the keywords judge. It words no
+:class:`~wsresilience.core.evidence.figures.Figure` lists the keywords judge. It words no
 failure and raises nothing: that is the keywords' job.
 
-The chart is :func:`keywords.core.evidence.charts.resume_chart`, the one resume chart of the
+The chart is :func:`wsresilience.core.evidence.charts.resume_chart`, the one resume chart of the
 library. A stream's chunks are drawn by seq over seconds since the stream started:
 
 * ``live``: delivered on the connection the stream started on;
@@ -20,10 +20,10 @@ total-recovery bound after the first cut.
 
 from __future__ import annotations
 
-from keywords.core.evidence.charts import Mark, resume_chart
-from keywords.core.evidence.figures import Figure, html_table
-from keywords.core.streams.backoff import RetryLog
-from keywords.core.streams.tracked import Recovery, TrackedStream
+from wsresilience.core.evidence.charts import Mark, resume_chart
+from wsresilience.core.evidence.figures import Figure, html_table
+from wsresilience.core.streams.backoff import RetryLog
+from wsresilience.core.streams.tracked import Recovery, TrackedStream
 
 NAN = float("nan")
 

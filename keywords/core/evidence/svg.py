@@ -1,6 +1,6 @@
 """SVG building blocks for the evidence charts: escaping, scales, ticks, axes, legends.
 
-Everything here returns markup as ``str``. The charts in :mod:`keywords.core.evidence.charts` compose
+Everything here returns markup as ``str``. The charts in :mod:`wsresilience.core.evidence.charts` compose
 these pieces into one ``<svg>`` element that is well-formed XML *and* valid inline HTML, so it
 can be logged with ``logger.info(svg, html=True)`` and also parsed by ``xml.etree``.
 

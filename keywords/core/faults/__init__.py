@@ -6,4 +6,4 @@
 ``handle``      a proxy as every component sees it in ``ctx.proxies``, and the one look-up
 ``server_end``  how the server ended a proxied connection, seen from the proxy
 
-May import ``faultproxy``, ``runtime``, ``masking`` and ``keywords.errors``."""
+May import ``faultproxy``, ``runtime``, ``masking`` and ``wsresilience.errors``."""

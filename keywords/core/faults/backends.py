@@ -5,7 +5,7 @@ run on the library's event loop:
 
 * :class:`InProcessBackend` holds a :class:`faultproxy.ProxyCollection` in that loop:
   no extra process, and it can report how each side of a connection ended;
-* :class:`ToxiproxyBackend` drives a Toxiproxy HTTP API (``python -m faultproxy
+* :class:`ToxiproxyBackend` drives a Toxiproxy HTTP API (``python -m wsresilience.faultproxy
   --api-port 0`` or Shopify's Toxiproxy). Flapping runs as a task here that toggles
   ``enabled``; WebSocket-aware toxics need the API to be ours (checked via ``/version``).
 """
@@ -18,11 +18,11 @@ import ipaddress
 import os
 from typing import Any
 
-from faultproxy import FaultProxy, ProxyCollection, Toxic
-from faultproxy.connection import Connection
+from wsresilience.faultproxy import FaultProxy, ProxyCollection, Toxic
+from wsresilience.faultproxy.connection import Connection
 
-from keywords.core.faults.toxiproxy import ToxiproxyClient
-from keywords.errors import Unsupported
+from wsresilience.core.faults.toxiproxy import ToxiproxyClient
+from wsresilience.errors import Unsupported
 
 #: The toxic types only faultproxy has.
 FRAME_TOXICS = frozenset({"drop_pongs", "cut_at_frame", "duplicate_frame", "corrupt_frame"})
@@ -126,7 +126,7 @@ class ToxiproxyBackend:
             raise Unsupported(
                 f"The {toxic['type']} fault is WebSocket-aware and only faultproxy has it; the "
                 f"Toxiproxy API at {self.where} is version {await self.client.version()!r}. Run "
-                "`python -m faultproxy --api-port 0` there, or use the in-process proxy."
+                "`python -m wsresilience.faultproxy --api-port 0` there, or use the in-process proxy."
             )
         return dict(await self.client.request("POST", self._path(name, "/toxics"), toxic))
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from faultproxy.connection import Connection
+from wsresilience.faultproxy.connection import Connection
 
-from keywords.core.faults.backends import Backend, InProcessBackend
-from keywords.core.faults.server_end import ServerEnd, server_end, wait_server_ends
-from keywords.core.masking import mask_url
-from keywords.core.runtime.registry import Registry
+from wsresilience.core.faults.backends import Backend, InProcessBackend
+from wsresilience.core.faults.server_end import ServerEnd, server_end, wait_server_ends
+from wsresilience.core.masking import mask_url
+from wsresilience.core.runtime.registry import Registry
 
 
 @dataclass(eq=False)

@@ -3,7 +3,7 @@
 Behind a blackhole the client sees nothing, so it cannot tell when the server gave up.
 The proxy can: its upstream socket is the server's peer. Every connection's downstream
 link (server to client) notes the loop time of the server's first close frame, FIN and
-RST, even while a toxic keeps them from the client (``faultproxy.connection.Link.peer_ends``).
+RST, even while a toxic keeps them from the client (``wsresilience.faultproxy.connection.Link.peer_ends``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from faultproxy.connection import Connection
+from wsresilience.faultproxy.connection import Connection
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import asyncio
 import json
 from typing import Any
 from urllib.parse import urlsplit
-from keywords.errors import ToxiproxyError
+from wsresilience.errors import ToxiproxyError
 
 #: A Toxiproxy API that does not answer within this many seconds is reported as such.
 REQUEST_TIMEOUT = 5.0
@@ -62,7 +62,7 @@ class ToxiproxyClient:
         return self._version
 
     async def is_faultproxy(self) -> bool:
-        """Whether the API is ours (``python -m faultproxy``), which has WebSocket toxics."""
+        """Whether the API is ours (``python -m wsresilience.faultproxy``), which has WebSocket toxics."""
         return (await self.version()).endswith("-faultproxy")
 
     async def _exchange(self, method: str, path: str, body: Any) -> tuple[int, bytes]:

@@ -16,7 +16,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from keywords.core.flapping.engine import FlapPlan, authenticate, open_client
+from wsresilience.core.flapping.engine import FlapPlan, authenticate, open_client
 
 
 @dataclass(frozen=True)

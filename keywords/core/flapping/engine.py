@@ -34,7 +34,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from keywords.core.stats import LatencyStats
+from wsresilience.core.stats import LatencyStats
 
 
 class Disconnect(enum.StrEnum):

@@ -9,7 +9,7 @@ descriptors, tasks) get tolerance 0: exact. Memory gets a tolerance because allo
 keep freed memory.
 
 :func:`judge_growth` returns a :class:`GrowthVerdict`, data: the keyword component words
-and raises the failure, and :mod:`keywords.core.evidence.flapping` draws it.
+and raises the failure, and :mod:`wsresilience.core.evidence.flapping` draws it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from keywords.core.probes.series import MB
+from wsresilience.core.probes.series import MB
 
 
 def parse_bytes(size: str | int | float) -> float:

@@ -10,7 +10,7 @@ components judge it.
 
 Resource names (``connections``, ``rss_bytes``, ``fds``…) are the keys of :data:`UNITS`;
 :func:`resource_names` reads a comma-separated list of them. The leak rule, which judges
-snapshots taken round after round, is in :mod:`keywords.core.probes.leaks`.
+snapshots taken round after round, is in :mod:`wsresilience.core.probes.leaks`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
-from keywords.core.masking import mask_url
-from keywords.core.probes.sources import sample_process, scrape
-from keywords.errors import ProbeLost, ProbeUnavailable
+from wsresilience.core.masking import mask_url
+from wsresilience.core.probes.sources import sample_process, scrape
+from wsresilience.errors import ProbeLost, ProbeUnavailable
 
 #: Resource name → the Prometheus sample that carries it.
 METRICS: dict[str, str] = {

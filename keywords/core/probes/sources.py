@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import psutil
 from prometheus_client.parser import text_string_to_metric_families
 
-from keywords.errors import ProbeUnavailable
+from wsresilience.errors import ProbeUnavailable
 
 #: What :func:`server_version` says when the target does not tell.
 NOT_REPORTED = "not reported"

@@ -6,8 +6,8 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from keywords.core.runtime.loop import LoopThread, acquire_loop, release_loop
-from keywords.core.runtime.timeouts import TimeLike, seconds
+from wsresilience.core.runtime.loop import LoopThread, acquire_loop, release_loop
+from wsresilience.core.runtime.timeouts import TimeLike, seconds
 
 T = TypeVar("T")
 

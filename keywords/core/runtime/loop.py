@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-from keywords.errors import WaitTimeout
+from wsresilience.errors import WaitTimeout
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from keywords.errors import ServerStartFailed
+from wsresilience.errors import ServerStartFailed
 
 LISTENING = re.compile(r"listening on (?P<url>wss?://\S+)")
 
@@ -55,7 +55,7 @@ class ServerProcess:
         self.log_path = Path(log_name)
         stderr = self.log_path.open("w")
         self.popen = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "refserver", *self.args],
+            [sys.executable, "-m", "wsresilience.refserver", *self.args],
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,

@@ -10,7 +10,7 @@ connection: it is a translator, so it is short and easy to unit-test.
 section 7). A service with another protocol gets its own subclass of
 :class:`StreamAdapter` (see docs/adapters.md); select it with the library's ``adapter``
 import argument or the `Use Stream Protocol Adapter` keyword, by dotted path. Extensions
-import this API from ``keywords.extend``, its stable public home.
+import this API from ``wsresilience.extend``, its stable public home.
 """
 
 from __future__ import annotations

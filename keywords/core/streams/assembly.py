@@ -27,7 +27,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from keywords.errors import ResilienceFailure
+from wsresilience.errors import ResilienceFailure
 
 
 @dataclass(frozen=True, slots=True)

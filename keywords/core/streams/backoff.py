@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
-from keywords.errors import RetriesExhausted
+from wsresilience.errors import RetriesExhausted
 
 T = TypeVar("T")
 Jitter = Literal["full", "none"]

@@ -2,9 +2,9 @@
 
 A :class:`StreamSession` holds one connection at a time to a streaming service and any
 number of streams on it. It cuts the connection on demand (abort: no close handshake, the
-unread bytes lost), reconnects with a :class:`~keywords.core.streams.backoff.BackoffPolicy`, and
+unread bytes lost), reconnects with a :class:`~wsresilience.core.streams.backoff.BackoffPolicy`, and
 resumes every unfinished stream from its last contiguous seq. Each stream's chunks go into
-a :class:`~keywords.core.streams.assembly.StreamAssembly`; each recovery is timed (cut →
+a :class:`~wsresilience.core.streams.assembly.StreamAssembly`; each recovery is timed (cut →
 reconnected → first resumed chunk → complete) on the monotonic clock.
 
 Everything here runs on the library's event loop; keyword code reads the results.
@@ -21,13 +21,13 @@ from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
-from keywords.core.client.connection import ObservedConnection
-from keywords.core.runtime.loop import gather_settled, wait_until
-from keywords.core.streams.adapter import ChunkIn, Ended, Refused, Resumed, Started, StreamAdapter, StreamRequest
-from keywords.core.streams.assembly import EndInfo, StreamAssembly
-from keywords.core.streams.backoff import BackoffPolicy, RetryLog, retry
-from keywords.core.streams.tracked import Recovery, TrackedStream
-from keywords.errors import ResilienceFailure, StreamRefused
+from wsresilience.core.client.connection import ObservedConnection
+from wsresilience.core.runtime.loop import gather_settled, wait_until
+from wsresilience.core.streams.adapter import ChunkIn, Ended, Refused, Resumed, Started, StreamAdapter, StreamRequest
+from wsresilience.core.streams.assembly import EndInfo, StreamAssembly
+from wsresilience.core.streams.backoff import BackoffPolicy, RetryLog, retry
+from wsresilience.core.streams.tracked import Recovery, TrackedStream
+from wsresilience.errors import ResilienceFailure, StreamRefused
 
 __all__ = ["Recovery", "StreamSession", "TrackedStream", "close_sessions"]
 
@@ -105,7 +105,7 @@ class StreamSession:
     @property
     def masked_url(self) -> str:
         """The service URL with passwords and secret query values hidden, for messages."""
-        from keywords.core.masking import mask_url
+        from wsresilience.core.masking import mask_url
 
         return mask_url(self.url)
 

@@ -1,6 +1,6 @@
 """What a session records per stream: its request, assembly and each recovery, timed.
 
-A :class:`TrackedStream` is one stream a :class:`~keywords.core.streams.session.StreamSession`
+A :class:`TrackedStream` is one stream a :class:`~wsresilience.core.streams.session.StreamSession`
 receives; each cut adds a :class:`Recovery` that the session fills in as the reconnect,
 the resume and the end arrive (monotonic seconds). The keywords judge these; the evidence
 layer draws them.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from keywords.core.streams.adapter import Refused, StreamRequest
-from keywords.core.streams.assembly import StreamAssembly
+from wsresilience.core.streams.adapter import Refused, StreamRequest
+from wsresilience.core.streams.assembly import StreamAssembly
 
 
 @dataclass
