@@ -21,22 +21,19 @@ import json
 import os
 import secrets
 import shutil
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from wsresilience.core.conversations.session import Refusal, SessionConversation
+from wsresilience.core.conversations.transcript import first_difference
+from wsresilience.core.masking import Credential
+from wsresilience.core.stats import LatencyStats
+from wsresilience.refserver.auth import SECRET_ENV, issue_token
 
-from wsresilience.core.conversations.transcript import first_difference  # noqa: E402
-from wsresilience.core.masking import Credential  # noqa: E402
-from wsresilience.core.servers.process import ServerProcess  # noqa: E402
-from wsresilience.core.conversations.session import Refusal, SessionConversation  # noqa: E402
-from wsresilience.core.stats import LatencyStats  # noqa: E402
-from wsresilience.refserver.auth import SECRET_ENV, issue_token  # noqa: E402
+from common import emit, start_server, table
 
 TIMEOUT = 30.0
 GOAL_P95_MS = 50.0
@@ -60,8 +57,8 @@ async def reference_run(args: argparse.Namespace) -> dict[str, object]:
     secret = secrets.token_urlsafe(32)
     data_dir = tempfile.mkdtemp(prefix="bench-context-")
     server_args = ["--port", "0", "--data-dir", data_dir, "--session-ttl", "3600", "--ping-interval", "20"]
-    process = ServerProcess(server_args, env={SECRET_ENV: secret})
-    url = process.start(15)
+    process = start_server(server_args, env={SECRET_ENV: secret})
+    url = process.url
     try:
         user = f"bench-{secrets.token_hex(4)}"
         conv = SessionConversation("bench", url, Credential(user, issue_token(secret, user)))
@@ -95,8 +92,8 @@ async def reference_run(args: argparse.Namespace) -> dict[str, object]:
             await conv.disconnect()
             started = time.monotonic()
             process.stop()
-            process = ServerProcess(restarted_args, env={SECRET_ENV: secret})
-            if process.start(15) != url:
+            process = start_server(restarted_args, env={SECRET_ENV: secret})
+            if process.url != url:
                 raise SystemExit("the restarted server did not come back on the same URL")
             restart_ms.append((time.monotonic() - started) * 1000)
             ms, wrong = await restore(conv)
@@ -164,21 +161,22 @@ def main() -> None:
     print(f"conversation: {args.messages} user messages, {ref['history_len']} history entries, "
           f"{payload_bytes / 1024:.0f} KiB of history JSON, built in {ref['build_s']:.1f} s; "
           f"{args.cycles} reconnect cycles, {args.restarts} server restarts; cpus {os.cpu_count()}")
-    print(f"{'figure (ms)':44} {'p50':>8} {'p95':>8} {'p99':>8}   {'bare websockets p50/p95':>24}")
-    rows = [
+    figures = [
         ("history retrieval", r, b),
         ("reconnect to restored (connect+auth+resume+history)", rr, br),
         ("history retrieval, first after restart", rsr, None),
         ("reconnect to restored after restart", rs, None),
         ("server restart (stop + start to listening)", ref["restart"], None),
     ]
-    for name, stats, baseline in rows:
+    rows: list[tuple[object, ...]] = [("figure (ms)", "p50", "p95", "p99", "bare websockets p50/p95")]
+    for name, stats, baseline in figures:
         assert isinstance(stats, LatencyStats)
-        side = f"{baseline.p50:8.2f} / {baseline.p95:8.2f}" if baseline else f"{'-':>24}"
-        print(f"{name[:44]:44} {stats.p50:8.2f} {stats.p95:8.2f} {stats.p99:8.2f}   {side:>24}")
+        side = f"{baseline.p50:8.2f} / {baseline.p95:8.2f}" if baseline else "-"
+        rows.append((name[:44], f"{stats.p50:.2f}", f"{stats.p95:.2f}", f"{stats.p99:.2f}", side))
+    print(table(rows, (44, 8, 8, 8, 24), gaps=(" ", " ", " ", "   ")))
     print(f"contexts compared: {args.cycles + args.restarts}, mismatches: {ref['mismatches']}; "
           f"goal retrieval p95 <= {GOAL_P95_MS:g} ms: {'met' if r.p95 <= GOAL_P95_MS else 'NOT met'}")
-    print(json.dumps({
+    emit({
         "history_len": ref["history_len"],
         "user_messages": args.messages,
         "payload_bytes": payload_bytes,
@@ -199,7 +197,7 @@ def main() -> None:
         "mismatches": ref["mismatches"],
         "goal_retrieval_ms_p95": GOAL_P95_MS,
         "goal_met": r.p95 <= GOAL_P95_MS,
-    }))
+    })
 
 
 if __name__ == "__main__":

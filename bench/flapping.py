@@ -3,7 +3,8 @@
 Both sides run the same connect → hold → close → pause cycles at the same concurrency against
 the same reference server process (plain connections, compression off on both). The main
 figure holds for 0 ms and pauses 0 ms, so it measures how fast each side can churn
-connections; a second pass at the seed timing (100 ms / 50 ms) shows both keep the schedule.
+connections; a second pass at the source-review timing (hold 100 ms, pause 50 ms, as the
+source review documents them) shows both keep the schedule.
 The sides alternate (bare, library, bare, library…) and each figure is the median of its
 repeats, so drift on a busy machine hits both alike.
 
@@ -11,7 +12,7 @@ repeats, so drift on a busy machine hits both alike.
     python bench/flapping.py --quick    # under a minute
 
 The last line printed is one JSON object: cycles_per_s, bare_cycles_per_s, ratio,
-success_rate, and the seed-timing figures.
+success_rate, and the source-review-timing figures (keys ``seed_timing_*``).
 """
 
 from __future__ import annotations
@@ -20,19 +21,15 @@ import argparse
 import asyncio
 import contextlib
 import io
-import json
 import statistics
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from websockets.asyncio.client import connect
 
-from websockets.asyncio.client import connect  # noqa: E402
+from wsresilience.Flapping import Flapping
 
-from wsresilience.core.servers.process import ServerProcess  # noqa: E402
-from wsresilience.Flapping import Flapping  # noqa: E402
+from common import emit, reference_server, table
 
 
 async def bare_flap(url: str, clients: int, cycles: int, hold: float, pause: float) -> tuple[float, int]:
@@ -90,29 +87,28 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer cycles and repeats: under a minute")
     parser.add_argument("--clients", type=int, default=10)
     args = parser.parse_args()
-    cycles, repeats, seed_cycles = (100, 3, 10) if args.quick else (300, 5, 30)
+    cycles, repeats, review_cycles = (100, 3, 10) if args.quick else (300, 5, 30)
 
-    server = ServerProcess(["--port", "0", "--ping-interval", "20"])
-    url = server.start(15)
-    lib = Flapping()
-    try:
-        churn = compare(lib, url, args.clients, cycles, 0.0, 0.0, repeats)
-        seed = compare(lib, url, args.clients, seed_cycles, 0.1, 0.05, 1)
-    finally:
-        lib.ctx.close()
-        server.stop()
+    with reference_server(["--port", "0", "--ping-interval", "20"]) as server:
+        lib = Flapping()
+        try:
+            churn = compare(lib, server.url, args.clients, cycles, 0.0, 0.0, repeats)
+            review = compare(lib, server.url, args.clients, review_cycles, 0.1, 0.05, 1)
+        finally:
+            lib.ctx.close()
 
-    print(f"{'':34}{'library':>12}{'bare websockets':>18}{'ratio':>8}")
-    print(f"{'churn (0 ms hold), cycles/s':34}{churn['cycles_per_s']:>12}{churn['bare_cycles_per_s']:>18}"
-          f"{churn['ratio']:>8}")
-    print(f"{'seed timing (100/50 ms), cycles/s':34}{seed['cycles_per_s']:>12}{seed['bare_cycles_per_s']:>18}"
-          f"{seed['ratio']:>8}")
-    print(f"success rate: {churn['success_rate']} % (churn), {seed['success_rate']} % (seed timing); "
+    print(table([
+        ("", "library", "bare websockets", "ratio"),
+        ("churn (0 ms hold), cycles/s", churn["cycles_per_s"], churn["bare_cycles_per_s"], churn["ratio"]),
+        ("source-review timing (100/50 ms), cycles/s", review["cycles_per_s"], review["bare_cycles_per_s"],
+         review["ratio"]),
+    ], (None, 12, 18, 8)))
+    print(f"success rate: {churn['success_rate']} % (churn), {review['success_rate']} % (source-review timing); "
           f"{args.clients} clients, {cycles} cycles each, median of {repeats}")
-    print(json.dumps({**churn, "clients": args.clients, "cycles_per_client": cycles, "repeats": repeats,
-                      "seed_timing_cycles_per_s": seed["cycles_per_s"],
-                      "seed_timing_bare_cycles_per_s": seed["bare_cycles_per_s"],
-                      "seed_timing_success_rate": seed["success_rate"]}))
+    emit({**churn, "clients": args.clients, "cycles_per_client": cycles, "repeats": repeats,
+          "seed_timing_cycles_per_s": review["cycles_per_s"],
+          "seed_timing_bare_cycles_per_s": review["bare_cycles_per_s"],
+          "seed_timing_success_rate": review["success_rate"]})
 
 
 if __name__ == "__main__":

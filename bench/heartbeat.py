@@ -102,8 +102,8 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import json
 import math
+import random
 import resource
 import select
 import subprocess
@@ -115,16 +115,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-import random
-
 import psutil
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run as a script from anywhere
-    sys.path.insert(0, str(REPO))
-
-from wsresilience.core.servers.process import ServerProcess  # noqa: E402
-from wsresilience.core.stats import percentile  # noqa: E402
+from common import emit, last_json, percentile, reference_server, table
 
 T = TypeVar("T")
 
@@ -521,19 +514,17 @@ async def hold_bare(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_side(role: str, args: argparse.Namespace) -> dict[str, Any]:
     """Start a fresh server, hold the N connections in a child process, stop the server."""
-    server = ServerProcess([
+    drops = listen_drops()
+    with reference_server([
         "--port", "0",
         "--ping-interval", str(args.interval),
         "--ping-timeout", str(args.timeout),
         "--close-timeout", str(args.close_timeout),
         "--backlog", str(args.backlog),
-    ])
-    drops = listen_drops()
-    try:
-        url = server.start(timeout=15)
+    ]) as server:
         child = [
             sys.executable, str(Path(__file__).resolve()), "--role", role,
-            "--url", url, "--http-url", server.http_url, "--server-pid", str(server.pid),
+            "--url", server.url, "--http-url", server.http_url, "--server-pid", str(server.pid),
             "--connections", str(args.connections), "--silent-fraction", str(args.silent_fraction),
             "--interval", str(args.interval), "--timeout", str(args.timeout),
             "--window", str(args.window), "--batch", str(args.batch),
@@ -543,42 +534,39 @@ def run_side(role: str, args: argparse.Namespace) -> dict[str, Any]:
         done = subprocess.run(child, capture_output=True, text=True, timeout=budget, check=False)  # noqa: S603
         if done.returncode != 0:
             raise SystemExit(f"{role} side failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
-        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    finally:
-        server.stop()
+        result: dict[str, Any] = last_json(done.stdout)
     result["listen_drops"] = listen_drops() - drops
     return result
 
 
-ROWS: list[tuple[str, str, str]] = [
-    ("connections", "connections", "{}"),
-    ("silent", "silent", "{}"),
-    ("detected", "detected", "{}"),
-    ("false positives", "false_positives", "{}"),
-    ("  of which before the window", "false_positives_before_window", "{}"),
-    ("detection error p50 (ms)", "detection_error_ms_p50", "{}"),
-    ("detection error p99 (ms)", "detection_error_ms_p99", "{}"),
-    ("detection error max (ms)", "detection_error_ms_max", "{}"),
-    ("memory/conn after open (KiB)", "rss_per_conn_kib", "{}"),
-    ("memory/conn after silence (KiB)", "rss_per_conn_kib_after_silence", "{}"),
-    ("memory/conn at window end (KiB)", "rss_per_conn_kib_end", "{}"),
-    ("open time (s)", "open_s", "{}"),
-    ("client CPU in window (s)", "client_cpu_s_window", "{}"),
-    ("client loop lag p99, held (ms)", "loop_lag_ms_p99", "{}"),
-    ("client loop lag max, held (ms)", "loop_lag_ms_max", "{}"),
-    ("client GC pause max, held (ms)", "gc_pause_ms_max", "{}"),
-    ("server CPU in window (s)", "server_cpu_s_window", "{}"),
-    ("server keepalive terminations", "server_keepalive_terminations", "{}"),
-    ("listen queue drops", "listen_drops", "{}"),
+#: The table's rows: label, key in each side's figures.
+ROWS: list[tuple[str, str]] = [
+    ("connections", "connections"),
+    ("silent", "silent"),
+    ("detected", "detected"),
+    ("false positives", "false_positives"),
+    ("  of which before the window", "false_positives_before_window"),
+    ("detection error p50 (ms)", "detection_error_ms_p50"),
+    ("detection error p99 (ms)", "detection_error_ms_p99"),
+    ("detection error max (ms)", "detection_error_ms_max"),
+    ("memory/conn after open (KiB)", "rss_per_conn_kib"),
+    ("memory/conn after silence (KiB)", "rss_per_conn_kib_after_silence"),
+    ("memory/conn at window end (KiB)", "rss_per_conn_kib_end"),
+    ("open time (s)", "open_s"),
+    ("client CPU in window (s)", "client_cpu_s_window"),
+    ("client loop lag p99, held (ms)", "loop_lag_ms_p99"),
+    ("client loop lag max, held (ms)", "loop_lag_ms_max"),
+    ("client GC pause max, held (ms)", "gc_pause_ms_max"),
+    ("server CPU in window (s)", "server_cpu_s_window"),
+    ("server keepalive terminations", "server_keepalive_terminations"),
+    ("listen queue drops", "listen_drops"),
 ]
 
 
-def table(lib: dict[str, Any], bare: dict[str, Any]) -> str:
-    """The side-by-side table."""
-    width = max(len(label) for label, _, _ in ROWS)
-    lines = [f"{'':{width}}  {'library':>12}  {'bare':>12}"]
-    for label, key, fmt in ROWS:
-        lines.append(f"{label:{width}}  {fmt.format(lib.get(key)):>12}  {fmt.format(bare.get(key)):>12}")
+def side_by_side(lib: dict[str, Any], bare: dict[str, Any]) -> str:
+    """The side-by-side table, then the library's figures per kind of silence."""
+    rows = [("", "library", "bare")] + [(label, lib.get(key), bare.get(key)) for label, key in ROWS]
+    lines = [table(rows, (None, 12, 12), gaps="  ")]
     for kind in ("no_pong", "frozen"):
         lines.append(
             f"  library {kind.replace('_', '-')}: {lib[f'{kind}_detected']}/{lib[f'{kind}_silent']} "
@@ -623,10 +611,10 @@ def main(argv: list[str] | None = None) -> None:
     raise_fd_limit(args.connections + math.ceil(args.connections * args.silent_fraction) + FD_HEADROOM)
 
     if args.role == "library":
-        print(json.dumps(hold_library(args)), flush=True)
+        emit(hold_library(args))
         return
     if args.role == "bare":
-        print(json.dumps(asyncio.run(hold_bare(args))), flush=True)
+        emit(asyncio.run(hold_bare(args)))
         return
 
     mode = "quick" if args.quick else "full"
@@ -638,7 +626,7 @@ def main(argv: list[str] | None = None) -> None:
     lib = run_side("library", args)
     bare = run_side("bare", args)
     duration = time.monotonic() - started
-    print(table(lib, bare))
+    print(side_by_side(lib, bare))
     ratio = (lib["rss_per_conn_kib"] / bare["rss_per_conn_kib"]
              if bare["rss_per_conn_kib"] > 0 else None)
     summary = {
@@ -676,7 +664,7 @@ def main(argv: list[str] | None = None) -> None:
         "gc_freeze": args.gc_freeze,
         "duration_s": round(duration, 1),
     }
-    print(json.dumps(summary))
+    emit(summary)
 
 
 if __name__ == "__main__":

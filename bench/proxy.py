@@ -31,13 +31,13 @@ import statistics
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import websockets
 
 from wsresilience.faultproxy import FaultProxy
 
-REPO = Path(__file__).resolve().parents[1]
+from common import REPO, emit, rank_percentile
+
 MAX_SIZE = 4 * 1024 * 1024
 START_TIMEOUT = 10.0
 
@@ -59,11 +59,6 @@ async def first_line(process: asyncio.subprocess.Process) -> str:
     assert process.stdout is not None
     async with asyncio.timeout(START_TIMEOUT):
         return (await process.stdout.readline()).decode().strip()
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def rtt_block(url: str, count: int, payload: bytes) -> list[float]:
@@ -143,7 +138,7 @@ async def main(quick: bool) -> dict[str, float]:
                 async with asyncio.timeout(10):
                     await process.wait()
 
-    ms = {name: (percentile(v, 0.5) * 1e3, percentile(v, 0.99) * 1e3) for name, v in rtts.items()}
+    ms = {name: (rank_percentile(v, 50) * 1e3, rank_percentile(v, 99) * 1e3) for name, v in rtts.items()}
     for name in urls:
         print(f"{name:>7}: rtt p50 {ms[name][0] * 1e3:7.0f} us  p99 {ms[name][1] * 1e3:7.0f} us  "
               f"{mbps[name]:7.1f} MB/s  ({len(rtts[name])} round trips)")
@@ -170,5 +165,4 @@ async def main(quick: bool) -> dict[str, float]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples, under 30 s")
-    figures = asyncio.run(main(parser.parse_args().quick))
-    print(json.dumps(figures))
+    emit(asyncio.run(main(parser.parse_args().quick)))

@@ -20,21 +20,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from wsresilience.core.streams.adapter import ReferenceAdapter, StreamRequest
+from wsresilience.core.streams.backoff import BackoffPolicy
+from wsresilience.core.streams.session import StreamSession
 
-from wsresilience.core.streams.backoff import BackoffPolicy  # noqa: E402
-from wsresilience.core.servers.process import ServerProcess  # noqa: E402
-from wsresilience.core.stats import percentile  # noqa: E402
-from wsresilience.core.streams.adapter import ReferenceAdapter, StreamRequest  # noqa: E402
-from wsresilience.core.streams.session import StreamSession  # noqa: E402
+from common import emit, percentile, reference_server, table
 
 
 async def resumable(url: str, streams: int, cuts: int, size: int, chunk: int, ack_every: int,
@@ -78,7 +72,6 @@ async def resumable(url: str, streams: int, cuts: int, size: int, chunk: int, ac
 #: chunk-size pieces), generated before the clock starts, sent as bare text frames.
 BARE_SERVER = """
 import asyncio, sys
-sys.path.insert(0, sys.argv[4])
 from websockets.asyncio.server import serve
 from wsresilience.refserver.stream_content import text
 streams, size, chunk = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
@@ -99,8 +92,7 @@ asyncio.run(main())
 async def bare(streams: int, size: int, chunk: int) -> dict[str, float]:
     from websockets.asyncio.client import connect
 
-    proc = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(streams), str(size), str(chunk),
-                             str(ROOT)],
+    proc = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(streams), str(size), str(chunk)],
                             stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -130,32 +122,29 @@ def main() -> None:
     args = parser.parse_args()
     streams = args.streams or (20 if args.quick else 100)
     cuts = args.cuts if args.cuts is not None else (3 if args.quick else 10)
-    server = ServerProcess(["--port", "0", "--ping-interval", "0"], env=dict(os.environ))
-    url = server.start(15)
-    try:
-        ours = asyncio.run(resumable(url, streams, cuts, args.size, args.chunk, args.ack_every,
+    with reference_server(["--port", "0", "--ping-interval", "0"]) as server:
+        ours = asyncio.run(resumable(server.url, streams, cuts, args.size, args.chunk, args.ack_every,
                                      args.max_in_flight))
-    finally:
-        server.stop()
     theirs = asyncio.run(bare(streams, args.size, args.chunk))
-    print(f"{'':32}{'resumable streams':>20}{'bare websockets':>20}")
-    print(f"{'streams x cuts':32}{f'{streams} x {cuts}':>20}{'1 conn, no cuts':>20}")
-    print(f"{'payload bytes (same text)':32}{ours['bytes']:>20,}{theirs['bytes']:>20,}")
-    print(f"{'framing':32}{'JSON chunk + seq':>20}{'bare text frame':>20}")
-    window = f"{args.ack_every} / {args.max_in_flight or 'no limit'}"
-    print(f"{'ack every / max in flight':32}{window:>20}")
-    print(f"{'seconds':32}{ours['seconds']:>20.3f}{theirs['seconds']:>20.3f}")
-    print(f"{'throughput MB/s':32}{ours['mb_per_s']:>20.1f}{theirs['mb_per_s']:>20.1f}")
-    print(f"{'cuts made':32}{ours['cuts']:>20}")
-    print(f"{'resume ms p50 / p99':32}{ours['resume_ms_p50']:>11.2f} / {ours['resume_ms_p99']:<6.2f}")
-    print(f"{'reconnect ms p50 / p99':32}{ours['reconnect_ms_p50']:>11.2f} / {ours['reconnect_ms_p99']:<6.2f}")
-    print(f"{'lost / duplicated chunks':32}{ours['lost']:>11} / {ours['duplicated']:<6}")
-    print(f"{'streams failing verification':32}{ours['broken_streams']:>20}")
+    print(table([
+        ("", "resumable streams", "bare websockets"),
+        ("streams x cuts", f"{streams} x {cuts}", "1 conn, no cuts"),
+        ("payload bytes (same text)", f"{ours['bytes']:,}", f"{theirs['bytes']:,}"),
+        ("framing", "JSON chunk + seq", "bare text frame"),
+        ("ack every / max in flight", f"{args.ack_every} / {args.max_in_flight or 'no limit'}"),
+        ("seconds", f"{ours['seconds']:.3f}", f"{theirs['seconds']:.3f}"),
+        ("throughput MB/s", f"{ours['mb_per_s']:.1f}", f"{theirs['mb_per_s']:.1f}"),
+        ("cuts made", ours["cuts"]),
+        ("resume ms p50 / p99", f"{ours['resume_ms_p50']:>11.2f} / {ours['resume_ms_p99']:<6.2f}"),
+        ("reconnect ms p50 / p99", f"{ours['reconnect_ms_p50']:>11.2f} / {ours['reconnect_ms_p99']:<6.2f}"),
+        ("lost / duplicated chunks", f"{ours['lost']:>11} / {ours['duplicated']:<6}"),
+        ("streams failing verification", ours["broken_streams"]),
+    ], (32, 20, 20)))
     result = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in ours.items()}
     result["bare_mb_per_s"] = round(theirs["mb_per_s"], 3)
     result["quick"] = args.quick
     result["ack_every"], result["max_in_flight"] = args.ack_every, args.max_in_flight
-    print(json.dumps(result))
+    emit(result)
 
 
 if __name__ == "__main__":
