@@ -148,8 +148,9 @@ Stream Completes Intact Through A Degraded Network
     ...    several times still completes intact. The first cut is armed with the start
     ...    request, so the planned cuts land at fixed chunks however fast the stream runs.
     [Tags]    AC-002.9
-    ${proxied}    Start Degraded Network Proxy    ${TARGET_URL}    latency=${PROXY_LATENCY}
-    ...    jitter=${PROXY_JITTER}    rate_kbps=${PROXY_RATE_KBPS}    seed=${PROXY_SEED}
+    ${proxied}    Create Proxy    ${TARGET_URL}    name=degraded-network    seed=${PROXY_SEED}
+    Add Latency    degraded-network    ${PROXY_LATENCY}    jitter=${PROXY_JITTER}    direction=both
+    Limit Bandwidth    degraded-network    ${PROXY_RATE_KBPS}    direction=downstream
     Connect To Stream Service    ${proxied}
     Start Stream    degraded    size=400000    chunk_size=4000    cut_after=${PROXY_CUT_EVERY_CHUNKS}
     ${cuts}    Receive Streams With Cuts    degraded    every_chunks=${PROXY_CUT_EVERY_CHUNKS}
@@ -159,4 +160,4 @@ Stream Completes Intact Through A Degraded Network
     ...    The proxy cut the stream ${cuts} time(s), not the planned ${PROXY_CUTS}.    values=False
     Recovery Times Should Be Within    degraded    reconnect=${RECONNECT_MAX}    resume=${RESUME_MAX}
     ...    total=${TOTAL_RECOVERY_MAX}    criterion=AC-002.9
-    [Teardown]    Run Keywords    Report And Close Streams    AND    Stop Degraded Network Proxy
+    [Teardown]    Run Keywords    Report And Close Streams    AND    Delete Proxy    ALL

@@ -32,7 +32,7 @@ Metadata          Thresholds    ${FLAP_CLIENTS} clients × ${FLAP_CYCLES} cycles
 # robocop: on=line-too-long
 Resource          ../resources/flapping.resource
 
-Suite Setup       Start Flapping Target
+Suite Setup       Start Target Service
 Suite Teardown    Stop Target Service
 
 Test Tags         WS-RESILIENCE-006
