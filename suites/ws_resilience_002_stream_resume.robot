@@ -71,9 +71,10 @@ Multi-Part Response Has Every Component Once And In Order After Resume
     [Documentation]    A response of three components (text, JSON, code) is cut in the middle
     ...    component; after resume each is present once, in order, with its own hash.
     [Tags]    AC-002.3
+    VAR    @{components}    summary:text    data:json    code:code
     Connect To Stream Service    ${TARGET_URL}
     Start Stream    reply    kind=multipart    size=12000    chunk_size=500    interval=${CHUNK_INTERVAL}
-    ...    components=${{ ['summary:text', 'data:json', 'code:code'] }}
+    ...    components=${components}
     Cut Connection After Chunks    reply    10
     Reconnect And Resume Streams
     Wait Until Streams Complete    reply
