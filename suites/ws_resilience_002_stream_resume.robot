@@ -43,7 +43,7 @@ Test Tags         WS-RESILIENCE-002
 *** Test Cases ***
 Text Stream Resumes After A Cut Without Gap Or Duplicate
     [Documentation]    A text stream cut after k chunks resumes right after its last chunk,
-    ...    matches its declared SHA-256, and recovers within the seed's time targets.
+    ...    matches its declared SHA-256, and recovers within the source review's time targets.
     [Tags]    AC-002.1
     Connect To Stream Service    ${TARGET_URL}
     Start Stream    answer    kind=text    size=${TEXT_STREAM_BYTES}    chunk_size=${TEXT_CHUNK_BYTES}
@@ -120,7 +120,7 @@ Resume After The Window Or Of An Unknown Stream Is Refused Explicitly
 
 Large Stream Cut Several Times Is Delivered Intact
     [Documentation]    A 4 MB stream cut several times arrives whole, and the client's memory
-    ...    overhead stays under the seed's bound.
+    ...    overhead stays under the source review's bound.
     [Tags]    AC-002.7    slow
     Start Measuring Client Memory
     Connect To Stream Service    ${TARGET_URL}
