@@ -21,7 +21,7 @@ class Flapping(ResilienceLibrary):
 
     = Flapping =
 
-    `Flap Clients` runs C concurrent clients for K cycles each (seed: 100 ms connected,
+    `Flap Clients` runs C concurrent clients for K cycles each (source review: 100 ms connected,
     50 ms disconnected), with optional jitter from a seeded random generator, a
     ``graceful`` close handshake or an ``abort`` (TCP reset: SO_LINGER 0, no close frame),
     plain or authenticated with credentials from `ReferenceServer.Create Test User`. A

@@ -47,7 +47,7 @@ class WebSocketResilience(ResilienceLibrary):
     | Conversations     | sessions that keep their history across reconnects, restarts and other users' tokens |
     | Network Faults    | a fault proxy in front of any target: latency, bandwidth, blackhole, resets, flapping |
     | Reference Server  | start, restart and stop the bundled server; test users with masked tokens        |
-    | Settings          | the library-wide timeout                                                         |
+    | Settings          | the library-wide timeout, the library version, masked URLs, time and count arithmetic for derived bounds |
 
     Keywords are also tagged ``Getter`` (returns a value, optionally asserting it),
     ``Assertion`` (passes or fails) and ``Setter`` (changes a setting).

@@ -7,7 +7,7 @@
 Documentation     WS-RESILIENCE-006: rapid reconnection (flapping clients) and resource leaks.
 ...
 ...               Clients on an unstable network connect, drop and reconnect over and over.
-...               Many clients flap at once (seed timing: 100 ms connected, 50 ms
+...               Many clients flap at once (source-review timing: 100 ms connected, 50 ms
 ...               disconnected); the server must accept every reconnect quickly, keep one
 ...               agent per user, and afterwards hold exactly what it held before: no
 ...               connections, sessions, descriptors or tasks left behind, and no memory
@@ -32,7 +32,7 @@ Metadata          Thresholds    ${FLAP_CLIENTS} clients × ${FLAP_CYCLES} cycles
 # robocop: on=line-too-long
 Resource          ../resources/flapping.resource
 
-Suite Setup       Start Flapping Target
+Suite Setup       Start Target Service
 Suite Teardown    Stop Target Service
 
 Test Tags         WS-RESILIENCE-006

@@ -1,4 +1,10 @@
-"""Library-wide settings: the one default timeout, and the target every component connects to."""
+"""Library-wide settings and plain helpers for suites.
+
+The one default timeout; what a suite reports about its run (the library version, a target
+URL with its secrets masked); and the arithmetic suites need to derive bounds from their
+thresholds (interval + timeout + tolerance, half a TTL, one more connection than the
+baseline), so resource files never compute with inline Python.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,15 @@ from robot.api import logger
 from robot.api.deco import keyword
 
 from wsresilience.components.base import LibraryComponent
+from wsresilience.core.masking import mask_url
+
+TAG = "Settings"
 
 
 class SettingsKeywords(LibraryComponent):
-    """Settings shared by every component."""
+    """Settings shared by every component, and helpers for deriving suite values."""
 
-    @keyword(tags=["Setter", "Settings"])
+    @keyword(tags=["Setter", TAG])
     def set_library_timeout(self, timeout: timedelta) -> str:
         """Sets the default timeout of every wait in every component; returns the old one.
 
@@ -27,9 +36,81 @@ class SettingsKeywords(LibraryComponent):
         logger.info(f"Library timeout set to {timeout.total_seconds():g} s (was {old}).")
         return old
 
-    @keyword(tags=["Getter", "Settings"])
+    @keyword(tags=["Getter", TAG])
     def get_library_timeout(self) -> str:
         """Returns the default timeout of every wait, as a Robot time string."""
         from robot.utils import secs_to_timestr
 
         return secs_to_timestr(self.ctx.timeout)
+
+    # -- what a run reports ------------------------------------------------------------------
+
+    @keyword(tags=[TAG])
+    def get_library_version(self) -> str:
+        """Returns the version of this library (``wsresilience``), e.g. for suite metadata.
+
+        | ${version} =    Get Library Version
+        | Set Suite Metadata    Library version    ${version}
+        """
+        from wsresilience import __version__
+
+        return __version__
+
+    @keyword(tags=[TAG])
+    def get_masked_url(self, url: str) -> str:
+        """Returns ``url`` with its password and secret-looking query values replaced by ``***``.
+
+        The same masking the library applies to every URL it prints, for URLs a suite
+        writes into its metadata or log itself.
+
+        | ${shown} =    Get Masked Url    wss://user:pw@host/ws?token=abc
+        | Should Be Equal    ${shown}    wss://user:***@host/ws?token=***
+        """
+        return mask_url(url)
+
+    # -- deriving values from thresholds -------------------------------------------------------
+
+    @keyword(tags=[TAG])
+    def add_times(self, *times: timedelta) -> float:
+        """Returns the sum of ``times`` in seconds.
+
+        Each time is a Robot time string (``500 ms``, ``1 s``) or a number of seconds, so a
+        bound can be derived from the thresholds it is made of:
+
+        | ${bound} =    Add Times    ${SERVER_PING_INTERVAL}    ${SERVER_PING_TIMEOUT}    ${TERMINATION_TOLERANCE}
+        """
+        if not times:
+            raise ValueError("Expected at least one time to add, got none.")
+        total = 0.0
+        for time in times:
+            total += time.total_seconds()
+        return total
+
+    @keyword(tags=[TAG])
+    def multiply_time(self, time: timedelta, factor: float) -> float:
+        """Returns ``time`` multiplied by ``factor``, in seconds.
+
+        | ${half} =    Multiply Time    ${SESSION_TTL}    0.5
+        | ${five} =    Multiply Time    ${SERVER_PING_INTERVAL}    5
+        """
+        return time.total_seconds() * float(factor)
+
+    @keyword(tags=[TAG])
+    def add_counts(self, *counts: int) -> int:
+        """Returns the sum of the whole numbers ``counts``.
+
+        | ${expected} =    Add Counts    ${baseline}    1
+        """
+        if not counts:
+            raise ValueError("Expected at least one count to add, got none.")
+        return sum(counts)
+
+    @keyword(tags=[TAG])
+    def divide_count(self, count: int, parts: int) -> int:
+        """Returns ``count`` divided by ``parts``, rounded down to a whole number.
+
+        | ${half} =    Divide Count    ${LOAD_SILENT}    2    # 5 of 10, 5 of 11
+        """
+        if parts <= 0:
+            raise ValueError(f"Expected a number of parts > 0, got {parts}.")
+        return count // parts
