@@ -16,8 +16,9 @@ from robot.api import ExecutionResult
 from wsresilience.signoff import write_signoff
 from wsresilience.signoff.model import TEST_ID
 
-from cdp import CHROMIUM, chromium
-from signoff_fixtures import REPO, run_robot, write_suites
+from support import REPO
+from support.cdp import CHROMIUM, chromium
+from support.signoff_fixtures import run_robot, write_suites
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed (CI installs it with .ci/install-chromium.sh)"
@@ -27,7 +28,7 @@ RESULTS = REPO / "results"
 
 CHARTS_LIBRARY = '''
 from robot.api import logger
-from chart_samples import sample_charts
+from support.chart_samples import sample_charts
 
 
 def log_sample_charts():

@@ -10,7 +10,7 @@ from wsresilience.core.evidence.charts import Lane, histogram, line_chart, resum
 from wsresilience.core.evidence.svg import nice_ticks, stagger
 from wsresilience.core.stats import percentile
 
-from chart_samples import heartbeat_lanes, sample_charts
+from support.chart_samples import heartbeat_lanes, sample_charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 

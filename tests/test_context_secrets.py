@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from context_runs import ROOT, run_suite, token_findings, verdicts
+from support import REPO
+from support.context_runs import run_suite, token_findings, verdicts
 
 LEAKY_SUITE = """\
 *** Settings ***
@@ -26,7 +27,7 @@ def test_the_search_finds_a_token_that_was_logged(tmp_path: Path) -> None:
     suite = tmp_path / "leaky.robot"
     suite.write_text(LEAKY_SUITE)
     subprocess.run([sys.executable, "-m", "robot", "--console", "none", "--outputdir", str(tmp_path), str(suite)],
-                   cwd=ROOT, check=True, capture_output=True)
+                   cwd=REPO, check=True, capture_output=True)
     findings = token_findings(tmp_path)
     assert any(f.startswith("log.html") for f in findings), findings
     assert any(f.startswith("output.xml") for f in findings), findings
@@ -63,12 +64,12 @@ def test_the_in_suite_check_catches_a_logged_token(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from context_runs import outcomes
+    from support.context_runs import outcomes
 
     suite = tmp_path / "in_suite.robot"
     suite.write_text(IN_SUITE_CHECK)
     subprocess.run([sys.executable, "-m", "robot", "--console", "none", "--outputdir", str(tmp_path), str(suite)],
-                   cwd=ROOT, capture_output=True)
+                   cwd=REPO, capture_output=True)
     found = outcomes(tmp_path)
     assert found["A Clean Log Passes"][0] == "PASS"
     status, message = found["A Logged Token Is Caught"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from context_runs import run_suite, outcomes, verdicts
+from support.context_runs import run_suite, outcomes, verdicts
 
 ALL = {f"AC-001.{i}" for i in range(1, 9)}
 

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-import suite_runner
+from support import SUITES, suite_runner
 
-REPO = Path(__file__).resolve().parents[1]
-SUITE = REPO / "suites" / "ws_resilience_006_flapping.robot"
+SUITE = SUITES / "ws_resilience_006_flapping.robot"
 ECHO = Path(__file__).with_name("echo_server.py")
 CRITERIA = [f"AC-006.{i}" for i in range(1, 7)]
 

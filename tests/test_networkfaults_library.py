@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,7 +30,8 @@ from wsresilience.faultproxy import ProxyCollection
 from wsresilience.faultproxy.api import ApiServer
 from wsresilience.NetworkFaults import NetworkFaults
 
-ROOT = Path(__file__).resolve().parent.parent
+from support import REPO
+
 MS = timedelta(milliseconds=1)
 
 
@@ -85,7 +85,7 @@ def servers() -> Iterator[ServerThread]:
 @pytest.fixture(scope="module")
 def toxiproxy_api() -> Iterator[str]:
     """A real ``python -m wsresilience.faultproxy --api-port 0`` process; yields its URL."""
-    proc = subprocess.Popen([sys.executable, "-m", "wsresilience.faultproxy", "--api-port", "0"], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "wsresilience.faultproxy", "--api-port", "0"], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         with concurrent.futures.ThreadPoolExecutor(1) as pool:

@@ -16,7 +16,7 @@ from wsresilience.signoff.figures import figures_in_html
 from wsresilience.core.masking import mask_text
 from wsresilience.signoff.model import parse_criteria
 
-from signoff_fixtures import REPO, SECRET, run_pabot, run_robot
+from support.signoff_fixtures import REPO, SECRET, run_pabot, run_robot
 
 VOID = {"br", "meta", "link", "img", "hr", "input", "col", "wbr"}
 

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-import suite_runner
+from support import SUITES, suite_runner
 
-ROOT = Path(__file__).resolve().parents[1]
-SUITE = ROOT / "suites" / "ws_resilience_002_stream_resume.robot"
+SUITE = SUITES / "ws_resilience_002_stream_resume.robot"
 
 #: Tests that resume a stream: a server that cannot resume (skips, corrupts, forgets) fails
 #: them all, not only the criterion ACCEPTANCE.md lists first for the defect.

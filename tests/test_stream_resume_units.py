@@ -266,11 +266,12 @@ def test_the_resume_chart_and_tables_of_a_stream_render() -> None:
 
 def test_the_public_extension_api_has_what_docs_adapters_md_imports() -> None:
     import re
-    from pathlib import Path
 
     import wsresilience.extend as extend
 
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "adapters.md").read_text()
+    from support import REPO
+
+    doc = (REPO / "docs" / "adapters.md").read_text()
     imported = re.search(r"from wsresilience\.extend import \(([^)]*)\)", doc)
     assert imported, "docs/adapters.md no longer imports from wsresilience.extend"
     names = {n.strip() for n in imported.group(1).split(",") if n.strip()}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from suite_runner import RunResult, run_suite
+from support.suite_runner import RunResult, run_suite
 
 SUITE = "ws_resilience_007_heartbeat.robot"
 CRITERIA = {"AC-007.1", "AC-007.2", "AC-007.3", "AC-007.4", "AC-007.5", "AC-007.6", "AC-007.7"}

@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 from robot.api import TestSuite as RobotSuite
 
-SUITES = sorted((Path(__file__).parent.parent / "suites").glob("ws_resilience_*.robot"))
+from support import SUITES
+
+SUITE_FILES = sorted(SUITES.glob("ws_resilience_*.robot"))
 TEST_ID = re.compile(r"^WS-RESILIENCE-\d{3}$")
 CRITERION = re.compile(r"^AC-\d{3}\.\d+$")
 
 
-@pytest.mark.parametrize("path", SUITES, ids=[p.stem for p in SUITES])
+@pytest.mark.parametrize("path", SUITE_FILES, ids=[p.stem for p in SUITE_FILES])
 def test_every_test_carries_its_test_id_and_documented_criteria(path: Path) -> None:
     suite = RobotSuite.from_file_system(str(path))
     test_id = suite.metadata["Test ID"]

@@ -15,14 +15,14 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from websockets.sync.client import connect
 from websockets.sync.server import Server, ServerConnection, serve
 
-REPO = Path(__file__).resolve().parents[2]
+from support import REPO
+
 START_TIMEOUT = 10.0
 
 

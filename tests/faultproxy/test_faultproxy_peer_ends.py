@@ -11,7 +11,7 @@ import websockets
 from websockets.asyncio.server import ServerConnection
 
 from wsresilience.faultproxy.connection import Connection
-from fp_helpers import echo_server, proxy_to, raw_tcp_server, run, ws_url
+from support.fp_helpers import echo_server, proxy_to, raw_tcp_server, run, ws_url
 
 
 def test_a_server_close_behind_a_blackhole_is_noted_upstream_only() -> None:

@@ -16,7 +16,7 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError
 
-from fp_helpers import (
+from support.fp_helpers import (
     TCP_ESTABLISHED,
     echo_server,
     proxy_to,

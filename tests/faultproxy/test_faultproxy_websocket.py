@@ -24,7 +24,7 @@ from wsresilience.faultproxy.wsframes import (
     encode_frame,
     parse_frames,
 )
-from fp_helpers import echo_server, open_fds, proxy_to, round_trip, run, ws_url
+from support.fp_helpers import echo_server, open_fds, proxy_to, round_trip, run, ws_url
 
 # ------------------------------------------------------------------ frame toxics
 

@@ -17,8 +17,7 @@ from pathlib import Path
 
 from robot.api import ExecutionResult
 
-ROOT = Path(__file__).resolve().parent.parent
-SUITES = ROOT / "suites"
+from support import SUITES
 
 
 @dataclass

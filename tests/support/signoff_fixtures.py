@@ -13,7 +13,7 @@ from pathlib import Path
 
 import robot
 
-REPO = Path(__file__).resolve().parents[1]
+from support import REPO
 SECRET = "hunter2-s3cr3t"
 
 LIBRARY = '''

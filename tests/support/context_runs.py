@@ -14,11 +14,10 @@ import re
 import zlib
 from pathlib import Path
 
-import suite_runner
-from suite_runner import RunResult
+from support import SUITES, suite_runner
+from support.suite_runner import RunResult
 
-ROOT = Path(__file__).resolve().parents[1]
-SUITE = ROOT / "suites" / "ws_resilience_001_context.robot"
+SUITE = SUITES / "ws_resilience_001_context.robot"
 
 #: A JWT (base64url JSON header starting ``{"``) and our malformed test tokens.
 TOKEN_PATTERNS = (re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"), re.compile(r"not-a-jwt-[A-Za-z0-9_-]+"))
