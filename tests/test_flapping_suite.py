@@ -3,18 +3,15 @@ and against a third-party echo server with and without a descriptor leak."""
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from support import SUITES, suite_runner
+from support.echo_server import EchoProcess
 
 SUITE = SUITES / "ws_resilience_006_flapping.robot"
-ECHO = Path(__file__).with_name("echo_server.py")
 CRITERIA = [f"AC-006.{i}" for i in range(1, 7)]
 
 #: Seeded defect → the criteria whose tests must FAIL. ACCEPTANCE.md names the first; a
@@ -57,20 +54,11 @@ def test_pabot_testlevelsplit_agrees(tmp_path: Path) -> None:
 
 
 @pytest.fixture(params=[False, True], ids=["healthy-echo", "fd-leaking-echo"])
-def echo_server(request: pytest.FixtureRequest) -> Iterator[tuple[str, int, bool]]:
+def echo_server(request: pytest.FixtureRequest, echo_process: Callable[..., EchoProcess]) -> tuple[str, int, bool]:
     """A third-party websockets echo server process: (url, pid, leaks)."""
     leak = request.param
-    proc = subprocess.Popen([sys.executable, str(ECHO), *(["--leak-fd"] if leak else [])],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        match = re.search(r"listening on (ws://\S+)", line)
-        assert match, f"echo server said {line!r}"
-        yield match.group(1), proc.pid, leak
-    finally:
-        proc.kill()
-        proc.wait()
+    server = echo_process("--no-compression", *(["--leak-fd"] if leak else []))
+    return server.url, server.pid, leak
 
 
 def test_third_party_server_gets_real_verdicts_and_skips(tmp_path: Path,

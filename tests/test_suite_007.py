@@ -3,14 +3,12 @@ criteria it breaks, pabot agrees with robot, and a third-party server gets hones
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from support.echo_server import EchoProcess
 from support.suite_runner import RunResult, run_suite
 
 SUITE = "ws_resilience_007_heartbeat.robot"
@@ -93,19 +91,14 @@ def test_unknown_defect_fails_the_suite_setup_with_the_known_names(tmp_path: Pat
     assert "no-such-defect" in message and "slow-reaper" in message
 
 
+#: The third-party echo server's keepalive besides its ping interval.
+KEEPALIVE = ("--ping-timeout", "0.5", "--close-timeout", "0.5")
+
+
 @pytest.fixture
-def echo_server(request: pytest.FixtureRequest) -> Iterator[tuple[str, int]]:
-    interval = request.param
-    script = Path(__file__).parent / "servers" / "plain_echo_server.py"
-    proc = subprocess.Popen([sys.executable, str(script), "--ping-interval", str(interval),
-                             "--ping-timeout", "0.5"], stdout=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline()
-        url = re.search(r"(ws://\S+)", line).group(1)
-        yield url, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(10)
+def echo_server(request: pytest.FixtureRequest, echo_process: Callable[..., EchoProcess]) -> tuple[str, int]:
+    server = echo_process("--ping-interval", str(request.param), *KEEPALIVE)
+    return server.url, server.pid
 
 
 @pytest.mark.parametrize(("echo_server", "expected"), [(0.5, "PASS"), (0, "FAIL")],
@@ -127,14 +120,10 @@ def test_third_party_echo_server_gets_an_honest_verdict_on_zombies(
         assert result.by_criterion["AC-007.3"] == {"PASS"}, result.messages
 
 
-def test_without_metrics_or_pid_the_leak_check_skips_with_the_reason(tmp_path: Path) -> None:
-    script = Path(__file__).parent / "servers" / "plain_echo_server.py"
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
-    try:
-        url = re.search(r"(ws://\S+)", proc.stdout.readline()).group(1)
-        result = run_suite(SUITE, tmp_path, {"WS_URL": url}, include=["AC-007.3"])
-    finally:
-        proc.terminate()
-        proc.wait(10)
+def test_without_metrics_or_pid_the_leak_check_skips_with_the_reason(
+    tmp_path: Path, echo_process: Callable[..., EchoProcess]
+) -> None:
+    url = echo_process("--ping-interval", "0.5", *KEEPALIVE).url
+    result = run_suite(SUITE, tmp_path, {"WS_URL": url}, include=["AC-007.3"])
     assert result.by_criterion["AC-007.3"] == {"SKIP"}
     assert "no metrics endpoint" in next(iter(result.messages.values()))
