@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 from robot.libdoc import libdoc
 
+from support import REPO
+
+#: Every library module in keywords/, by its installed name (never the folder's).
 LIBRARIES = sorted(
-    f"keywords.{p.stem}" for p in (Path(__file__).parent.parent / "keywords").glob("*.py")
+    f"wsresilience.{p.stem}" for p in (REPO / "keywords").glob("*.py")
     if p.stem[0].isupper() and p.stem != "SignOffListener"
 )
 

@@ -2,7 +2,7 @@
 
 What a suite would need a server for is stood in for: a probe that reads scripted
 snapshots, a flapping result built cycle by cycle. The real runs are in
-test_flapping_suite.py.
+tests/suites/test_006_flapping.py.
 """
 
 from __future__ import annotations
