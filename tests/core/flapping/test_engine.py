@@ -1,4 +1,4 @@
-"""The flapping engine and the agent registry, on real sockets against real servers."""
+"""The flapping engine, on real sockets against real servers."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from wsresilience.core.flapping.engine import Disconnect, FlapPlan, flap
 from wsresilience.core.probes.sources import scrape
 from wsresilience.core.servers.process import ServerProcess
 from wsresilience.refserver.auth import SECRET_ENV, issue_token
-from wsresilience.refserver.features.agents import AgentRegistry
 
 SECRET = secrets.token_urlsafe(32)
 
@@ -115,29 +114,3 @@ def test_jitter_is_reproducible_from_the_seed() -> None:
     a, b = asyncio.run(durations(3)), asyncio.run(durations(3))
     assert all(abs(x - y) < 0.02 for x, y in zip(a, b))
     assert max(a) - min(a) > 0.01  # jitter did vary the connected time
-
-
-def test_agent_registry_reuses_then_retires_after_grace() -> None:
-    async def scenario() -> None:
-        registry = AgentRegistry(grace=0.05)
-        first = registry.attach("alice")
-        registry.detach(first)
-        again = registry.attach("alice")  # within the grace period
-        assert again is first and registry.count == 1
-        registry.detach(again)
-        await asyncio.sleep(0.1)  # past the grace period: nothing to wait on but time itself
-        assert registry.count == 0
-        assert registry.attach("alice") is not first
-
-    asyncio.run(scenario())
-
-
-def test_agent_registry_with_duplicates_never_retires_the_old() -> None:
-    async def scenario() -> None:
-        registry = AgentRegistry(grace=0.01, duplicate=True)
-        for _ in range(3):
-            registry.detach(registry.attach("bob"))
-        await asyncio.sleep(0.05)
-        assert registry.count == 2 and registry.most_per_user == 2
-
-    asyncio.run(scenario())
