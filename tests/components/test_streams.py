@@ -23,14 +23,6 @@ from wsresilience.StreamResume import StreamResume
 MS = timedelta(milliseconds=1)
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[ServerProcess]:
-    proc = ServerProcess(["--port", "0", "--ping-interval", "0"])
-    proc.start(15)
-    yield proc
-    proc.stop()
-
-
 @pytest.fixture
 def streams() -> Iterator[StreamKeywords]:
     ctx = LibraryContext(timedelta(seconds=5))
@@ -48,11 +40,11 @@ def _cut_and_resume(streams: StreamKeywords, url: str) -> None:
     streams.stream_should_be_intact("s")
 
 
-def test_sessions_live_in_the_context_registry(streams: StreamKeywords, server: ServerProcess) -> None:
-    streams.connect_to_stream_service(server.url, session="one")
+def test_sessions_live_in_the_context_registry(streams: StreamKeywords, quiet_refserver: ServerProcess) -> None:
+    streams.connect_to_stream_service(quiet_refserver.url, session="one")
     assert streams.ctx.stream_sessions.names() == ["one"]
     with pytest.raises(ValueError, match="A stream session named 'one' already exists"):
-        streams.connect_to_stream_service(server.url, session="one")
+        streams.connect_to_stream_service(quiet_refserver.url, session="one")
     with pytest.raises(ValueError, match="No stream session named 'two'; known: one"):
         streams.start_stream("s", session="two")
     streams.close_stream_sessions()
@@ -77,13 +69,13 @@ def test_getter_checks_with_an_assertion_operator(streams: StreamKeywords) -> No
 
 
 def test_any_proxy_in_the_context_cuts_the_sessions_through_it(streams: StreamKeywords,
-                                                               server: ServerProcess) -> None:
+                                                               quiet_refserver: ServerProcess) -> None:
     """A proxy another component made (here by hand) is found by URL and makes the cuts."""
     backend = InProcessBackend()
-    upstream = server.url.split("//", 1)[1].rstrip("/")
+    upstream = quiet_refserver.url.split("//", 1)[1].rstrip("/")
     listen = streams.run(backend.create("elsewhere", upstream, None), "proxy to start")
     url = f"ws://{listen}/"
-    streams.ctx.proxies.add("elsewhere", ProxyHandle("elsewhere", url, listen, upstream, server.url, backend))
+    streams.ctx.proxies.add("elsewhere", ProxyHandle("elsewhere", url, listen, upstream, quiet_refserver.url, backend))
     try:
         _cut_and_resume(streams, url)
         session = streams.ctx.stream_sessions.get("main")
@@ -95,8 +87,8 @@ def test_any_proxy_in_the_context_cuts_the_sessions_through_it(streams: StreamKe
 
 
 def test_deprecated_degraded_proxy_joins_the_registry_and_leaves_it(streams: StreamKeywords,
-                                                                    server: ServerProcess) -> None:
-    url = streams.start_degraded_network_proxy(server.url, latency=2 * MS, jitter=1 * MS, seed=3)
+                                                                    quiet_refserver: ServerProcess) -> None:
+    url = streams.start_degraded_network_proxy(quiet_refserver.url, latency=2 * MS, jitter=1 * MS, seed=3)
     (name,) = streams.ctx.proxies.names()
     handle = streams.ctx.proxies.get(name)
     assert handle.serves(url)
@@ -104,7 +96,7 @@ def test_deprecated_degraded_proxy_joins_the_registry_and_leaves_it(streams: Str
     assert {(t["type"], t["stream"]) for t in faults} == {
         ("latency", "downstream"), ("latency", "upstream"), ("bandwidth", "downstream")}
     with pytest.raises(RuntimeError, match="already running"):
-        streams.start_degraded_network_proxy(server.url)
+        streams.start_degraded_network_proxy(quiet_refserver.url)
     _cut_and_resume(streams, url)
     assert streams.ctx.stream_sessions.get("main").cutter is not None
     streams.close_stream_sessions()
@@ -113,10 +105,10 @@ def test_deprecated_degraded_proxy_joins_the_registry_and_leaves_it(streams: Str
     assert streams.ctx.proxies.names() == []
 
 
-def test_end_of_scope_closes_sessions_and_the_degraded_proxy(server: ServerProcess) -> None:
+def test_end_of_scope_closes_sessions_and_the_degraded_proxy(quiet_refserver: ServerProcess) -> None:
     ctx = LibraryContext(timedelta(seconds=5))
     streams = StreamKeywords(ctx)
-    url = streams.start_degraded_network_proxy(server.url)
+    url = streams.start_degraded_network_proxy(quiet_refserver.url)
     streams.connect_to_stream_service(url)
     session = ctx.stream_sessions.get("main")
     ctx.close()

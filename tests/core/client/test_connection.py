@@ -7,7 +7,6 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import psutil
 import pytest
@@ -16,14 +15,6 @@ from websockets.asyncio.server import serve
 from wsresilience.core.client.connection import Behaviour, ConnState, ObservedConnection
 from wsresilience.errors import OpenFailed
 from wsresilience.core.runtime.loop import LoopThread
-
-
-@pytest.fixture
-def lt() -> Iterator[LoopThread]:
-    runner = LoopThread(name="conn-test-loop")
-    runner.start()
-    yield runner
-    runner.stop()
 
 
 class Server:

@@ -15,14 +15,6 @@ from wsresilience.core.runtime.timeouts import percent, seconds
 from wsresilience.errors import WaitTimeout
 
 
-@pytest.fixture
-def lt():
-    runner = LoopThread(name="test-loop")
-    runner.start()
-    yield runner
-    runner.stop()
-
-
 async def forever(cancelled: threading.Event) -> None:
     """Wait for ever; flag the cancellation that must end it."""
     try:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 from websockets.sync.client import connect
@@ -30,20 +29,12 @@ CHUNKS = 16
 ACK_EVERY = 8
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[ServerProcess]:
-    proc = ServerProcess(["--port", "0", "--ping-interval", "0"])
-    proc.start(15)
-    yield proc
-    proc.stop()
-
-
 def _recv(ws: object) -> dict[str, object]:
     return json.loads(ws.recv(timeout=5))  # type: ignore[attr-defined]
 
 
-def test_repeated_ack_of_a_completed_stream_is_not_an_error(server: ServerProcess) -> None:
-    with connect(server.url) as ws:
+def test_repeated_ack_of_a_completed_stream_is_not_an_error(quiet_refserver: ServerProcess) -> None:
+    with connect(quiet_refserver.url) as ws:
         ws.send(json.dumps({"type": "stream-start", "ref": "r", "request": {
             "kind": "text", "size": 64, "chunk_size": 16, "seed": 1}}))
         stream = _recv(ws)["stream"]
@@ -83,11 +74,11 @@ async def _cut_near_the_end(url: str, i: int, before_end: int) -> str:
         await session.close()
 
 
-def test_resume_cut_at_or_near_the_last_chunk_is_never_refused(server: ServerProcess) -> None:
+def test_resume_cut_at_or_near_the_last_chunk_is_never_refused(quiet_refserver: ServerProcess) -> None:
     async def run() -> Counter[str]:
         outcomes: Counter[str] = Counter()
         for _ in range(3):
-            outcomes.update(await asyncio.gather(*(_cut_near_the_end(server.url, i, i % 3)
+            outcomes.update(await asyncio.gather(*(_cut_near_the_end(quiet_refserver.url, i, i % 3)
                                                    for i in range(100))))
         return outcomes
 
@@ -95,8 +86,8 @@ def test_resume_cut_at_or_near_the_last_chunk_is_never_refused(server: ServerPro
     assert outcomes == Counter(intact=300), dict(outcomes)
 
 
-def test_max_in_flight_holds_the_server_to_the_window_until_an_ack(server: ServerProcess) -> None:
-    with connect(server.url) as ws:
+def test_max_in_flight_holds_the_server_to_the_window_until_an_ack(quiet_refserver: ServerProcess) -> None:
+    with connect(quiet_refserver.url) as ws:
         ws.send(json.dumps({"type": "stream-start", "ref": "r", "request": {
             "kind": "text", "size": 160, "chunk_size": 16, "seed": 1, "max_in_flight": 3}}))
         stream = _recv(ws)["stream"]
@@ -105,7 +96,7 @@ def test_max_in_flight_holds_the_server_to_the_window_until_an_ack(server: Serve
             ws.recv(timeout=0.3)
         ws.send(json.dumps({"type": "stream-ack", "stream": stream, "seq": 2}))
         assert [_recv(ws)["seq"] for _ in range(2)] == [4, 5]
-    with connect(server.url) as ws:  # a resume acks 1..last_seq, reopening the window
+    with connect(quiet_refserver.url) as ws:  # a resume acks 1..last_seq, reopening the window
         ws.send(json.dumps({"type": "stream-resume", "stream": stream, "last_seq": 5}))
         assert _recv(ws)["type"] == "stream-resumed"
         assert [_recv(ws)["seq"] for _ in range(3)] == [6, 7, 8]
