@@ -7,7 +7,9 @@ and serves until SIGTERM. Without options it is websockets' defaults throughout;
   (``--ping-interval 0`` turns keepalive off);
 - ``--no-compression``: no permessage-deflate (websockets offers it by default);
 - ``--leak-fd``: every connection opens a file descriptor (``/dev/null``) that is never
-  closed, the resource leak the WS-RESILIENCE-006 leak checks must catch.
+  closed, the resource leak the WS-RESILIENCE-006 leak checks must catch;
+- ``--silent``: accept connections and never send anything (no echo; with
+  ``--ping-interval 0``, no ping either): a server that never answers.
 
 Tests start it with :func:`running` (or the ``echo_process`` fixture of ``tests/conftest.py``).
 """
@@ -80,13 +82,15 @@ async def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--close-timeout", type=float)
     parser.add_argument("--no-compression", action="store_true")
     parser.add_argument("--leak-fd", action="store_true")
+    parser.add_argument("--silent", action="store_true", help="never send: no echo")
     args = parser.parse_args(argv)
 
     async def echo(ws: ServerConnection) -> None:
         if args.leak_fd:
             leaked.append(os.open(os.devnull, os.O_RDONLY))
         async for message in ws:
-            await ws.send(message)
+            if not args.silent:
+                await ws.send(message)
 
     async with serve(echo, "127.0.0.1", 0, **server_options(args)) as server:
         port = server.sockets[0].getsockname()[1]
