@@ -1,5 +1,5 @@
 #!/bin/sh
-# Install Debian's chromium for tests/test_browser.py (headless, driven over DevTools).
+# Install Debian's chromium for tests/signoff/test_browser.py (headless, driven over DevTools).
 # Idempotent: does nothing when /usr/bin/chromium already exists.
 set -eu
 if [ -x /usr/bin/chromium ]; then

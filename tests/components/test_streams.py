@@ -1,0 +1,126 @@
+"""The stream keywords as a component on the shared context, against the reference server.
+
+What the suite cannot show directly: sessions live in ``ctx.stream_sessions`` (misses and
+clashes worded by the registry), a session whose URL is a proxy's in ``ctx.proxies`` is cut
+by that proxy whoever made it, the deprecated degraded proxy joins that registry and leaves
+it, and the end of scope closes it all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from wsresilience.components.streams import StreamKeywords
+from wsresilience.context import LibraryContext
+from wsresilience.core.faults.backends import InProcessBackend
+from wsresilience.core.faults.handle import ProxyHandle
+from wsresilience.core.servers.process import ServerProcess
+from wsresilience.StreamResume import StreamResume
+
+MS = timedelta(milliseconds=1)
+
+
+@pytest.fixture
+def streams() -> Iterator[StreamKeywords]:
+    ctx = LibraryContext(timedelta(seconds=5))
+    component = StreamKeywords(ctx)
+    yield component
+    ctx.close()
+
+
+def _cut_and_resume(streams: StreamKeywords, url: str) -> None:
+    streams.connect_to_stream_service(url)
+    streams.start_stream("s", size=8000, chunk_size=400, interval=5 * MS)
+    assert streams.cut_connection_after_chunks("s", 5) >= 5
+    streams.reconnect_and_resume_streams()
+    streams.wait_until_streams_complete("s")
+    streams.stream_should_be_intact("s")
+
+
+def test_sessions_live_in_the_context_registry(streams: StreamKeywords, quiet_refserver: ServerProcess) -> None:
+    streams.connect_to_stream_service(quiet_refserver.url, session="one")
+    assert streams.ctx.stream_sessions.names() == ["one"]
+    with pytest.raises(ValueError, match="A stream session named 'one' already exists"):
+        streams.connect_to_stream_service(quiet_refserver.url, session="one")
+    with pytest.raises(ValueError, match="No stream session named 'two'; known: one"):
+        streams.start_stream("s", session="two")
+    streams.close_stream_sessions()
+    assert len(streams.ctx.stream_sessions) == 0
+
+
+def test_a_failed_connect_leaves_no_session(streams: StreamKeywords) -> None:
+    streams.set_stream_retry_policy(base=10 * MS, cap=20 * MS, limit=2)
+    url = streams.get_unreachable_service_url()
+    with pytest.raises(AssertionError, match="after 2 attempts"):
+        streams.connect_to_stream_service(url, session="nowhere", timeout=timedelta(seconds=1))
+    assert "nowhere" not in streams.ctx.stream_sessions
+    streams.retry_delays_should_follow_the_policy(tolerance=timedelta(milliseconds=200))
+
+
+def test_getter_checks_with_an_assertion_operator(streams: StreamKeywords) -> None:
+    from assertionengine import AssertionOperator
+
+    assert streams.get_unreachable_service_url(AssertionOperator["*="], "127.0.0.1").startswith("ws://")
+    with pytest.raises(AssertionError, match="no such host"):
+        streams.get_unreachable_service_url(AssertionOperator["*="], "example.org", "no such host")
+
+
+def test_any_proxy_in_the_context_cuts_the_sessions_through_it(streams: StreamKeywords,
+                                                               quiet_refserver: ServerProcess) -> None:
+    """A proxy another component made (here by hand) is found by URL and makes the cuts."""
+    backend = InProcessBackend()
+    upstream = quiet_refserver.url.split("//", 1)[1].rstrip("/")
+    listen = streams.run(backend.create("elsewhere", upstream, None), "proxy to start")
+    url = f"ws://{listen}/"
+    streams.ctx.proxies.add("elsewhere", ProxyHandle("elsewhere", url, listen, upstream, quiet_refserver.url, backend))
+    try:
+        _cut_and_resume(streams, url)
+        session = streams.ctx.stream_sessions.get("main")
+        assert session.cutter is not None  # the proxy, not a client abort, made the cut
+        assert backend.proxy("elsewhere").connections == 1  # only the resumed connection is left
+    finally:
+        streams.close_stream_sessions()
+        streams.run(backend.close(), "proxy to stop")
+
+
+def test_deprecated_degraded_proxy_joins_the_registry_and_leaves_it(streams: StreamKeywords,
+                                                                    quiet_refserver: ServerProcess) -> None:
+    url = streams.start_degraded_network_proxy(quiet_refserver.url, latency=2 * MS, jitter=1 * MS, seed=3)
+    (name,) = streams.ctx.proxies.names()
+    handle = streams.ctx.proxies.get(name)
+    assert handle.serves(url)
+    faults = streams.run(handle.backend.toxics(name), "toxics")
+    assert {(t["type"], t["stream"]) for t in faults} == {
+        ("latency", "downstream"), ("latency", "upstream"), ("bandwidth", "downstream")}
+    with pytest.raises(RuntimeError, match="already running"):
+        streams.start_degraded_network_proxy(quiet_refserver.url)
+    _cut_and_resume(streams, url)
+    assert streams.ctx.stream_sessions.get("main").cutter is not None
+    streams.close_stream_sessions()
+    streams.stop_degraded_network_proxy()
+    streams.stop_degraded_network_proxy()  # safe to repeat
+    assert streams.ctx.proxies.names() == []
+
+
+def test_end_of_scope_closes_sessions_and_the_degraded_proxy(quiet_refserver: ServerProcess) -> None:
+    ctx = LibraryContext(timedelta(seconds=5))
+    streams = StreamKeywords(ctx)
+    url = streams.start_degraded_network_proxy(quiet_refserver.url)
+    streams.connect_to_stream_service(url)
+    session = ctx.stream_sessions.get("main")
+    ctx.close()
+    assert len(ctx.stream_sessions) == 0 and len(ctx.proxies) == 0
+    assert session.connection is not None and not session.connection.is_open
+
+
+def test_view_has_the_renamed_refusal_and_takes_an_adapter() -> None:
+    library = StreamResume(adapter="reference")
+    names = library.get_keyword_names()
+    assert "stream_resume_should_be_refused" in names
+    assert "resume_should_be_refused" not in names
+    assert library.get_keyword_tags("start_degraded_network_proxy") == ["Streams", "Deprecated"]
+    with pytest.raises(ValueError, match="Cannot load stream adapter"):
+        StreamResume(adapter="no.such.Adapter")
