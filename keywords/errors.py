@@ -39,12 +39,17 @@ class ResilienceFailure(WsResilienceError, AssertionError):
     ROBOT_SUPPRESS_NAME = True
 
 
-class WaitTimeout(ResilienceFailure):
-    """A wait ran out of time. The message is one line: what, where, how long."""
+class WaitTimeout(ResilienceFailure, TimeoutError):
+    """A wait ran out of time. The message is one line: what, where, how long.
 
-    def __init__(self, what: str, elapsed: float, target: str = "") -> None:
+    It is also a ``TimeoutError``, so loop-side code that expects silence (a refused client
+    that gets nothing) can catch it like any timeout.
+    """
+
+    def __init__(self, what: str, elapsed: float, target: str = "", detail: str = "") -> None:
         where = f" at {target}" if target else ""
-        super().__init__(f"Timed out after {elapsed:.3f} s waiting for {what}{where}.")
+        said = f": {detail}" if detail else ""
+        super().__init__(f"Timed out after {elapsed:.3f} s waiting for {what}{where}{said}.")
         self.what = what
         self.elapsed = elapsed
         self.target = target

@@ -175,8 +175,6 @@ A Conversation Whose Authentication Is Never Answered
 """
 
 
-@pytest.mark.xfail(strict=True, reason="wsresilience.core.conversations.session: open_authenticated does not close "
-                   "its connection when the auth reply times out, and the context never learns of it")
 def test_a_conversation_that_timed_out_leaves_no_connection_behind(
     tmp_path: Path, echo_process: Callable[..., EchoProcess]
 ) -> None:

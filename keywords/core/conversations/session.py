@@ -23,7 +23,7 @@ from typing import Any
 from wsresilience.core.client.connection import ObservedConnection
 from wsresilience.core.conversations.transcript import Context, ExpectedConversation, context_difference
 from wsresilience.core.masking import Credential
-from wsresilience.errors import ConnectionEnded, ProtocolFailure, ResilienceFailure
+from wsresilience.errors import ConnectionEnded, ProtocolFailure, ResilienceFailure, WaitTimeout
 
 
 @dataclass
@@ -129,7 +129,12 @@ class SessionConversation:
     ) -> ObservedConnection:
         """A new authenticated connection (not made current); fails if auth is refused."""
         conn = await self.open_raw(timeout, source_address)
-        reply = await self.request(conn, {"type": "auth", "token": credential.token}, timeout, credential)
+        try:
+            reply = await self.request(conn, {"type": "auth", "token": credential.token}, timeout, credential)
+        except BaseException:
+            # No reply (or cancelled): nothing else holds this connection, so close it here.
+            await conn.close()
+            raise
         if reply.get("type") != "auth-ok":
             await self.drain_close(conn, timeout)
             self.legs[-1].outcome = f"auth refused: {reply.get('code', reply.get('type'))}"
@@ -201,7 +206,7 @@ class SessionConversation:
             elif conn.reader_done.is_set():
                 raise ConnectionEnded(f"connection closed{_close_text(conn)}")
             else:
-                raise TimeoutError(f"no reply within {timeout:.2f} s")
+                raise WaitTimeout("a reply from the server", timeout, conn.target)
         try:
             message = json.loads(raw)
         except (TypeError, ValueError):

@@ -99,10 +99,15 @@ class LoopThread:
                     return future.result(timeout=min(WAIT_SLICE, remaining))
                 except concurrent.futures.TimeoutError:
                     # Since Python 3.11 this is the builtin TimeoutError, which the coroutine
-                    # itself may raise: only an unfinished future means "keep waiting".
-                    if future.done():
-                        raise
-                    continue
+                    # itself may raise: only an unfinished future means "keep waiting". A
+                    # coroutine's own bare timeout (asyncio.wait_for inside it) is worded
+                    # like ours: what was awaited, where, and how long it waited.
+                    if not future.done():
+                        continue
+                    error = future.exception()
+                    if isinstance(error, TimeoutError) and not isinstance(error, WaitTimeout):
+                        raise WaitTimeout(what, time.monotonic() - started, target, str(error)) from error
+                    raise
         finally:
             if not future.done():
                 future.cancel()
