@@ -26,7 +26,9 @@ from datetime import timedelta
 from robot.api import SkipExecution, logger
 from robot.api.deco import keyword
 
+from wsresilience.components.base import deprecated_alias
 from wsresilience.components.heartbeat_checks import TAG, Connections, HeartbeatChecks
+from wsresilience.components.settings import SettingsKeywords
 from wsresilience.context import LibraryContext
 from wsresilience.core.client.connection import Behaviour
 from wsresilience.core.client.observe import (
@@ -60,15 +62,13 @@ class HeartbeatKeywords(HeartbeatChecks):
 
     # -- opening and closing -----------------------------------------------------------------
 
-    @keyword(tags=["Deprecated", "Setter", TAG])
-    def set_heartbeat_timeout(self, timeout: timedelta) -> str:
-        """Deprecated: use `Set Library Timeout` (in ``wsresilience.WebSocketResilience``).
+    set_heartbeat_timeout = deprecated_alias(
+        "Set Heartbeat Timeout", SettingsKeywords, "set_library_timeout", tags=["Deprecated", "Setter", TAG],
+        doc="""Deprecated: use `Set Library Timeout` (in ``wsresilience.WebSocketResilience``).
 
         Sets the default wait timeout of the library and returns the previous one as a
         Robot time string.
-        """
-        self.deprecated("Set Heartbeat Timeout", "Set Library Timeout")
-        return self.ctx.set_timeout(timeout)
+        """)
 
     @keyword(tags=[TAG])
     def open_heartbeat_connection(
