@@ -117,21 +117,6 @@ def _check_toxicity(value: Any) -> float:
     return float(value)
 
 
-def _int_attr(attributes: dict[str, Any], name: str, minimum: int = 0) -> int:
-    value = attributes[name]
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ToxicError(f"attribute {name}: expected an integer >= {minimum}, got {value!r}")
-    return value
-
-
-def _check_toxicity(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-        raise ToxicError(f"toxicity: expected a number from 0 to 1, got {value!r}")
-    return float(value)
-
-
 def int_attr(attributes: dict[str, Any], name: str, minimum: int = 0) -> int:
     """Attribute ``name`` as an integer >= ``minimum`` (a whole float is accepted), else a ToxicError."""
     value = attributes[name]
