@@ -73,11 +73,7 @@ class Toxic:
     @classmethod
     def from_json(cls, data: Any) -> Toxic:
         """Build from a Toxiproxy toxic object (``type`` required, the rest defaulted)."""
-        if not isinstance(data, dict):
-            raise ToxicError(f"toxic: expected a JSON object, got {type(data).__name__}")
-        attributes = data.get("attributes") or {}
-        if not isinstance(attributes, dict):
-            raise ToxicError(f"attributes: expected a JSON object, got {type(attributes).__name__}")
+        attributes = _attributes_of(data, "toxic")
         return cls(
             type=str(data.get("type", "")),
             name=data.get("name") or "",
@@ -88,11 +84,7 @@ class Toxic:
 
     def updated(self, data: Any) -> Toxic:
         """A copy with ``attributes`` merged and ``toxicity`` replaced, as Toxiproxy's update."""
-        if not isinstance(data, dict):
-            raise ToxicError(f"toxic update: expected a JSON object, got {type(data).__name__}")
-        attributes = data.get("attributes") or {}
-        if not isinstance(attributes, dict):
-            raise ToxicError(f"attributes: expected a JSON object, got {type(attributes).__name__}")
+        attributes = _attributes_of(data, "toxic update")
         return Toxic(
             type=self.type,
             name=self.name,
@@ -109,6 +101,17 @@ class Toxic:
             "toxicity": self.toxicity,
             "attributes": dict(self.attributes),
         }
+
+
+def _attributes_of(data: Any, what: str) -> dict[str, Any]:
+    """The ``attributes`` of a toxic's JSON (``{}`` when absent); ``data`` (named ``what`` in
+    the error) and its attributes must both be JSON objects."""
+    if not isinstance(data, dict):
+        raise ToxicError(f"{what}: expected a JSON object, got {type(data).__name__}")
+    attributes = data.get("attributes") or {}
+    if not isinstance(attributes, dict):
+        raise ToxicError(f"attributes: expected a JSON object, got {type(attributes).__name__}")
+    return attributes
 
 
 def _check_toxicity(value: Any) -> float:
