@@ -8,24 +8,8 @@ from collections.abc import Iterable, Sequence
 from wsresilience.core.evidence.charts.common import WIDTH, Threshold
 from wsresilience.core.stats import percentile
 from wsresilience.core.evidence.svg import (
-    MUTED,
-    THRESHOLD,
-    Scale,
-    dash_swatch,
-    document,
-    esc,
-    legend,
-    nice_ticks,
-    no_data,
-    num,
-    padded,
-    px,
-    stagger,
-    swatch,
-    text,
-    vertical_mark,
-    x_axis,
-    y_axis,
+    MUTED, THRESHOLD, Scale, dash_swatch, document, esc, legend, nice_ticks, no_data, num,
+    padded, px, stagger, swatch, text, vertical_mark, x_axis, y_axis,
 )
 
 

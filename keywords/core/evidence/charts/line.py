@@ -6,21 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from wsresilience.core.evidence.charts.common import WIDTH, Threshold
 from wsresilience.core.evidence.svg import (
-    PALETTE,
-    THRESHOLD,
-    Scale,
-    dash_swatch,
-    document,
-    esc,
-    horizontal_mark,
-    legend,
-    nice_ticks,
-    no_data,
-    num,
-    padded,
-    px,
-    x_axis,
-    y_axis,
+    PALETTE, THRESHOLD, Scale, dash_swatch, document, esc, horizontal_mark, legend, nice_ticks,
+    no_data, num, padded, px, x_axis, y_axis,
 )
 
 

@@ -6,23 +6,8 @@ from collections.abc import Iterable, Sequence
 
 from wsresilience.core.evidence.charts.common import WIDTH, Mark, mark_colour
 from wsresilience.core.evidence.svg import (
-    MUTED,
-    PALETTE,
-    Scale,
-    dash_swatch,
-    document,
-    esc,
-    legend,
-    nice_ticks,
-    no_data,
-    num,
-    padded,
-    px,
-    stagger,
-    text,
-    vertical_mark,
-    x_axis,
-    y_axis,
+    MUTED, PALETTE, Scale, dash_swatch, document, esc, legend, nice_ticks, no_data, num, padded,
+    px, stagger, text, vertical_mark, x_axis, y_axis,
 )
 
 #: Chunk kinds of a resumed stream and their colours.

@@ -8,24 +8,8 @@ from dataclasses import dataclass
 
 from wsresilience.core.evidence.charts.common import WIDTH, Mark, mark_colour
 from wsresilience.core.evidence.svg import (
-    HALO,
-    INK,
-    MUTED,
-    PALETTE,
-    Scale,
-    document,
-    esc,
-    legend,
-    nice_ticks,
-    no_data,
-    num,
-    padded,
-    px,
-    stagger,
-    swatch,
-    text,
-    vertical_mark,
-    x_axis,
+    HALO, INK, MUTED, PALETTE, Scale, document, esc, legend, nice_ticks, no_data, num, padded,
+    px, stagger, swatch, text, vertical_mark, x_axis,
 )
 
 Segment = tuple[float, "float | None", str]
