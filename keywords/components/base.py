@@ -8,11 +8,13 @@ needs. :class:`ResilienceLibrary` assembles components with robotframework-pytho
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar, TypeVar
 
 from robot.api import logger
+from robot.api.deco import keyword
 from robotlibcore import DynamicCore
 
 from wsresilience.context import LibraryContext
@@ -59,6 +61,34 @@ class LibraryComponent:
     def deprecated(old: str, new: str) -> None:
         """Warn that keyword ``old`` is deprecated in favour of ``new``."""
         logger.warn(f"Keyword '{old}' is deprecated and will be removed: use '{new}' instead.")
+
+
+def deprecated_alias(old: str, replacement: type[LibraryComponent], method: str, doc: str,
+                     tags: Sequence[str]) -> Callable[..., Any]:
+    """A deprecated keyword ``old`` that does what ``replacement``'s keyword ``method`` does.
+
+    It takes the replacement's arguments (names, defaults and types: libdoc and Robot's
+    conversions read them through ``__wrapped__``), warns that ``old`` is deprecated naming
+    the replacement, and runs the replacement on the same context, so the two can never
+    drift apart. ``doc`` and ``tags`` are the deprecated keyword's own. ``replacement``
+    must keep no state of its own (a settings or configuration component): it is made
+    afresh on the context for each call, which is what lets a view without that component
+    keep the old keyword.
+
+    | set_heartbeat_timeout = deprecated_alias("Set Heartbeat Timeout", SettingsKeywords,
+    |                                          "set_library_timeout", doc=..., tags=[...])
+    """
+    does = getattr(replacement, method)
+    new = method.replace("_", " ").title()
+
+    @functools.wraps(does)
+    def alias(self: LibraryComponent, *args: Any, **kwargs: Any) -> Any:
+        self.deprecated(old, new)
+        return getattr(replacement(self.ctx), method)(*args, **kwargs)
+
+    alias.__name__ = alias.__qualname__ = old.lower().replace(" ", "_")
+    alias.__doc__ = doc
+    return keyword(tags=list(tags))(alias)
 
 
 class ResilienceLibrary(DynamicCore):

@@ -19,7 +19,8 @@ from assertionengine import AssertionOperator
 from robot.api import SkipExecution, logger
 from robot.api.deco import keyword
 
-from wsresilience.components.base import LibraryComponent
+from wsresilience.components.base import LibraryComponent, deprecated_alias
+from wsresilience.components.settings import SettingsKeywords
 from wsresilience.context import LibraryContext
 from wsresilience.core.conversations.attempts import close_all, session_start_answer
 from wsresilience.core.conversations.session import Leg, SessionConversation
@@ -53,14 +54,12 @@ class ConversationKeywords(LibraryComponent):
 
     # -- settings ---------------------------------------------------------------------------------
 
-    @keyword(tags=["Setter", TAG, "Deprecated"])
-    def set_context_timeout(self, timeout: timedelta) -> str:
-        """*Deprecated:* use `Set Library Timeout`, which sets the one default timeout of every wait.
+    set_context_timeout = deprecated_alias(
+        "Set Context Timeout", SettingsKeywords, "set_library_timeout", tags=["Setter", TAG, "Deprecated"],
+        doc="""*Deprecated:* use `Set Library Timeout`, which sets the one default timeout of every wait.
 
         Sets the default wait timeout and returns the previous one.
-        """
-        self.deprecated("Set Context Timeout", "Set Library Timeout")
-        return self.ctx.set_timeout(timeout)
+        """)
 
     # -- starting and talking -----------------------------------------------------------------------
 

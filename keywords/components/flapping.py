@@ -24,8 +24,9 @@ from robot.api import SkipExecution, logger
 from robot.api.deco import keyword
 from websockets.exceptions import ConnectionClosed
 
-from wsresilience.components.base import LibraryComponent
+from wsresilience.components.base import LibraryComponent, deprecated_alias
 from wsresilience.components.server_resources import ServerResourcesKeywords
+from wsresilience.components.settings import SettingsKeywords
 from wsresilience.context import LibraryContext
 from wsresilience.core.client.open_errors import describe_open_error
 from wsresilience.core.evidence.figures import Figure
@@ -67,31 +68,21 @@ class FlappingKeywords(LibraryComponent):
 
     # -- deprecated configuration --------------------------------------------------------------
 
-    @keyword(tags=["Setter", "Deprecated", CONCERN])
-    def set_flapping_timeout(self, timeout: timedelta) -> str:
-        """Deprecated: use `Set Library Timeout`, which does the same. Sets the default wait timeout.
+    set_flapping_timeout = deprecated_alias(
+        "Set Flapping Timeout", SettingsKeywords, "set_library_timeout", tags=["Setter", "Deprecated", CONCERN],
+        doc="""Deprecated: use `Set Library Timeout`, which does the same. Sets the default wait timeout.
 
         Returns the old timeout as a Robot time string.
-        """
-        self.deprecated("Set Flapping Timeout", "Set Library Timeout")
-        return self.ctx.set_timeout(timeout)
+        """)
 
-    @keyword(tags=["Setter", "Deprecated", CONCERN])
-    def use_server_probes(
-        self,
-        metrics_url: str = "",
-        pid: str = "",
-        target_url: str = "",
-        connections_metric: str = "ws_open_connections",
-    ) -> None:
-        """Deprecated: use `Configure Server Probes`, the library's one probe configuration.
+    use_server_probes = deprecated_alias(
+        "Use Server Probes", ServerResourcesKeywords, "configure_server_probes",
+        tags=["Setter", "Deprecated", CONCERN],
+        doc="""Deprecated: use `Configure Server Probes`, the library's one probe configuration.
 
         Takes the same arguments and configures the same probe (``ctx.probe``), which the
         sampler of `Flap Clients` and the agent checks read.
-        """
-        self.deprecated("Use Server Probes", "Configure Server Probes")
-        ServerResourcesKeywords(self.ctx).configure_server_probes(metrics_url, pid, target_url,
-                                                                  connections_metric)
+        """)
 
     # -- flapping ----------------------------------------------------------------------------------
 

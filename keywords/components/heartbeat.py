@@ -20,14 +20,15 @@ the two are one component.
 from __future__ import annotations
 
 import json
-import math
 import time
 from datetime import timedelta
 
 from robot.api import SkipExecution, logger
 from robot.api.deco import keyword
 
+from wsresilience.components.base import deprecated_alias
 from wsresilience.components.heartbeat_checks import TAG, Connections, HeartbeatChecks
+from wsresilience.components.settings import SettingsKeywords
 from wsresilience.context import LibraryContext
 from wsresilience.core.client.connection import Behaviour
 from wsresilience.core.client.observe import (
@@ -42,7 +43,6 @@ from wsresilience.core.client.observe import (
     wait_for_server_unresponsive,
 )
 from wsresilience.core.client.tls import client_ssl_context
-from wsresilience.core.evidence.figures import Figure
 from wsresilience.core.stats import LatencyStats
 from wsresilience.errors import ResilienceFailure
 
@@ -62,15 +62,13 @@ class HeartbeatKeywords(HeartbeatChecks):
 
     # -- opening and closing -----------------------------------------------------------------
 
-    @keyword(tags=["Deprecated", "Setter", TAG])
-    def set_heartbeat_timeout(self, timeout: timedelta) -> str:
-        """Deprecated: use `Set Library Timeout` (in ``wsresilience.WebSocketResilience``).
+    set_heartbeat_timeout = deprecated_alias(
+        "Set Heartbeat Timeout", SettingsKeywords, "set_library_timeout", tags=["Deprecated", "Setter", TAG],
+        doc="""Deprecated: use `Set Library Timeout` (in ``wsresilience.WebSocketResilience``).
 
         Sets the default wait timeout of the library and returns the previous one as a
         Robot time string.
-        """
-        self.deprecated("Set Heartbeat Timeout", "Set Library Timeout")
-        return self.ctx.set_timeout(timeout)
+        """)
 
     @keyword(tags=[TAG])
     def open_heartbeat_connection(
@@ -307,20 +305,16 @@ class HeartbeatKeywords(HeartbeatChecks):
         self.run(wait_for_server_unresponsive(conn, limit),
                  f"the client heartbeat on {connection} to flag the server", limit + 5)
         detected = conn.server_unresponsive_at
-        if detected is None:
-            took = math.nan
-            note = "not detected"
-            failure = (f"Expected the client heartbeat to flag {conn.target} unresponsive within "
-                       f"{limit:.3f} s; it had not after {time.monotonic() - stopped:.3f} s.")
-        else:
-            took = detected - stopped
-            pong_timeout_ms = (conn.heartbeat_timeout or 0) * 1000
-            note = (f"client heartbeat every {conn.heartbeat_interval * 1000:.0f} ms, "
-                    f"timeout {pong_timeout_ms:.0f} ms")
-            failure = (f"Expected the client heartbeat to flag the server within {limit:.3f} s; it took "
-                       f"{took:.3f} s ({conn.target}).")
-            logger.info(f"The client heartbeat flagged the server unresponsive after {took:.3f} s: "
+        pong_timeout_ms = (conn.heartbeat_timeout or 0) * 1000
+        if detected is not None:
+            logger.info(f"The client heartbeat flagged the server unresponsive after {detected - stopped:.3f} s: "
                         f"no pong within {pong_timeout_ms:.0f} ms.")
-        figure = Figure("server unresponsive detected after", took, "s", limit, "<=", criterion, note=note)
-        self.judge([figure], "Client heartbeat detection", failure)
-        return took
+        return self._judge_elapsed(
+            "server unresponsive detected after", stopped, detected, limit, criterion, "Client heartbeat detection",
+            seen=(f"client heartbeat every {conn.heartbeat_interval * 1000:.0f} ms, timeout {pong_timeout_ms:.0f} ms",
+                  lambda took: f"Expected the client heartbeat to flag the server within {limit:.3f} s; it took "
+                               f"{took:.3f} s ({conn.target})."),
+            unseen=("not detected", lambda waited: f"Expected the client heartbeat to flag {conn.target} "
+                                                   f"unresponsive within {limit:.3f} s; it had not after "
+                                                   f"{waited:.3f} s."),
+        )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -119,21 +120,33 @@ class HeartbeatChecks(LibraryComponent):
                 f"silent; it terminated it while it was still responsive ({conn.termination})."
             )
         behaviour = conn.behaviour.value
-        terminated = conn.terminated_at
-        if terminated is None:
-            took = math.nan
-            note = "not terminated"
-            failure = (f"Expected the server to terminate {conn.name} ({behaviour}) within {limit:.3f} s "
-                       f"of going silent; it was still open after {time.monotonic() - silent_since:.3f} s "
-                       f"({conn.target}).")
+        expected = f"Expected the server to terminate {conn.name} ({behaviour}) within {limit:.3f} s of going silent"
+        code = f"close {conn.close_code} {conn.close_reason}".strip() if conn.close_code else "no close frame"
+        return self._judge_elapsed(
+            f"{conn.name} ({behaviour}) termination", silent_since, conn.terminated_at, limit, criterion,
+            "Zombie termination",
+            seen=(f"{conn.termination}; {code}", lambda took: f"{expected}; it took {took:.3f} s ({conn.termination})."),
+            unseen=("not terminated", lambda waited: f"{expected}; it was still open after {waited:.3f} s "
+                                                     f"({conn.target})."),
+        )
+
+    def _judge_elapsed(self, label: str, since: float, at: float | None, limit: float, criterion: str,
+                       title: str, seen: tuple[str, Callable[[float], str]],
+                       unseen: tuple[str, Callable[[float], str]]) -> float:
+        """Judge the seconds from ``since`` to ``at`` (monotonic times) beside ``limit``; return them.
+
+        An event that never came (``at`` None) is NaN, a miss. ``seen`` and ``unseen`` are
+        the figure's note and the failure's wording, given the seconds it took or the
+        seconds waited in vain, for an event that came and for one that did not.
+        """
+        if at is None:
+            took, (note, failure) = math.nan, unseen
+            message = failure(time.monotonic() - since)
         else:
-            took = terminated - silent_since
-            code = f"close {conn.close_code} {conn.close_reason}".strip() if conn.close_code else "no close frame"
-            note = f"{conn.termination}; {code}"
-            failure = (f"Expected the server to terminate {conn.name} ({behaviour}) within {limit:.3f} s "
-                       f"of going silent; it took {took:.3f} s ({conn.termination}).")
-        figure = Figure(f"{conn.name} ({behaviour}) termination", took, "s", limit, "<=", criterion, note=note)
-        self.judge([figure], "Zombie termination", failure)
+            took, (note, failure) = at - since, seen
+            message = failure(took)
+        figure = Figure(label, took, "s", limit, "<=", criterion, note=note)
+        self.judge([figure], title, message)
         return took
 
     @keyword(tags=["Assertion", TAG])

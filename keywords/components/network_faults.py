@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 from assertionengine import AssertionOperator
 from robot.api import SkipExecution, logger
@@ -32,7 +31,7 @@ from wsresilience.context import LibraryContext
 from wsresilience.core.evidence.figures import Figure
 from wsresilience.core.evidence.judge import check
 from wsresilience.core.faults.backends import Backend, InProcessBackend, ToxiproxyBackend, close_all
-from wsresilience.core.faults.handle import ProxyHandle, find_proxy
+from wsresilience.core.faults.handle import ProxyHandle, client_url, find_proxy, upstream_of
 from wsresilience.core.faults.server_end import ServerEnd
 from wsresilience.core.faults.toxics import milliseconds, rate_kb, toxic_specs
 from wsresilience.core.masking import mask_url
@@ -127,25 +126,16 @@ class NetworkFaultsKeywords(LibraryComponent):
 
         | ${url} =    Create Proxy    ${TARGET_URL}    name=zombie    seed=7
         """
-        parts = urlsplit(target_url)
-        if parts.scheme not in ("ws", "wss") or not parts.hostname:
-            raise ValueError(f"Expected a ws:// or wss:// target URL, got {mask_url(target_url)!r}.")
-        try:
-            port = parts.port or (443 if parts.scheme == "wss" else 80)
-        except ValueError:
-            raise ValueError(f"Expected a numeric port in {mask_url(target_url)!r}.") from None
-        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        upstream = upstream_of(target_url)
         name = name or self.ctx.proxies.next_name()
         if name in self.ctx.proxies:
             raise ValueError(f"A proxy named {name!r} exists already ({self.ctx.proxies.get(name).url}).")
         backend = self._backend()
         if seed is not None and isinstance(backend, ToxiproxyBackend):
             logger.info(f"seed={seed} ignored: the Toxiproxy API at {backend.where} draws with its own --seed.")
-        upstream = f"{host}:{port}"
         listen = self._backend_call(backend.create(name, upstream, seed),
                                     f"create proxy {name!r} in front of {upstream} ({backend.where})")
-        listen_host, _, listen_port = listen.rpartition(":")
-        url = urlunsplit((parts.scheme, f"{listen_host}:{listen_port}", parts.path, parts.query, ""))
+        url = client_url(target_url, listen)
         self.ctx.proxies.add(name, ProxyHandle(name, url, listen, upstream, target_url, backend))
         logger.info(f"Proxy {name!r} ({backend.where}) listens on {listen}, in front of {mask_url(target_url)}.")
         return url

@@ -19,7 +19,7 @@ Three outcomes, never confused:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -80,6 +80,15 @@ class ServerResourcesKeywords(LibraryComponent):
         """Why the configured probe cannot count connections."""
         return (f"Cannot count the server's connections: {self.probe.describe()} has no metric "
                 f"{self.probe.metrics['connections']!r}, and psutil needs the server's port.")
+
+    def _wait_for(self, condition: Callable[[Snapshot], bool], timeout: float,
+                  what: str = "Cannot read the server's resources") -> tuple[Snapshot, float]:
+        """Poll until ``condition`` holds or ``timeout`` passes: the last snapshot, and the
+        seconds waited (SKIP, saying ``what`` cannot be done, when no source answers)."""
+        started = time.monotonic()
+        with self._readable(what):
+            snap, _ = wait_for_snapshot(self.probe, condition, timeout)
+        return snap, time.monotonic() - started
 
     def _snapshot(self, label: str = "") -> Snapshot:
         self._require_probe("its resources cannot be read")
@@ -173,10 +182,8 @@ class ServerResourcesKeywords(LibraryComponent):
         """
         self._require_probe("the server's open connections cannot be counted")
         limit = timeout.total_seconds()
-        started = time.monotonic()
-        with self._readable("Cannot count the server's connections"):
-            snap, _ = wait_for_snapshot(self.probe, lambda s: s.get("connections") in (None, baseline), limit)
-        elapsed = time.monotonic() - started
+        snap, elapsed = self._wait_for(lambda s: s.get("connections") in (None, baseline), limit,
+                                       "Cannot count the server's connections")
         held = snap.get("connections")
         if held is None:
             raise SkipExecution(self._uncounted())
@@ -261,11 +268,8 @@ class ServerResourcesKeywords(LibraryComponent):
             raise SkipExecution(f"The target exposes none of {', '.join(names)} via {self.probe.describe()}.")
         if missing:
             logger.info(f"Not exposed by the target, so not compared: {', '.join(missing)}.")
-        started = time.monotonic()
-        with self._readable():
-            snap, _ = wait_for_snapshot(self.probe, lambda s: all(s.get(n) == baseline.get(n) for n in exposed),
-                                        timeout.total_seconds())
-        took = time.monotonic() - started
+        snap, took = self._wait_for(lambda s: all(s.get(n) == baseline.get(n) for n in exposed),
+                                    timeout.total_seconds())
 
         def held(name: str) -> float:
             value = snap.get(name)
@@ -299,14 +303,10 @@ class ServerResourcesKeywords(LibraryComponent):
         | Server Resource Should Settle At    agents    0    timeout=3 s
         """
         name = resource_names(resource)[0]
-        started = time.monotonic()
-        with self._readable():
-            snap, _ = wait_for_snapshot(self.probe, lambda s: s.get(name) in (None, float(expected)),
-                                        timeout.total_seconds())
+        snap, took = self._wait_for(lambda s: s.get(name) in (None, float(expected)), timeout.total_seconds())
         held = snap.get(name)
         if held is None:
             raise SkipExecution(f"The target exposes no {name} count via {self.probe.describe()}.")
-        took = time.monotonic() - started
         when = f" {what}" if what else ""
         figure = Figure(f"server {name}{when}", held, UNITS[name], float(expected), "==", criterion,
                         note=f"after {took:.2f} s; {snap.sources.get(name)}")

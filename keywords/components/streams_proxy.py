@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
 
 from robot.api import SkipExecution, logger
 from robot.api.deco import keyword
 
 from wsresilience.components.base import LibraryComponent
 from wsresilience.context import LibraryContext
+from wsresilience.core.faults.toxics import toxic_specs
 from wsresilience.components.streams_checks import TAG
 
 if TYPE_CHECKING:
@@ -55,13 +55,12 @@ class DegradedProxyKeywords(LibraryComponent):
         self.deprecated("Start Degraded Network Proxy", "Create Proxy, Add Latency and Limit Bandwidth")
         try:
             from wsresilience.core.faults.backends import InProcessBackend
-            from wsresilience.core.faults.handle import ProxyHandle
+            from wsresilience.core.faults.handle import ProxyHandle, client_url, upstream_of
         except ImportError:  # pragma: no cover - depends on the installation
             raise SkipExecution("The fault proxy (package faultproxy) is not installed.") from None
         if self._degraded is not None:
             raise RuntimeError("A degraded network proxy is already running; stop it first.")
-        parts = urlsplit(upstream_url)
-        upstream = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'wss' else 80)}"
+        upstream = upstream_of(upstream_url)
         lat, jit = round(latency.total_seconds() * 1000), round(jitter.total_seconds() * 1000)
         name, backend = self.ctx.proxies.next_name(), InProcessBackend()
         try:
@@ -70,7 +69,7 @@ class DegradedProxyKeywords(LibraryComponent):
         except BaseException:
             self.run(backend.close(), "the fault proxy to stop", timeout=10)
             raise
-        url = urlunsplit((parts.scheme, listen, parts.path or "/", parts.query, ""))
+        url = client_url(upstream_url, listen)
         self.ctx.proxies.add(name, ProxyHandle(name, url, listen, upstream, upstream_url, backend))
         self._degraded = name
         logger.info(f"Fault proxy {name!r} on {listen} in front of {upstream}: latency "
@@ -94,10 +93,10 @@ async def _start_degraded(backend: InProcessBackend, name: str, upstream: str, l
                           jitter_ms: int, rate_kbps: int, seed: int) -> str:
     """Start proxy ``name`` with latency ± jitter both ways and a downstream bandwidth cap;
     returns its listening address (loop-side)."""
+    latency = {"latency": latency_ms, "jitter": jitter_ms}
     listen = await backend.create(name, upstream, seed)
-    for stream in ("downstream", "upstream"):
-        await backend.add(name, {"type": "latency", "name": f"latency_{stream}", "stream": stream,
-                                 "attributes": {"latency": latency_ms, "jitter": jitter_ms}})
-    await backend.add(name, {"type": "bandwidth", "name": "bandwidth_downstream", "stream": "downstream",
-                             "attributes": {"rate": rate_kbps}})
+    for toxic in (*toxic_specs("latency", latency, "downstream", 1.0, None),
+                  *toxic_specs("latency", latency, "upstream", 1.0, None),
+                  *toxic_specs("bandwidth", {"rate": rate_kbps}, "downstream", 1.0, None)):
+        await backend.add(name, toxic)
     return listen

@@ -36,6 +36,7 @@ from websockets.frames import Close, Frame, Opcode
 from websockets.protocol import State as WsState
 
 from wsresilience.faultproxy.wsframes import OP_CLOSE, OP_PING
+from wsresilience.core.runtime.choices import parse_choice
 from wsresilience.core.runtime.events import EventLog
 from wsresilience.core.client.frozenwatch import FrozenSocketWatcher
 from wsresilience.core.runtime.loop import wait_until
@@ -55,11 +56,7 @@ class Behaviour(enum.StrEnum):
     @classmethod
     def parse(cls, value: str | Behaviour) -> Behaviour:
         """A behaviour from its name, failing with the list of known names."""
-        try:
-            return cls(str(value).strip().lower())
-        except ValueError:
-            known = ", ".join(b.value for b in cls)
-            raise ValueError(f"Unknown behaviour {value!r}; expected one of: {known}.") from None
+        return parse_choice(cls, value, "behaviour")
 
 
 class ConnState(enum.StrEnum):

@@ -19,7 +19,7 @@ import asyncio
 import json
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from wsresilience.core.client.connection import Behaviour, ObservedConnection
 from wsresilience.core.runtime.loop import gather_settled
@@ -137,10 +137,7 @@ async def wait_for_first_termination(
 async def wait_for_termination(conn: ObservedConnection, bound: float) -> None:
     """Wait until the server terminates ``conn``, at most ``bound`` seconds after it went
     silent (not at all if it is not silent, or the bound has passed)."""
-    if conn.silent_since is None:
-        return
-    remaining = conn.silent_since + bound - time.monotonic()
-    await conn.wait_for(lambda: conn.terminated_at is not None, max(0.0, remaining))
+    await _wait_after(conn, conn.silent_since, bound, lambda: conn.terminated_at is not None)
 
 
 async def settle_zombies(
@@ -186,10 +183,16 @@ async def request_stop_answering(conn: ObservedConnection, duration: float, repl
 async def wait_for_server_unresponsive(conn: ObservedConnection, bound: float) -> None:
     """Wait until the client heartbeat flags the server unresponsive, at most ``bound``
     seconds after the server was cut off (``conn.server_silenced_at``)."""
-    if conn.server_silenced_at is None:
+    await _wait_after(conn, conn.server_silenced_at, bound, lambda: conn.server_unresponsive_at is not None)
+
+
+async def _wait_after(conn: ObservedConnection, since: float | None, bound: float,
+                      done: Callable[[], bool]) -> None:
+    """Wait until ``done()``, at most until ``bound`` seconds after ``since`` (a monotonic
+    time); not at all without a ``since``, nor once that moment has passed."""
+    if since is None:
         return
-    remaining = conn.server_silenced_at + bound - time.monotonic()
-    await conn.wait_for(lambda: conn.server_unresponsive_at is not None, max(0.0, remaining))
+    await conn.wait_for(done, max(0.0, since + bound - time.monotonic()))
 
 
 def rtt_samples(conns: Sequence[ObservedConnection]) -> list[list[float]]:

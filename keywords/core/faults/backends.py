@@ -20,12 +20,13 @@ from typing import Any
 
 from wsresilience.faultproxy import FaultProxy, ProxyCollection, Toxic
 from wsresilience.faultproxy.connection import Connection
+from wsresilience.faultproxy.toxics import STAGES
 
 from wsresilience.core.faults.toxiproxy import ToxiproxyClient
 from wsresilience.errors import Unsupported
 
-#: The toxic types only faultproxy has.
-FRAME_TOXICS = frozenset({"drop_pongs", "cut_at_frame", "duplicate_frame", "corrupt_frame"})
+#: The toxic types only faultproxy has: its WebSocket-aware (frame) toxics, as registered.
+FRAME_TOXICS = frozenset(kind for kind, stage in STAGES.items() if stage.frames)
 
 
 class InProcessBackend:

@@ -6,6 +6,8 @@ the keywords need (add faults and start the fault clock, list or remove them, wa
 server ends connections); they return data and never word a failure, the keywords do.
 
 :func:`find_proxy` is the one look-up: by name, else by the URL a client was given.
+:func:`upstream_of` and :func:`client_url` are the one way from a target URL to what a new
+proxy connects to, and back to the URL its clients use.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from wsresilience.faultproxy.connection import Connection
 
@@ -116,3 +118,27 @@ def same_endpoint(url: str, candidate: str) -> bool:
         return bool(b.hostname) and (a.hostname, a.port) == (b.hostname, b.port)
     except ValueError:
         return False
+
+
+def upstream_of(target_url: str) -> str:
+    """``host:port`` that a proxy in front of ``target_url`` connects to.
+
+    The port defaults to the scheme's (80, 443); an IPv6 host is bracketed. Anything but a
+    ``ws://`` or ``wss://`` URL with a host and a numeric port is a usage error (masked).
+    """
+    parts = urlsplit(target_url)
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise ValueError(f"Expected a ws:// or wss:// target URL, got {mask_url(target_url)!r}.")
+    try:
+        port = parts.port or (443 if parts.scheme == "wss" else 80)
+    except ValueError:
+        raise ValueError(f"Expected a numeric port in {mask_url(target_url)!r}.") from None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{host}:{port}"
+
+
+def client_url(target_url: str, listen: str) -> str:
+    """``target_url`` pointed at a proxy listening on ``listen`` (``host:port``): the same
+    scheme, path and query, what a client connects to instead."""
+    parts = urlsplit(target_url)
+    return urlunsplit((parts.scheme, listen, parts.path, parts.query, ""))

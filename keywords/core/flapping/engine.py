@@ -34,6 +34,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
+from wsresilience.core.runtime.choices import parse_choice
 from wsresilience.core.stats import LatencyStats
 
 
@@ -46,11 +47,7 @@ class Disconnect(enum.StrEnum):
     @classmethod
     def parse(cls, value: str | Disconnect) -> Disconnect:
         """A disconnect mode from its name, failing with the list of known names."""
-        try:
-            return cls(str(value).strip().lower())
-        except ValueError:
-            known = ", ".join(d.value for d in cls)
-            raise ValueError(f"Unknown disconnect mode {value!r}; expected one of: {known}.") from None
+        return parse_choice(cls, value, "disconnect mode")
 
 
 @dataclass(frozen=True)

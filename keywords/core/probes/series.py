@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from wsresilience.core.masking import mask_url
@@ -50,6 +51,8 @@ UNITS: dict[str, str] = {
 }
 
 MB = 1024 * 1024
+
+T = TypeVar("T")
 
 
 def resource_names(resources: str | Sequence[str]) -> list[str]:
@@ -153,33 +156,39 @@ class ResourceProbe:
             parts.append(f"process {self.pid} (psutil)")
         return " and ".join(parts) or "no probe"
 
+    def _read(self, source: str, read: Callable[[], T], lost: str, problems: list[str]) -> T | None:
+        """What ``source`` answers, or None (the reason added to ``problems``) when it does not.
+
+        A source that answered earlier in this run and answers no more raises
+        :class:`ProbeLost`, worded ``<lost><reason>; it answered earlier in this run.``
+        """
+        try:
+            answer = read()
+        except ProbeUnavailable as exc:
+            if source in self.answered:
+                raise ProbeLost(f"{lost}{exc}; it answered earlier in this run.") from None
+            problems.append(str(exc))
+            return None
+        self.answered.add(source)
+        return answer
+
     def snapshot(self, label: str = "") -> Snapshot:
         """One snapshot; raises :class:`ProbeUnavailable` when no source answers."""
         values: dict[str, float] = {}
         sources: dict[str, str] = {}
         problems: list[str] = []
         if self.metrics_url:
-            try:
-                samples = scrape(self.metrics_url)
-            except ProbeUnavailable as exc:
-                if "metrics" in self.answered:
-                    raise ProbeLost(f"The server's {exc}; it answered earlier in this run.") from None
-                problems.append(str(exc))
-            else:
-                self.answered.add("metrics")
+            samples = self._read("metrics", lambda: scrape(self.metrics_url), "The server's ", problems)
+            if samples is not None:
                 for resource, metric in self.metrics.items():
                     if metric in samples:
                         values[resource] = samples[metric]
                         sources[resource] = f"metric {metric}"
         if self.pid is not None:
-            try:
-                sample = sample_process(self.pid, self.port)
-            except ProbeUnavailable as exc:
-                if "process" in self.answered:
-                    raise ProbeLost(f"The server process is gone: {exc}; it answered earlier in this run.") from None
-                problems.append(str(exc))
-            else:
-                self.answered.add("process")
+            pid = self.pid
+            sample = self._read("process", lambda: sample_process(pid, self.port), "The server process is gone: ",
+                                problems)
+            if sample is not None:
                 by_psutil = {
                     "rss_bytes": float(sample.rss_bytes),
                     "fds": float(sample.open_fds),
