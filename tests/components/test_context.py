@@ -16,7 +16,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psutil
-import pytest
 
 from wsresilience.WebSocketResilience import WebSocketResilience
 
