@@ -115,3 +115,69 @@ def test_without_the_toxic_the_probe_reports_the_effect_missing(case: EffectCase
 def test_every_toxic_type_has_an_effect_case() -> None:
     assert sorted(STAGES) == sorted({c.type for c in CASES})
 
+
+# A definition with a misspelt or misplaced attribute used to be accepted with the attribute
+# ignored, so the toxic ran on its defaults (a bandwidth of rate 0 is unlimited, a latency of
+# 0 ms is none): accepted, and inert. It is refused now, saying what it expected.
+MISSPELT = [
+    pytest.param({"type": "bandwidth", "stream": "downstream", "attributes": {"Rate": 100}},
+                 "unknown attribute 'Rate' of a bandwidth toxic: expected rate", id="capitalised"),
+    pytest.param({"type": "bandwidth", "attributes": {"rate_kbps": 100}},
+                 "unknown attribute 'rate_kbps' of a bandwidth toxic: expected rate", id="renamed"),
+    pytest.param({"type": "bandwidth", "stream": "downstream", "rate": 100},
+                 "unknown field 'rate' of a toxic: expected", id="outside-attributes"),
+    pytest.param({"type": "latency", "attributes": {"delay": 300}},
+                 "unknown attribute 'delay' of a latency toxic: expected latency, jitter", id="other-toxic's"),
+    pytest.param({"type": "drop_pongs", "attributes": {"frame": 1}},
+                 "unknown attribute 'frame' of a drop_pongs toxic: expected no attributes", id="none-expected"),
+]
+
+
+@pytest.mark.parametrize(("spec", "message"), MISSPELT)
+def test_a_misspelt_toxic_is_refused_in_process(spec: dict[str, object], message: str) -> None:
+    from wsresilience.faultproxy import ToxicError
+
+    with pytest.raises(ToxicError) as refused:
+        Toxic.from_json(spec)
+    assert message in str(refused.value)
+
+
+@pytest.mark.parametrize(("spec", "message"), MISSPELT)
+def test_a_misspelt_toxic_is_refused_over_http(spec: dict[str, object], message: str, api: Api) -> None:
+    assert api.call("POST", "/proxies", {"name": "misspelt", "upstream": "127.0.0.1:9"})[0] == 201
+    try:
+        status, body = api.call("POST", "/proxies/misspelt/toxics", spec)
+        assert (status, message in str(body)) == (400, True), f"{spec} answered {status}: {body}"
+        assert api.call("GET", "/proxies/misspelt/toxics") == (200, [])
+    finally:
+        api.call("DELETE", "/proxies/misspelt")
+
+
+def test_a_misspelt_update_is_refused_and_the_toxic_kept() -> None:
+    async def scenario() -> None:
+        from wsresilience.faultproxy import FaultProxy, ToxicError
+
+        proxy = FaultProxy("p", upstream="127.0.0.1:9")
+        await proxy.add_toxic("bandwidth", attributes={"rate": 100})
+        with pytest.raises(ToxicError, match="unknown attribute 'Rate' of a bandwidth toxic: expected rate"):
+            await proxy.update_toxic("bandwidth_downstream", attributes={"Rate": 5})
+        assert proxy.get_toxic("bandwidth_downstream").attributes == {"rate": 100}
+
+    run(scenario)
+
+
+def test_a_misspelt_update_over_http_is_refused_and_a_full_toxic_object_accepted(api: Api) -> None:
+    assert api.call("POST", "/proxies", {"name": "update", "upstream": "127.0.0.1:9"})[0] == 201
+    try:
+        status, toxic = api.call("POST", "/proxies/update/toxics", {"type": "bandwidth", "attributes": {"rate": 100}})
+        assert status == 200
+        for change, message in (({"rate": 5}, "unknown field 'rate' of a toxic update"),
+                                ({"attributes": {"Rate": 5}}, "unknown attribute 'Rate' of a bandwidth toxic")):
+            status, body = api.call("PATCH", "/proxies/update/toxics/bandwidth_downstream", change)
+            assert (status, message in str(body)) == (400, True), f"{change} answered {status}: {body}"
+        # What GET answers may be sent back as an update, as Toxiproxy clients do.
+        status, body = api.call("PATCH", "/proxies/update/toxics/bandwidth_downstream",
+                                {**toxic, "attributes": {"rate": 50}})
+        assert (status, body["attributes"]) == (200, {"rate": 50})
+    finally:
+        api.call("DELETE", "/proxies/update")
