@@ -110,6 +110,10 @@ class ApiServer:
                     return
         except (ConnectionError, OSError):
             return
+        except asyncio.CancelledError:
+            # Cancelled by stop() while a keep-alive client waits: end quietly (asyncio
+            # logs a traceback for a client handler that ends cancelled).
+            return
         finally:
             self._clients.discard(task)
             writer.close()

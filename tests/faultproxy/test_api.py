@@ -4,6 +4,7 @@ websockets echo server (in a thread) behind the proxies it creates."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import signal
 import socket
@@ -171,3 +172,20 @@ def test_sigterm_stops_cleanly(api_process: tuple[subprocess.Popen[str], Api], e
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == 0
     assert "Traceback" not in process.stderr.read()  # type: ignore[union-attr]
+
+
+def test_sigterm_with_a_keep_alive_client_connected_stops_without_a_traceback() -> None:
+    """Go's and Python's HTTP clients keep connections alive between requests; the API must
+    end such a connection quietly when it stops, not log the cancelled task's traceback."""
+    with api_running() as (process, api):
+        host, port = api.url.removeprefix("http://").split(":")
+        client = http.client.HTTPConnection(host, int(port), timeout=5)
+        try:
+            client.request("GET", "/version")
+            assert client.getresponse().read()
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=10) == 0
+        finally:
+            client.close()
+        stderr = process.stderr.read()  # type: ignore[union-attr]
+        assert "Traceback" not in stderr, f"expected a quiet stop, stderr was:\n{stderr}"
