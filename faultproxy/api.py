@@ -34,7 +34,7 @@ from wsresilience.faultproxy import __version__
 from wsresilience.faultproxy.collection import ProxyCollection
 from wsresilience.faultproxy.errors import BadRequest, http_status
 from wsresilience.faultproxy.http11 import HttpError, Request, Response, read_request
-from wsresilience.faultproxy.toxics import Toxic
+from wsresilience.faultproxy.toxics import Toxic, check_fields
 
 Handler = Callable[..., Awaitable[Response]]
 
@@ -109,6 +109,10 @@ class ApiServer:
                 if not request.keep_alive:
                     return
         except (ConnectionError, OSError):
+            return
+        except asyncio.CancelledError:
+            # Cancelled by stop() while a keep-alive client waits: end quietly (asyncio
+            # logs a traceback for a client handler that ends cancelled).
             return
         finally:
             self._clients.discard(task)
@@ -217,6 +221,7 @@ class ApiServer:
         data = _body(request)
         if not isinstance(data, dict):
             raise BadRequest(f"bad request body: expected a JSON object, got {type(data).__name__}")
+        check_fields(data, "toxic update")
         updated = await proxy.update_toxic(toxic, attributes=data.get("attributes"), toxicity=data.get("toxicity"))
         return Response.json(200, updated.to_json())
 

@@ -16,7 +16,7 @@ from this package (``from wsresilience.faultproxy.toxics import Toxic, STAGES, S
 has every toxic registered.
 """
 
-from wsresilience.faultproxy.toxics.model import STAGES, STREAMS, Toxic, ToxicError, register
+from wsresilience.faultproxy.toxics.model import FIELDS, STAGES, STREAMS, Toxic, ToxicError, check_fields, register
 from wsresilience.faultproxy.toxics.stage import ConnectionControl, Emit, FrameStage, Stage
 
 # Each toxic module registers its stage on import, in this order (Toxiproxy's, then ours):
@@ -41,6 +41,7 @@ __all__ = [
     "DropPongs",
     "DuplicateFrame",
     "Emit",
+    "FIELDS",
     "FrameStage",
     "Latency",
     "LimitData",
@@ -53,5 +54,6 @@ __all__ = [
     "Timeout",
     "Toxic",
     "ToxicError",
+    "check_fields",
     "register",
 ]

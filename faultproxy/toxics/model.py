@@ -8,8 +8,10 @@ Toxiproxy 2.x::
 
 :data:`STAGES` maps each toxic type to the :class:`~.stage.Stage` class that does its work;
 a toxic module adds its stage with :func:`register`. A definition is checked against the
-registry when it is made: an unknown type, stream, toxicity or attribute is a
-:class:`ToxicError` that says what was expected and what was seen.
+registry when it is made: an unknown type, stream, field or attribute, or a bad toxicity, is a
+:class:`ToxicError` that says what was expected and what was seen. Toxiproxy ignores a field
+or attribute it does not know; here that would leave a misspelt toxic on its defaults, accepted
+and doing nothing (``{"Rate": 100}`` is a bandwidth of rate 0: unlimited), so it is refused.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from wsresilience.faultproxy.toxics.stage import Stage
 
 STREAMS = ("upstream", "downstream")
+#: The fields of a toxic object, as Toxiproxy 2.x has them.
+FIELDS = ("name", "type", "stream", "toxicity", "attributes")
 
 #: Toxic type → the stage class that does its work, in the order the toxic modules registered.
 STAGES: dict[str, type[Stage]] = {}
@@ -68,12 +72,20 @@ class Toxic:
         if not isinstance(self.name, str):
             raise ToxicError(f"toxic name: expected a string, got {self.name!r}")
         self.toxicity = _check_toxicity(self.toxicity)
-        self.attributes = stage_class.check_attributes({**stage_class.DEFAULTS, **(self.attributes or {})})
+        attributes = self.attributes or {}
+        unknown = [repr(name) for name in attributes if name not in stage_class.DEFAULTS]
+        if unknown:
+            # Ignored, it would leave the toxic on its defaults: accepted, and doing nothing.
+            expected = ", ".join(stage_class.DEFAULTS) or "no attributes"
+            raise ToxicError(f"unknown attribute{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+                             f"of a {self.type} toxic: expected {expected}")
+        self.attributes = stage_class.check_attributes({**stage_class.DEFAULTS, **attributes})
 
     @classmethod
     def from_json(cls, data: Any) -> Toxic:
         """Build from a Toxiproxy toxic object (``type`` required, the rest defaulted)."""
         attributes = _attributes_of(data, "toxic")
+        check_fields(data, "toxic")
         return cls(
             type=str(data.get("type", "")),
             name=data.get("name") or "",
@@ -101,6 +113,15 @@ class Toxic:
             "toxicity": self.toxicity,
             "attributes": dict(self.attributes),
         }
+
+
+def check_fields(data: dict[str, Any], what: str) -> None:
+    """Refuse a field a toxic object does not have: ``{"type": "bandwidth", "rate": 100}``
+    would otherwise be a bandwidth toxic on its default rate, 0, which limits nothing."""
+    unknown = [repr(name) for name in data if name not in FIELDS]
+    if unknown:
+        raise ToxicError(f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} of a {what}: "
+                         f"expected {', '.join(FIELDS)} (a toxic's own settings go inside attributes)")
 
 
 def _attributes_of(data: Any, what: str) -> dict[str, Any]:

@@ -4,12 +4,11 @@ websockets echo server (in a thread) behind the proxies it creates."""
 
 from __future__ import annotations
 
+import http.client
 import json
-import select
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -21,47 +20,13 @@ import pytest
 from websockets.sync.client import connect
 from websockets.sync.server import Server, ServerConnection, serve
 
-from support import REPO
-
-START_TIMEOUT = 10.0
-
-
-class Api:
-    """A tiny Toxiproxy client: JSON in, (status, JSON or text) out."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers or {})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                status, raw = response.status, response.read()
-        except urllib.error.HTTPError as error:
-            status, raw = error.code, error.read()
-        try:
-            return status, json.loads(raw) if raw else None
-        except ValueError:
-            return status, raw.decode()
+from support.fp_api import Api, api_running
 
 
 @pytest.fixture(scope="module")
 def api_process() -> Iterator[tuple[subprocess.Popen[str], Api]]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "wsresilience.faultproxy", "--api-port", "0", "--seed", "1"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT)
-        assert ready, f"faultproxy printed nothing within {START_TIMEOUT} s"
-        line = process.stdout.readline().strip()  # type: ignore[union-attr]
-        assert line.startswith("faultproxy API listening on http://127.0.0.1:"), f"unexpected first line {line!r}"
-        yield process, Api(line.rsplit(" ", 1)[1])
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=5)
+    with api_running("--seed", "1") as running:
+        yield running
 
 
 @pytest.fixture
@@ -207,3 +172,20 @@ def test_sigterm_stops_cleanly(api_process: tuple[subprocess.Popen[str], Api], e
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == 0
     assert "Traceback" not in process.stderr.read()  # type: ignore[union-attr]
+
+
+def test_sigterm_with_a_keep_alive_client_connected_stops_without_a_traceback() -> None:
+    """Go's and Python's HTTP clients keep connections alive between requests; the API must
+    end such a connection quietly when it stops, not log the cancelled task's traceback."""
+    with api_running() as (process, api):
+        host, port = api.url.removeprefix("http://").split(":")
+        client = http.client.HTTPConnection(host, int(port), timeout=5)
+        try:
+            client.request("GET", "/version")
+            assert client.getresponse().read()
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=10) == 0
+        finally:
+            client.close()
+        stderr = process.stderr.read()  # type: ignore[union-attr]
+        assert "Traceback" not in stderr, f"expected a quiet stop, stderr was:\n{stderr}"

@@ -9,12 +9,15 @@ round trip; bandwidth within 20 % of the rate; "nothing within a window" uses a
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import time
 
 import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError
+
+from wsresilience.faultproxy.connection import Connection
 
 from support.fp_helpers import (
     TCP_ESTABLISHED,
@@ -86,6 +89,39 @@ def test_bandwidth_within_20_percent() -> None:
     elapsed = run(scenario)
     measured = size / elapsed / 1000
     assert abs(measured - rate_kb) <= 0.2 * rate_kb, f"expected {rate_kb} KB/s +/- 20 %, measured {measured:.0f} KB/s"
+
+
+def test_bandwidth_caps_the_bytes_on_the_wire_which_compression_shrinks() -> None:
+    """Why a 200 KB echo through ``{"rate": 100}`` can take 5 ms: the client and the server
+    negotiated permessage-deflate, and 200 KB of repeated text crossed the proxy as about 500
+    bytes, which 100 KB/s carries in 5 ms. The toxic caps the wire, as a slow link does: the
+    same text uncompressed, or random bytes compressed, take their 2 s."""
+    rate_kb, size = 100, 200_000
+
+    async def scenario() -> list[tuple[str, int, float]]:
+        seen = []
+        async with echo_server(compression="deflate") as port, proxy_to(port) as proxy:
+            await proxy.add_toxic("bandwidth", attributes={"rate": rate_kb})
+            opened: list[Connection] = []
+            proxy.on_connection = opened.append
+            for label, message, compression in (("text, deflate", "x" * size, "deflate"),
+                                                ("text, none", "x" * size, None),
+                                                ("random, deflate", os.urandom(size), "deflate")):
+                async with websockets.connect(ws_url(proxy), compression=compression, max_size=None) as ws:
+                    downstream = opened[-1].links["downstream"]
+                    before = downstream.bytes_out
+                    elapsed = await round_trip(ws, message, timeout=5)
+                    seen.append((label, downstream.bytes_out - before, elapsed))
+        return seen
+
+    for label, wire, elapsed in run(scenario):
+        paced = wire / rate_kb / 1000  # seconds the wire bytes take at the rate
+        if label == "text, deflate":
+            assert wire < 2000 and paced - EARLY <= elapsed <= paced + LATE, (
+                f"{label}: expected under 2000 wire bytes echoed in {paced:.3f} s, got {wire} B in {elapsed:.3f} s")
+        else:
+            assert wire >= size and abs(wire / elapsed / 1000 - rate_kb) <= 0.2 * rate_kb, (
+                f"{label}: expected >= {size} wire bytes at {rate_kb} KB/s +/- 20 %, got {wire} B in {elapsed:.3f} s")
 
 
 def test_blackhole_gives_neither_reply_nor_close_and_tcp_stays_established() -> None:

@@ -63,7 +63,12 @@ def milliseconds(value: timedelta) -> int:
 
 
 def rate_kb(rate: str | int | float) -> int:
-    """A rate in KB/s: ``64``, ``'64 KB/s'``, ``'2 MB/s'`` or ``'500 B/s'`` (rounded)."""
+    """A rate in whole KB/s: ``64``, ``'64 KB/s'``, ``'2 MB/s'`` or ``'2000 B/s'``.
+
+    Toxiproxy's ``rate`` is a whole number of KB/s and 0 means unlimited, so a rate that is
+    not whole is refused rather than rounded: ``'1500 B/s'`` would become a cap a third off,
+    and ``'500 B/s'`` would become 0, a bandwidth limit that limits nothing.
+    """
     text = str(rate).strip().lower().replace(" ", "")
     factor = 1.0
     for unit, scale in RATE_UNITS.items():
@@ -76,4 +81,11 @@ def rate_kb(rate: str | int | float) -> int:
         raise ValueError(f"Expected a rate such as 64, '64 KB/s' or '2 MB/s', got {rate!r}.") from None
     if kb < 0:
         raise ValueError(f"Expected a rate >= 0, got {rate!r}.")
-    return round(kb)
+    kb = round(kb, 6)  # '0.064 MB/s' is 64 KB/s, not 64.00000000000001
+    if kb < 1:
+        raise ValueError(f"Expected a rate of at least 1 KB/s, got {rate!r} ({kb:g} KB/s): Toxiproxy's "
+                         "bandwidth rate is whole KB/s and 0 means unlimited, so this fault would limit nothing.")
+    if not kb.is_integer():
+        raise ValueError(f"Expected a whole number of KB/s, got {rate!r} ({kb:g} KB/s): Toxiproxy's "
+                         "bandwidth rate is whole KB/s (1 KB = 1000 B).")
+    return int(kb)

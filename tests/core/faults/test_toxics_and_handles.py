@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -31,10 +32,24 @@ def test_a_direction_that_is_none_of_the_three_is_a_usage_error() -> None:
         toxic_specs("latency", {}, "sideways", 1, None)
 
 
-@pytest.mark.parametrize(("rate", "kb"), [(64, 64), ("64 KB/s", 64), ("2 MB/s", 2000), ("500 B/s", 0),
-                                          ("1500b/s", 2), ("0.5", 0)])
+@pytest.mark.parametrize(("rate", "kb"), [(64, 64), ("64 KB/s", 64), ("2 MB/s", 2000), ("2000 B/s", 2),
+                                          ("1.5 MB/s", 1500), ("0.064 MB/s", 64), (64.0, 64)])
 def test_rates_are_kb_per_second(rate: object, kb: int) -> None:
     assert rate_kb(rate) == kb  # type: ignore[arg-type]
+
+
+# Toxiproxy's rate is whole KB/s and 0 means unlimited: these used to be rounded, to a cap a
+# third off (1.5 KB/s became 2) or to 0, a "bandwidth limit" that limits nothing.
+@pytest.mark.parametrize(("rate", "message"), [
+    ("500 B/s", "at least 1 KB/s, got '500 B/s' (0.5 KB/s)"),
+    ("0.5", "at least 1 KB/s, got '0.5' (0.5 KB/s)"),
+    (0, "at least 1 KB/s, got 0 (0 KB/s)"),
+    ("1500b/s", "a whole number of KB/s, got '1500b/s' (1.5 KB/s)"),
+    ("64.4 KB/s", "a whole number of KB/s, got '64.4 KB/s' (64.4 KB/s)"),
+])
+def test_a_rate_toxiproxy_cannot_express_is_refused_not_rounded(rate: object, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        rate_kb(rate)  # type: ignore[arg-type]
 
 
 def test_bad_rates_and_times_fail_plainly() -> None:
