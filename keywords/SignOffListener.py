@@ -2,7 +2,9 @@
 
 ``robot --listener wsresilience.SignOffListener --outputdir results suites`` leaves
 ``results/signoff.html`` (and ``results/signoff-junit.xml``) beside ``output.xml``, whatever
-the verdict, without changing Robot's exit code. For pabot, run
+the verdict, without changing Robot's exit code. When the run starts it removes the sign-off
+files an earlier run left there (as the library does when a suite that imports it starts), so
+a run that ends before writing its page leaves none rather than the last run's. For pabot, run
 ``python -m wsresilience.signoff results/output.xml`` on the merged output instead.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 
 class SignOffListener:
@@ -21,6 +24,15 @@ class SignOffListener:
         self._xunit = xunit
         self._output: Path | None = None
         self._log = "log.html"
+        self._started = False
+
+    def start_suite(self, data: Any, result: Any) -> None:
+        """On the run's first suite: remove the sign-off files an earlier run left."""
+        if not self._started:
+            self._started = True
+            from wsresilience.signoff.stale import clear_for_this_run
+
+            clear_for_this_run()
 
     def output_file(self, path: str) -> None:
         self._output = Path(path)

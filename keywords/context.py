@@ -59,8 +59,10 @@ class Target:
 class LibraryContext:
     """What every keyword component shares: loop, timeout, handles, target, probes, secrets.
 
-    It is also the library's listener (``ROBOT_LIBRARY_LISTENER``): Robot calls :meth:`close`
-    when the library goes out of scope, at the end of the suite.
+    It is also the library's listener (``ROBOT_LIBRARY_LISTENER``): Robot calls
+    :meth:`start_suite` when a suite that imports the library starts, :meth:`log_message` for
+    each message logged, and :meth:`close` when the library goes out of scope, at the end of
+    the suite.
     """
 
     ROBOT_LISTENER_API_VERSION = 3
@@ -145,6 +147,20 @@ class LibraryContext:
         """Listener hook: pass each logged message to the watchers of :meth:`watch_log`."""
         for watcher in self._log_watchers:
             watcher(message)
+
+    # -- the run's output folder ---------------------------------------------------------------
+
+    def start_suite(self, data: Any, result: Any) -> None:
+        """Listener hook: a run that uses the library leaves no earlier run's sign-off page.
+
+        The sign-off files in the folders this run writes its output to (under pabot, also the
+        folder the merged output lands in) describe an output.xml this run replaces, so they
+        are removed (:mod:`wsresilience.signoff.stale`); ``SignOffListener`` or
+        ``python -m wsresilience.signoff`` writes the page for this run.
+        """
+        from wsresilience.signoff.stale import clear_for_this_run
+
+        clear_for_this_run()
 
     # -- end of scope -------------------------------------------------------------------------
 

@@ -45,12 +45,19 @@ def publish(
     """Write the page (and JUnit XML) for an already loaded sign-off; see :func:`write_signoff`."""
     output_xml = signoff.source
     target = output_xml.parent / html_name
-    log_href = None
+    log_href = junit_href = None
     if log is not None and str(log).upper() != "NONE":
         log_path = Path(log) if Path(log).is_absolute() else output_xml.parent / log
-        log_href = Path(os.path.relpath(log_path, target.parent)).as_posix()
-    target.write_text(render(signoff, log_href), encoding="utf-8")
+        log_href = _relative(log_path, target.parent)
+    xunit_path = None
     if xunit is not None:
         xunit_path = Path(xunit) if Path(xunit).is_absolute() else output_xml.parent / xunit
+        junit_href = _relative(xunit_path, target.parent)
+    target.write_text(render(signoff, log_href, junit_href), encoding="utf-8")
+    if xunit_path is not None:
         write_junit(signoff, xunit_path)
     return target
+
+
+def _relative(path: Path, start: Path) -> str:
+    return Path(os.path.relpath(path, start)).as_posix()

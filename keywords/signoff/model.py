@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 from robot.api import ExecutionResult, ResultVisitor
@@ -162,6 +163,40 @@ def parse_criteria(doc: str) -> list[tuple[str, str]]:
     return rows
 
 
+class _HtmlText(HTMLParser):
+    """The text of an HTML fragment, with a line break at each br, hr, p, div, li and tr tag."""
+
+    BREAKS = frozenset({"br", "hr", "p", "div", "li", "tr"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def plain_message(message: str) -> str:
+    """A test's message as text: Robot's HTML messages (``*HTML* ...``) lose their markup.
+
+    ``rebot --merge`` words a re-executed test's message in HTML (``*HTML* <span
+    class="merge">Test has been re-executed and results merged.</span><hr>...``), and a
+    keyword may fail with an HTML message too. The page and the JUnit file show text, so the
+    reader gets the sentences, one per line, not the tags.
+    """
+    if not message.startswith("*HTML*"):
+        return message
+    parser = _HtmlText()
+    parser.feed(message[len("*HTML*"):])
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
 class _TestCollector(ResultVisitor):
     """Collects every test with the figures logged anywhere inside it (setup and teardown too)."""
 
@@ -175,7 +210,7 @@ class _TestCollector(ResultVisitor):
             name=test.name,
             longname=test.full_name,
             status=test.status,
-            message=test.message,
+            message=plain_message(test.message),
             tags=[str(t) for t in test.tags],
             elapsed=test.elapsed_time,
         )

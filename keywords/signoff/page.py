@@ -19,6 +19,7 @@ from robot.utils import html_format
 from wsresilience.core.evidence.figures import fmt
 
 from .model import FAIL, NOT_RUN, PASS, SKIP, Criterion, SignOff, TestIdSection, TestResult
+from .stale import GENERATOR_META, JUNIT_META_NAME
 
 CSS = """
 :root { --pass:#1a7f37; --fail:#cf222e; --skip:#9a6700; --none:#6e7781; --line:#d0d7de; }
@@ -80,10 +81,17 @@ def badge(verdict: str) -> str:
     return f'<span class="badge {verdict.replace(" ", "-")}">{e(verdict)}</span>'
 
 
-def render(signoff: SignOff, log_href: str | None) -> str:
-    """The whole sign-off page; ``log_href`` is log.html relative to the page (None: no links)."""
+def render(signoff: SignOff, log_href: str | None, junit_href: str | None = None) -> str:
+    """The whole sign-off page; ``log_href`` is log.html relative to the page (None: no links).
+
+    The head marks the page as the sign-off's and names the JUnit file written with it
+    (``junit_href``, relative to the page), so the next run into the folder can tell the two
+    from files of the user's own and remove them (:mod:`wsresilience.signoff.stale`).
+    """
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        GENERATOR_META,
+        f'<meta name="{JUNIT_META_NAME}" content="{e(junit_href)}">' if junit_href else "",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>Sign-off: {e(signoff.name)} — {e(signoff.verdict)}</title>",
         f"<style>{CSS}</style></head><body>",

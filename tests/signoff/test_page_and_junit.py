@@ -261,3 +261,25 @@ def test_rebot_merged_rerun(tmp_path: Path) -> None:
     rows = criteria(page)
     assert rows["AC-007.2"].get("data-verdict") == "PASS"
     assert len(rows) == 6 and overall(page) == "PASS"
+
+
+def test_a_rerun_that_fails_again_reads_as_sentences(tmp_path: Path) -> None:
+    """rebot --merge words a re-executed test's message in HTML (``*HTML* <span ...>``): the page
+    and the JUnit file show its text, line by line, not its markup."""
+    import robot
+
+    first = run_robot(tmp_path / "first", variable=["FAIL_ZOMBIE:True"])
+    rerun = run_robot(tmp_path / "rerun", rerunfailed=str(first), variable=["FAIL_ZOMBIE:True"])
+    merged = tmp_path / "merged" / "output.xml"
+    robot.rebot(str(first), str(rerun), merge=True, output=str(merged), log="NONE", report="NONE", console="none")
+    write_signoff(merged, xunit="junit.xml")
+    [reasons] = [u for u in criteria(parse_page(merged.parent / "signoff.html"))["AC-007.2"].iter("ul")
+                 if "reasons" in u.get("class", "")]
+    zombie = "Zombie was not closed within 1.25 s: still open after 3.75 s"
+    assert "".join(reasons.itertext()).splitlines() == [
+        "Zombie Client Is Terminated: Test has been re-executed and results merged.",
+        "New status: FAIL", f"New message: {zombie}", "Old status: FAIL", f"Old message: {zombie}",
+    ]
+    [failure] = ET.parse(merged.parent / "junit.xml").getroot().iter("failure")
+    assert failure.get("message").startswith("Zombie Client Is Terminated: Test has been re-executed")
+    assert "<" not in failure.get("message") and "*HTML*" not in failure.get("message")

@@ -2,7 +2,9 @@
 
 Four suites mimic the real ones (one per test ID, criteria in the Documentation, tags, metadata,
 figures logged as ``wsr-figures`` tables). Variables switch outcomes: ``FAIL_ZOMBIE`` makes the
-AC-007.2 test fail, ``NO_METRICS`` makes the AC-006.2 test skip with a reason.
+AC-007.2 test fail, ``NO_METRICS`` makes the AC-006.2 test skip with a reason. With
+``library=True`` every suite also imports ``wsresilience.WebSocketResilience``, as the real
+suites do (through resources/target.resource), so the library's listener hooks run too.
 """
 
 from __future__ import annotations
@@ -105,34 +107,47 @@ History Survives Reconnect
 }
 
 
-def write_suites(directory: Path, names: tuple[str, ...] | None = None) -> Path:
-    """Write the crafted suites (all, or the named ones) and their library into ``directory``."""
+WITH_LIBRARY = "Library    wsresilience.WebSocketResilience\n"
+
+
+def write_suites(directory: Path, names: tuple[str, ...] | None = None, library: bool = False) -> Path:
+    """Write the crafted suites (all, or the named ones) and their library into ``directory``.
+
+    ``library``: each suite also imports ``wsresilience.WebSocketResilience``.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "FigureLog.py").write_text(LIBRARY)
     for name, text in SUITES.items():
         if names is None or name in names:
+            if library:
+                text = text.replace("Library    FigureLog.py\n", f"Library    FigureLog.py\n{WITH_LIBRARY}", 1)
             (directory / name).write_text(text.replace("{secret}", SECRET))
     return directory
 
 
 def run_robot(
-    tmp: Path, *, names: tuple[str, ...] | None = None, pythonpath: tuple[str, ...] = (), **options: object
+    tmp: Path, *, names: tuple[str, ...] | None = None, pythonpath: tuple[str, ...] = (), library: bool = False,
+    **options: object,
 ) -> Path:
     """Run the suites with ``robot.run`` into ``tmp/out``; return the output.xml path."""
-    suites = write_suites(tmp / "suites", names)
+    suites = write_suites(tmp / "suites", names, library)
     out = tmp / "out"
     robot.run(str(suites), outputdir=str(out), pythonpath=[str(REPO), str(suites), *pythonpath],
               console="none", **options)
     return out / "output.xml"
 
 
-def run_pabot(tmp: Path, *extra: str, names: tuple[str, ...] = ("heartbeat.robot", "flapping.robot")) -> Path:
-    """Run two suites with pabot (2 processes) and return its merged output.xml."""
-    suites = write_suites(tmp / "suites", names)
+def run_pabot(tmp: Path, *extra: str, names: tuple[str, ...] = ("heartbeat.robot", "flapping.robot"),
+              fail_zombie: bool = True, library: bool = False) -> Path:
+    """Run two suites with pabot (2 processes) into ``tmp/out`` and return its merged output.xml.
+
+    ``fail_zombie`` makes the AC-007.2 test fail; ``library`` as for :func:`write_suites`.
+    """
+    suites = write_suites(tmp / "suites", names, library)
     out = tmp / "out"
     command = [
         sys.executable, "-m", "pabot.pabot", "--processes", "2", *extra, "--outputdir", str(out),
-        "--pythonpath", str(REPO), "--pythonpath", str(suites), "--variable", "FAIL_ZOMBIE:True",
+        "--pythonpath", str(REPO), "--pythonpath", str(suites), "--variable", f"FAIL_ZOMBIE:{fail_zombie}",
         str(suites),
     ]
     completed = subprocess.run(command, cwd=tmp, capture_output=True, text=True, timeout=120)
