@@ -239,7 +239,9 @@ class NetworkFaultsKeywords(LibraryComponent):
                         toxicity: float = 1.0, name: str | None = None) -> FaultNames:
         """Caps the data rate: ``rate`` in KB/s (``64``), or with a unit (``64 KB/s``, ``2 MB/s``).
 
-        1 KB is 1000 bytes, as in Toxiproxy.
+        1 KB is 1000 bytes, as in Toxiproxy. The rate must be a whole number of KB/s, at least
+        1: Toxiproxy reads 0 as unlimited, so a smaller rate would limit nothing and is refused.
+        The cap applies to bytes on the wire, so compressed messages pass faster than their size.
         """
         return self._add(proxy, "bandwidth", {"rate": rate_kb(rate)}, direction, toxicity, name)
 
