@@ -66,6 +66,8 @@ class Stream:
     generation: int = 0
     end_sent: bool = False
     corrupt_seq: int | None = None
+    #: Resumes accepted so far (the seeded defect ``resume-skips-once`` skips on the first).
+    resumes: int = 0
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     expiry: asyncio.TimerHandle | None = None
@@ -187,7 +189,7 @@ class StreamService:
         start = last_seq + 1
         if self.has(Defect.RESUME_DUPLICATES) and last_seq >= 1:
             start = last_seq
-        elif self.has(Defect.RESUME_SKIPS):
+        elif self.has(Defect.RESUME_SKIPS) or (self.has(Defect.RESUME_SKIPS_ONCE) and not stream.resumes):
             start = last_seq + 2
         if self.has(Defect.CORRUPT_ON_RESUME):
             stream.corrupt_seq = start
@@ -195,6 +197,7 @@ class StreamService:
         stream.generation += 1
         stream.next_send = start
         stream.end_sent = False
+        stream.resumes += 1
         self.resumes += 1
         await client.send_json({"type": "stream-resumed", "stream": stream.id,
                                 "from_seq": last_seq + 1, "epoch": self.epoch})
