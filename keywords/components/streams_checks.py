@@ -68,10 +68,14 @@ class StreamChecks(LibraryComponent):
 
     @keyword(tags=[TAG, "Assertion"])
     def stream_should_be_intact(self, stream: str, criterion: str = "") -> None:
-        """Verifies the assembled stream: every seq once, in order, size, SHA-256, schema, components.
+        """Verifies the stream: each resume started right after the last seq, and the assembled
+        stream has every seq once, in order, its size, SHA-256, schema and components.
 
-        Fails naming the first missing or duplicated seq, the hash mismatch, the schema
-        error or the missing component.
+        Fails naming the misplaced resume (its cut number and seqs), the first missing or
+        duplicated seq, the hash mismatch, the schema error or the missing component. A resume
+        that skipped a chunk fails even when a later resume delivered it, and one that
+        repeated fails even though the assembler drops the repeat: the service broke its
+        promise either way, and the next cut may not come to heal it.
         """
         _, tracked = self._stream(stream)
         a = tracked.assembly
@@ -79,7 +83,7 @@ class StreamChecks(LibraryComponent):
         logger.info(f"Stream {stream!r}: {a.received} chunks, {len(a.payload())} bytes assembled, "
                     f"{len(a.duplicates)} repeat(s) dropped, over {len(tracked.recoveries)} cut(s).")
         self.judge(figures, f"Integrity of stream {stream!r}",
-                   lambda: a.failure(stream) or _first_miss(figures))
+                   lambda: tracked.failure() or _first_miss(figures))
 
     @keyword(tags=[TAG, "Assertion"])
     def resume_should_continue_right_after_the_last_chunk(self, stream: str, criterion: str = "") -> None:
@@ -93,8 +97,9 @@ class StreamChecks(LibraryComponent):
 
         def failure() -> str:
             duplicates = tracked.assembly.duplicates
-            if tracked.resume_violations:
-                return f"Stream {stream!r}: {tracked.resume_violations[0]}."
+            misplaced = tracked.resume_problems()
+            if misplaced:
+                return f"Stream {stream!r}: {misplaced[0]}."
             if duplicates:
                 return (f"Stream {stream!r}: first duplicated seq {duplicates[0]} "
                         f"({len(duplicates)} chunk(s) delivered twice).")

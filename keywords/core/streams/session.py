@@ -188,13 +188,8 @@ class StreamSession:
             self.unexpected.append(f"chunk {chunk.seq} of unknown stream")
             return
         recovery = stream.recovering
-        if recovery is not None:
+        if recovery is not None:  # where this resume started is judged with the stream
             recovery.first_chunk_at, recovery.first_seq = now, chunk.seq
-            expected = recovery.last_seq + 1
-            if chunk.seq != expected:
-                stream.resume_violations.append(
-                    f"resumed after seq {recovery.last_seq}, the first chunk replayed was seq "
-                    f"{chunk.seq} (expected {expected})")
         stream.assembly.add(chunk.seq, chunk.data, chunk.component, conn.number, now,
                             replay=bool(stream.recoveries))
         if stream.cut_after is not None and stream.assembly.received >= stream.cut_after:
@@ -279,7 +274,9 @@ class StreamSession:
         now = time.monotonic()
         waiting = [s for s in self.streams.values() if s.ended_at is None]
         for stream in waiting:
-            if not stream.recoveries:  # dropped without a cut of ours
+            if not stream.recoveries or stream.recoveries[-1].resume_sent_at is not None:
+                # Dropped without a cut of ours (the first time, or after an earlier resume):
+                # a recovery of its own, so the earlier one's record and verdict stay as they were.
                 stream.recoveries.append(Recovery(now, stream.assembly.last_contiguous, "lost"))
             recovery = stream.recoveries[-1]
             recovery.connected_at, recovery.attempts = now, len(log.attempts)

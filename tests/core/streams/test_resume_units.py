@@ -259,9 +259,12 @@ def test_the_resume_chart_and_tables_of_a_stream_render() -> None:
     svg = stream_resume_chart(stream, 5.0)
     assert "cut after seq 3" in svg and "duplicate (1)" in svg and "replayed (2)" in svg
     assert "Recoveries of stream" in recovery_table(stream)
+    assert "replayed from seq 3 (expected 4)" in recovery_table(stream)
+    # The replay repeated seq 3: the assembler drops the repeat, so the payload is whole, but
+    # the resume started in the wrong place, and both checks of the stream say so.
     figures = integrity_figures(stream, "AC-x")
-    assert [f.passed for f in figures] == [True, True, True, True]
-    assert [f.passed for f in resume_position_figures(stream)] == [False, True, True]
+    assert [f.passed for f in figures] == [True, True, True, False, True]
+    assert [f.passed for f in resume_position_figures(stream)] == [False, False, True]
 
 
 def test_the_public_extension_api_has_what_docs_adapters_md_imports() -> None:
