@@ -151,6 +151,13 @@ class StreamService:
         stream_id = str(message.get("stream", ""))
         last_seq = int(message.get("last_seq", 0))
         epoch = message.get("epoch")
+        if epoch is None and self.server.config.require_epoch:
+            # Strict, and allowed (protocol section 8): without an epoch the server cannot
+            # tell a buffer of this process from one that died with an earlier process.
+            await _error(client, "epoch-changed", "the resume names no epoch, so it cannot be "
+                         f"told apart from one of another server run (this epoch is {self.epoch})",
+                         stream_id)
+            return
         if epoch is not None and epoch != self.epoch:
             await _error(client, "epoch-changed", "the server restarted and lost its stream "
                          f"buffers (epoch {epoch} is not {self.epoch})", stream_id)

@@ -8,8 +8,10 @@ it, and the end of scope closes it all.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +20,11 @@ from wsresilience.context import LibraryContext
 from wsresilience.core.faults.backends import InProcessBackend
 from wsresilience.core.faults.handle import ProxyHandle
 from wsresilience.core.servers.process import ServerProcess
+from wsresilience.signoff import write_signoff
 from wsresilience.StreamResume import StreamResume
+
+from support import stream_servers
+from support.inline_suites import outcomes, run_inline
 
 MS = timedelta(milliseconds=1)
 
@@ -124,3 +130,47 @@ def test_view_has_the_renamed_refusal_and_takes_an_adapter() -> None:
     assert library.get_keyword_tags("start_degraded_network_proxy") == ["Streams", "Deprecated"]
     with pytest.raises(ValueError, match="Cannot load stream adapter"):
         StreamResume(adapter="no.such.Adapter")
+
+
+# -- the unknown-stream probe ---------------------------------------------------------------------
+
+
+def test_the_unknown_stream_probe_sends_the_epoch_even_before_any_stream(streams: StreamKeywords) -> None:
+    """A strict server refuses a resume without its epoch as epoch-changed; with no stream started
+    on the session yet, the probe learns the epoch first (from a one-byte stream it forgets)."""
+    strict = ServerProcess(["--port", "0", "--ping-interval", "0", "--require-epoch"])
+    strict.start(15)
+    try:
+        streams.connect_to_stream_service(strict.url)
+        assert streams.resume_of_unknown_stream_should_be_refused() == "unknown-stream"
+        assert streams.ctx.stream_sessions.get("main").streams == {}  # the epoch probe is gone
+    finally:
+        strict.stop()
+
+
+def test_a_wrong_answer_to_the_probe_is_a_sentence_on_the_signoff_page(tmp_path: Path) -> None:
+    """The refusal reads ``error 'stream-complete' (this server answers so)``, in the failure
+    and in the figure note the sign-off page shows, never ``Refused(code=…, stream_id=…)``."""
+    suite = """*** Settings ***
+Documentation    WS-PROBE-011: the unknown-stream probe.
+...    | =Criterion= | =Requirement= |
+...    | AC-011.1 | An unknown stream is refused as such. |
+Metadata    Test ID    WS-PROBE-011
+Library    wsresilience.WebSocketResilience
+
+*** Test Cases ***
+Probe
+    [Tags]    AC-011.1
+    Connect To Stream Service    ${URL}
+    Resume Of Unknown Stream Should Be Refused    criterion=AC-011.1
+"""
+    with stream_servers.running("--resume", "error:stream-complete") as url:
+        _, result = run_inline(tmp_path, suite, {"URL": url}, name="probe")
+    said = "answered with error 'stream-complete' (this server answers so)"
+    ((status, message),) = outcomes(result).values()
+    assert status == "FAIL"
+    assert message == (f"Resuming an unknown stream at {url} got {said}; expected error "
+                       "'unknown-stream'."), message
+    page = html.unescape(write_signoff(tmp_path / "output.xml", log=None).read_text())
+    assert f"The service {said}." in page
+    assert "Refused(" not in page and "stream_id" not in page

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from wsresilience.core.servers.process import ServerProcess
+
 from support import SUITES, suite_runner
 
 SUITE = SUITES / "ws_resilience_002_stream_resume.robot"
@@ -86,3 +88,19 @@ def test_pabot_testlevelsplit_agrees_with_robot(tmp_path: Path) -> None:
     split = run_suite(tmp_path / "pabot", "--variable", "SERVER_DEFECT:corrupt-on-resume",
                       runner="pabot")
     assert plain == split
+
+
+def test_a_server_that_requires_the_epoch_passes_the_unknown_stream_probe(tmp_path: Path) -> None:
+    """A strict but healthy server refuses a resume that names no epoch (``epoch-changed``,
+    allowed by protocol section 8): the probe of an unknown stream must send the epoch the
+    server announced, or 002.6 blames a healthy server."""
+    server = ServerProcess(["--port", "0", "--ping-interval", "0.5", "--ping-timeout", "0.5",
+                            "--require-epoch"])
+    server.start(15)
+    try:
+        run = suite_runner.run(SUITE.name, tmp_path, ["--variable", f"WS_URL:{server.url}",
+                                                      "--include", "AC-002.6"], timeout=120)
+    finally:
+        server.stop()
+    assert run.outcomes() == {
+        "Resume After The Window Or Of An Unknown Stream Is Refused Explicitly": ("PASS", "")}

@@ -20,6 +20,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from wsresilience.core.masking import mask_text
+
 
 @dataclass(frozen=True)
 class StreamRequest:
@@ -49,6 +51,10 @@ class Started:
     components: list[str] = field(default_factory=list)
     window_ms: float | None = None
 
+    def __str__(self) -> str:
+        size = f", {self.size} bytes" if self.size is not None else ""
+        return f"a start accepted ({self.kind}{size})"
+
 
 @dataclass(frozen=True)
 class ChunkIn:
@@ -58,6 +64,9 @@ class ChunkIn:
     seq: int
     data: str
     component: str | None = None
+
+    def __str__(self) -> str:
+        return f"chunk {self.seq} ({len(self.data)} characters)"
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,9 @@ class Ended:
     size: int | None = None
     components: list[dict[str, Any]] = field(default_factory=list)
 
+    def __str__(self) -> str:
+        return f"the end of the stream ({self.chunks} chunks)"
+
 
 @dataclass(frozen=True)
 class Resumed:
@@ -78,15 +90,27 @@ class Resumed:
     stream_id: str
     from_seq: int
 
+    def __str__(self) -> str:
+        return f"a resume accepted from seq {self.from_seq}"
+
 
 @dataclass(frozen=True)
 class Refused:
-    """An error answer: stable ``code``, human ``message``, which stream or request."""
+    """An error answer: stable ``code``, human ``message``, which stream or request.
+
+    Its text is a phrase for a sentence, ``error 'unknown-stream' (no such stream)``: the
+    service's message shortened and masked, never the stream id (holding it is what
+    entitles a client to resume).
+    """
 
     code: str
     message: str
     stream_id: str | None = None
     ref: str | None = None
+
+    def __str__(self) -> str:
+        said = preview(self.message.rstrip(". "), 120)
+        return f"error {self.code!r}" + (f" ({said})" if said else "")
 
 
 Event = Started | ChunkIn | Ended | Resumed | Refused
@@ -178,6 +202,12 @@ class ReferenceAdapter(StreamAdapter):
             return [Refused(str(m.get("code", "error")), str(m.get("message", "")),
                             m.get("stream"), None if ref is None else str(ref))]
         return []
+
+
+def preview(text: str, limit: int = 80) -> str:
+    """``text`` on one line, URLs and known secrets masked, cut to ``limit`` characters."""
+    one_line = " ".join(mask_text(text).split())
+    return one_line if len(one_line) <= limit else one_line[:limit] + "…"
 
 
 def _dump(message: dict[str, Any]) -> str:

@@ -23,7 +23,16 @@ from websockets.exceptions import ConnectionClosed
 
 from wsresilience.core.client.connection import ObservedConnection
 from wsresilience.core.runtime.loop import gather_settled, wait_until
-from wsresilience.core.streams.adapter import ChunkIn, Ended, Refused, Resumed, Started, StreamAdapter, StreamRequest
+from wsresilience.core.streams.adapter import (
+    ChunkIn,
+    Ended,
+    Event,
+    Refused,
+    Resumed,
+    Started,
+    StreamAdapter,
+    StreamRequest,
+)
 from wsresilience.core.streams.assembly import EndInfo, StreamAssembly
 from wsresilience.core.streams.backoff import BackoffPolicy, RetryLog, retry
 from wsresilience.core.streams.tracked import Recovery, TrackedStream
@@ -72,6 +81,10 @@ class StreamSession:
         self.unexpected: list[str] = []
         self.changed = asyncio.Event()
         self._pending: dict[str, asyncio.Future[Started | Refused]] = {}
+        #: Resumes of stream ids the service never issued, waiting for their answer, by id.
+        self._probes: dict[str, asyncio.Future[Event]] = {}
+        #: The epoch the service announced last (in a start), sent with every resume.
+        self.epoch = ""
         self._refs = itertools.count(1)
         #: Called with the connection to cut it another way (e.g. through a fault proxy).
         self.cutter: Callable[[_StreamConnection], Any] | None = None
@@ -144,6 +157,7 @@ class StreamSession:
         if stream is None or stream.stream_id:
             return
         stream.stream_id, stream.epoch = started.stream_id, started.epoch
+        self.epoch = started.epoch or self.epoch
         stream.assembly = StreamAssembly(started.kind, started.size, started.schema,
                                          started.components)
         self.by_id[started.stream_id] = stream
@@ -161,7 +175,11 @@ class StreamSession:
             events = []
         now = time.monotonic()
         for event in events:
-            if isinstance(event, ChunkIn):
+            probe = self._probe_answered(event)
+            if probe is not None:
+                if not probe.done():
+                    probe.set_result(event)
+            elif isinstance(event, ChunkIn):
                 await self._on_chunk(conn, event, now)
             elif isinstance(event, Ended):
                 await self._on_end(conn, event, now)
@@ -179,8 +197,20 @@ class StreamSession:
                 if answered:
                     answered[-1].resumed_from = event.from_seq
             else:
-                self.unexpected.append(f"{type(event).__name__}: {event}")
+                self.unexpected.append(str(event))
         self.changed.set()
+
+    def _probe_answered(self, event: Event) -> asyncio.Future[Event] | None:
+        """The probe ``event`` answers: one naming its stream id, or an error naming no
+        stream or request while a probe waits."""
+        if not self._probes:
+            return None
+        stream_id = getattr(event, "stream_id", None)
+        if stream_id in self._probes:
+            return self._probes[stream_id]
+        if isinstance(event, Refused) and stream_id is None and event.ref is None:
+            return next(iter(self._probes.values()))
+        return None
 
     async def _on_chunk(self, conn: _StreamConnection, chunk: ChunkIn, now: float) -> None:
         stream = self.by_id.get(chunk.stream_id)
@@ -258,14 +288,40 @@ class StreamSession:
             return None
         return stream.assembly.last_contiguous
 
-    async def ask_resume_of(self, stream_id: str, timeout: float) -> str:
-        """Resume ``stream_id`` (which the service never issued) on the open connection;
-        returns the first unexpected answer, or ``""`` when none came within ``timeout``."""
+    async def ask_resume_of(self, stream_id: str, timeout: float) -> Event | None:
+        """Resume ``stream_id`` (which the service never issued) on the open connection, with
+        the epoch the service announced; returns its answer, or ``None`` when none came
+        within ``timeout``.
+
+        Only the stream id is made up: a resume without the epoch may be refused as
+        ``epoch-changed`` by a strict but healthy server, which would hide whether it
+        knows the stream. When no stream was started on this session yet, the epoch is
+        learnt first from the smallest stream the service will send (see
+        :meth:`learn_epoch`).
+        """
         conn = self._require_connection()
-        self.unexpected.clear()
-        await conn.send(self.adapter.resume_message(stream_id, 3, ""))
-        answered = await conn.wait_for(lambda: bool(self.unexpected), timeout)
-        return self.unexpected[-1] if answered else ""
+        epoch = self.epoch or await self.learn_epoch(timeout)
+        future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
+        self._probes[stream_id] = future
+        try:
+            await conn.send(self.adapter.resume_message(stream_id, 3, epoch))
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            return None
+        finally:
+            self._probes.pop(stream_id, None)
+
+    async def learn_epoch(self, timeout: float) -> str:
+        """Ask for a one-byte stream, receive it to its end and forget it; returns the epoch
+        the service announced with it (``""`` if it announces none)."""
+        name = "(epoch probe)"
+        stream = await self.start(name, StreamRequest("text", 1, 1), timeout)
+        try:
+            await wait_until(lambda: stream.ended_at is not None, self.changed, timeout)
+        finally:
+            del self.streams[name]
+            self.by_id.pop(stream.stream_id, None)
+        return self.epoch
 
     async def resume(self, timeout: float) -> None:
         """Reconnect (with retries) and resume every unfinished stream; wait for the answers."""
