@@ -33,6 +33,7 @@ from wsresilience.core.evidence.judge import check
 from wsresilience.core.evidence.streams import attempts_table, recovery_table, stream_resume_chart
 from wsresilience.core.streams.adapter import UNSUPPORTED, Refused, StreamAdapter, StreamRequest, load_adapter
 from wsresilience.core.streams.backoff import BackoffPolicy
+from wsresilience.core.streams.cuts import progress, receive_with_cuts
 from wsresilience.core.streams.session import StreamSession, close_sessions
 from wsresilience.errors import ResilienceFailure, RetriesExhausted, StreamRefused
 
@@ -249,7 +250,7 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
             s, tracked = self._stream(name)
             if not self.run(s.wait_complete([name], wait), f"stream {name!r} to complete",
                             wait + 1, target=s.url):
-                raise ResilienceFailure(s.progress("did not complete", [tracked], wait))
+                raise ResilienceFailure(progress(s, "did not complete", [tracked], wait))
 
     @keyword(tags=[TAG])
     def receive_streams_with_cuts(
@@ -272,7 +273,7 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
         wait = self.timeout_or_default(timeout)
         every_s = every.total_seconds() if every is not None else None
         cuts = self.run(
-            s.run_with_cuts(list(streams), int(every_chunks) or None, every_s, int(max_cuts), wait),
+            receive_with_cuts(s, list(streams), int(every_chunks) or None, every_s, int(max_cuts), wait),
             f"streams {', '.join(streams)} to complete with cuts", wait + 5, target=s.url)
         logger.info(f"Streams {', '.join(streams)} completed after {cuts} cut(s).")
         return cuts

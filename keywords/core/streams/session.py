@@ -367,55 +367,6 @@ class StreamSession:
         return await wait_until(lambda: all(s.ended_at is not None for s in streams),
                                 self.changed, timeout)
 
-    async def run_with_cuts(self, names: list[str], every_chunks: int | None,
-                            every_seconds: float | None, max_cuts: int, timeout: float) -> int:
-        """Receive the streams, cutting every ``every_chunks`` or ``every_seconds`` and
-        resuming each time, until they complete; returns how many cuts were made."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        streams = [self.streams[n] for n in names]
-        cuts = 0
-
-        def done() -> bool:
-            return all(s.ended_at is not None for s in streams)
-
-        def cut_or_done() -> bool:
-            return done() or self.connection is None or self.connection.cut
-
-        while not done():
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise ResilienceFailure(self.progress("did not complete", streams, timeout))
-            if cuts < max_cuts and every_chunks:
-                lead = next(s for s in streams if s.ended_at is None)
-                if lead.cut_after is None:
-                    lead.cut_after = lead.assembly.received + every_chunks
-                await wait_until(cut_or_done, self.changed, remaining)
-            elif cuts < max_cuts and every_seconds:
-                await wait_until(done, self.changed, min(every_seconds, remaining))
-                if not done():
-                    self.cut("every interval")
-            else:
-                await wait_until(done, self.changed, remaining)
-                continue
-            if done():
-                break
-            cuts += 1
-            lead = next(s for s in streams if s.ended_at is None)
-            # Arm the next cut before resuming: a fast stream may finish while we look away.
-            lead.cut_after = (lead.assembly.received + every_chunks
-                              if every_chunks and cuts < max_cuts else None)
-            await self.resume(max(0.1, deadline - loop.time()))
-        return cuts
-
-    def progress(self, what: str, streams: list[TrackedStream], timeout: float) -> str:
-        """One line saying how far each stream got, for a failure message."""
-        parts = [f"{s.name}: {s.assembly.received} chunks, last contiguous seq "
-                 f"{s.assembly.last_contiguous}, ended: {'yes' if s.ended_at else 'no'}"
-                 for s in streams]
-        return (f"Streams {what} within {timeout:.3f} s at {self.masked_url} "
-                f"({'; '.join(parts)}).")
-
 
 async def close_sessions(sessions: list[StreamSession]) -> None:
     """Close every session's connection; one failing to close does not stop the others."""

@@ -21,6 +21,7 @@ from wsresilience.core.servers.process import ServerProcess
 from wsresilience.core.streams.adapter import ReferenceAdapter, StreamRequest
 from wsresilience.core.streams.assembly import EndInfo
 from wsresilience.core.streams.backoff import BackoffPolicy
+from wsresilience.core.streams.cuts import receive_with_cuts
 from wsresilience.core.streams.session import StreamSession
 from wsresilience.core.streams.tracked import Recovery, TrackedStream
 
@@ -75,7 +76,7 @@ async def _receive_with_cuts(url: str, cuts: int) -> tuple[TrackedStream, int]:
     await session.connect()
     try:
         stream = await session.start("x", StreamRequest("text", 60 * 200, 200, seed=1, interval_ms=2), 5)
-        made = await session.run_with_cuts(["x"], 12, None, cuts, 20)
+        made = await receive_with_cuts(session, ["x"], 12, None, cuts, 20)
         return stream, made
     finally:
         await session.close()
