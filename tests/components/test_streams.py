@@ -9,7 +9,9 @@ it, and the end of scope closes it all.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
+import re
+import time
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -130,6 +132,62 @@ def test_view_has_the_renamed_refusal_and_takes_an_adapter() -> None:
     assert library.get_keyword_tags("start_degraded_network_proxy") == ["Streams", "Deprecated"]
     with pytest.raises(ValueError, match="Cannot load stream adapter"):
         StreamResume(adapter="no.such.Adapter")
+
+
+# -- answers the protocol does not allow: one line, at once ---------------------------------------
+
+#: mode of tests/support/stream_servers.py -> what the failure must say arrived.
+BAD_ANSWERS = {
+    "invalid-json": "got a message that is not JSON: '{not JSON: wss://qa:***@example.test/ws?token=***",
+    "unknown-type": "got a message of unknown type 'surprise': '{\"type\": \"surprise\"",
+    "oversized": "the connection ended: sent 1009 (message too big)",
+}
+
+
+def _fails_at_once(call: Callable[[], object], bound: float = 1.0) -> str:
+    """Run ``call``, which must fail within ``bound`` seconds; returns its one-line message."""
+    began = time.monotonic()
+    with pytest.raises(AssertionError) as failure:
+        call()
+    took = time.monotonic() - began
+    message = str(failure.value)
+    assert took < bound, f"took {took:.3f} s to fail (library timeout 5 s): {message}"
+    assert "\n" not in message and len(message) < 400, message
+    assert not any(secret in message for secret in stream_servers.SECRETS), message
+    return message
+
+
+@pytest.mark.parametrize("mode", sorted(BAD_ANSWERS))
+def test_a_start_answered_with_what_the_protocol_does_not_allow_fails_at_once(
+        streams: StreamKeywords, mode: str) -> None:
+    with stream_servers.running("--start", mode) as url:
+        streams.connect_to_stream_service(url)
+        message = _fails_at_once(lambda: streams.start_stream("s"))
+    assert message.startswith(f"Expected the answer to the start of stream 's' from {url}; "), message
+    assert BAD_ANSWERS[mode] in message, message
+    assert re.search(r"after \d+\.\d{3} s\.$", message), message
+
+
+@pytest.mark.parametrize("mode", sorted(BAD_ANSWERS))
+def test_a_resume_answered_with_what_the_protocol_does_not_allow_fails_at_once(
+        streams: StreamKeywords, mode: str) -> None:
+    with stream_servers.running("--start", "open", "--resume", mode) as url:
+        streams.connect_to_stream_service(url)
+        streams.start_stream("s")
+        streams.cut_stream_connection()
+        message = _fails_at_once(streams.reconnect_and_resume_streams)
+    assert message.startswith(f"Expected the answer to the resume of s from {url}; "), message
+    assert BAD_ANSWERS[mode] in message, message
+
+
+@pytest.mark.parametrize("mode", sorted(BAD_ANSWERS))
+def test_the_unknown_stream_probe_answered_with_what_the_protocol_does_not_allow_fails_at_once(
+        streams: StreamKeywords, mode: str) -> None:
+    with stream_servers.running("--resume", mode) as url:
+        streams.connect_to_stream_service(url)
+        message = _fails_at_once(streams.resume_of_unknown_stream_should_be_refused)
+    assert message.startswith(f"Expected the answer to the resume of an unknown stream from {url}; "), message
+    assert BAD_ANSWERS[mode] in message, message
 
 
 # -- the unknown-stream probe ---------------------------------------------------------------------

@@ -7,6 +7,11 @@ resumes every unfinished stream from its last contiguous seq. Each stream's chun
 a :class:`~wsresilience.core.streams.assembly.StreamAssembly`; each recovery is timed (cut →
 reconnected → first resumed chunk → complete) on the monotonic clock.
 
+A start, a resume or a wait for the end fails at once, in one line naming what arrived, when
+its connection brings a message the protocol does not allow or ends under it
+(:class:`~wsresilience.core.streams.connection.StreamConnection`); only silence waits out
+the timeout.
+
 Everything here runs on the library's event loop; keyword code reads the results.
 """
 
@@ -21,7 +26,6 @@ from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
-from wsresilience.core.client.connection import ObservedConnection
 from wsresilience.core.runtime.loop import gather_settled, wait_until
 from wsresilience.core.streams.adapter import (
     ChunkIn,
@@ -35,29 +39,11 @@ from wsresilience.core.streams.adapter import (
 )
 from wsresilience.core.streams.assembly import EndInfo, StreamAssembly
 from wsresilience.core.streams.backoff import BackoffPolicy, RetryLog, retry
+from wsresilience.core.streams.connection import StreamConnection
 from wsresilience.core.streams.tracked import Recovery, TrackedStream
-from wsresilience.errors import ResilienceFailure, StreamRefused
+from wsresilience.errors import ProtocolFailure, ResilienceFailure, StreamRefused, WaitTimeout
 
 __all__ = ["Recovery", "StreamSession", "TrackedStream", "close_sessions"]
-
-
-class _StreamConnection(ObservedConnection):
-    """An observed connection whose messages go straight to the session (no queue)."""
-
-    def __init__(self, name: str, url: str, session: StreamSession, number: int) -> None:
-        super().__init__(name, url)
-        self.session = session
-        self.number = number
-        self.cut = False
-
-    async def _read_messages(self) -> None:
-        assert self.ws is not None
-        with contextlib.suppress(ConnectionClosed):
-            async for message in self.ws:
-                if self.cut:
-                    return  # what was still buffered when we cut is lost, as on a real cut
-                await self.session.on_message(self, message)
-        self.session.changed.set()
 
 
 class StreamSession:
@@ -73,7 +59,7 @@ class StreamSession:
         self.ack_every = ack_every
         self.streams: dict[str, TrackedStream] = {}
         self.by_id: dict[str, TrackedStream] = {}
-        self.connection: _StreamConnection | None = None
+        self.connection: StreamConnection | None = None
         self.connections = 0
         self.cuts: list[float] = []
         self.connects: list[float] = []
@@ -87,7 +73,7 @@ class StreamSession:
         self.epoch = ""
         self._refs = itertools.count(1)
         #: Called with the connection to cut it another way (e.g. through a fault proxy).
-        self.cutter: Callable[[_StreamConnection], Any] | None = None
+        self.cutter: Callable[[StreamConnection], Any] | None = None
         self._cutting: asyncio.Task[Any] | None = None
 
     # -- connecting --------------------------------------------------------------------
@@ -100,10 +86,10 @@ class StreamSession:
         log = RetryLog(self.policy)
         self.retry_logs.append(log)
 
-        async def attempt() -> _StreamConnection:
+        async def attempt() -> StreamConnection:
             self.connections += 1
-            conn = _StreamConnection(f"{self.name}-{self.connections}", self.url, self,
-                                     self.connections)
+            conn = StreamConnection(f"{self.name}-{self.connections}", self.url, self.connections,
+                                    self.on_message, self.changed.set)
             await conn.open(self.open_timeout)
             return conn
 
@@ -143,9 +129,13 @@ class StreamSession:
         self.streams[name] = stream
         await conn.send(self.adapter.start_message(request, ref))
         try:
-            answer = await asyncio.wait_for(future, timeout)
+            await self._answer(conn, future.done, f"the answer to the start of stream {name!r}", timeout)
+        except BaseException:
+            del self.streams[name]
+            raise
         finally:
             self._pending.pop(ref, None)
+        answer = future.result()
         if isinstance(answer, Refused):
             del self.streams[name]
             raise StreamRefused(f"Starting stream {name!r}", answer)
@@ -162,16 +152,16 @@ class StreamSession:
                                          started.components)
         self.by_id[started.stream_id] = stream
 
-    def _require_connection(self) -> _StreamConnection:
+    def _require_connection(self) -> StreamConnection:
         if self.connection is None or not self.connection.is_open:
             raise ResilienceFailure(f"Session {self.name!r} has no open connection to {self.masked_url}.")
         return self.connection
 
-    async def on_message(self, conn: _StreamConnection, raw: str | bytes) -> None:
+    async def on_message(self, conn: StreamConnection, raw: str | bytes) -> None:
         try:
             events = self.adapter.parse(raw)
-        except Exception as exc:  # a bad message must not kill the reader
-            self.unexpected.append(f"unparsable message ({type(exc).__name__}: {exc})")
+        except Exception as exc:  # a bad message must not kill the reader; waits see it
+            self.unexpected.append(conn.reject(raw, exc, self.adapter.name, list(self.by_id)))
             events = []
         now = time.monotonic()
         for event in events:
@@ -212,7 +202,7 @@ class StreamSession:
             return next(iter(self._probes.values()))
         return None
 
-    async def _on_chunk(self, conn: _StreamConnection, chunk: ChunkIn, now: float) -> None:
+    async def _on_chunk(self, conn: StreamConnection, chunk: ChunkIn, now: float) -> None:
         stream = self.by_id.get(chunk.stream_id)
         if stream is None:
             self.unexpected.append(f"chunk {chunk.seq} of unknown stream")
@@ -229,7 +219,7 @@ class StreamSession:
         if stream.assembly.last_contiguous - stream.acked >= self.ack_every:
             await self._ack(conn, stream)
 
-    async def _on_end(self, conn: _StreamConnection, end: Ended, now: float) -> None:
+    async def _on_end(self, conn: StreamConnection, end: Ended, now: float) -> None:
         stream = self.by_id.get(end.stream_id)
         if stream is None:
             return
@@ -244,7 +234,7 @@ class StreamSession:
                 r.completed_at = r.completed_at or now
             await self._ack(conn, stream)
 
-    async def _ack(self, conn: _StreamConnection, stream: TrackedStream) -> None:
+    async def _ack(self, conn: StreamConnection, stream: TrackedStream) -> None:
         message = self.adapter.ack_message(stream.stream_id, stream.assembly.last_contiguous)
         if message is None or conn.cut:
             return
@@ -305,11 +295,12 @@ class StreamSession:
         self._probes[stream_id] = future
         try:
             await conn.send(self.adapter.resume_message(stream_id, 3, epoch))
-            return await asyncio.wait_for(future, timeout)
-        except TimeoutError:
+            await self._answer(conn, future.done, "the answer to the resume of an unknown stream", timeout)
+        except WaitTimeout:
             return None
         finally:
             self._probes.pop(stream_id, None)
+        return future.result()
 
     async def learn_epoch(self, timeout: float) -> str:
         """Ask for a one-byte stream, receive it to its end and forget it; returns the epoch
@@ -350,10 +341,14 @@ class StreamSession:
             r = resumed[s.name]
             return s.refused is not None or r.resumed_from is not None or r.first_chunk_at is not None
 
-        if not await wait_until(lambda: all(has_answer(s) for s in waiting), self.changed, timeout):
+        names = ", ".join(s.name for s in waiting)
+        try:
+            await self._answer(conn, lambda: all(has_answer(s) for s in waiting),
+                               f"the answer to the resume of {names}", timeout)
+        except WaitTimeout:
             silent = [s.name for s in waiting if not has_answer(s)]
             raise ResilienceFailure(f"No answer to the resume of {', '.join(silent)} within "
-                                 f"{timeout:.3f} s from {self.masked_url}.")
+                                    f"{timeout:.3f} s from {self.masked_url}.") from None
         # Only an error before any other answer refuses the resume; a later one answers
         # something else (an ack, say) and must not be read as the resume's refusal.
         refused = [s for s in waiting if s.refused is not None
@@ -364,8 +359,30 @@ class StreamSession:
     async def wait_complete(self, names: list[str], timeout: float) -> bool:
         """Wait until every named stream has ended (verify it to know whether it is whole)."""
         streams = [self.streams[n] for n in names]
-        return await wait_until(lambda: all(s.ended_at is not None for s in streams),
-                                self.changed, timeout)
+        try:
+            await self._answer(self.connection, lambda: all(s.ended_at is not None for s in streams),
+                               f"the end of {', '.join(repr(n) for n in names)}", timeout)
+        except WaitTimeout:
+            return False
+        return True
+
+    async def _answer(self, conn: StreamConnection | None, answered: Callable[[], bool], what: str,
+                      timeout: float) -> None:
+        """Wait until ``answered()``; fail at once with :class:`ProtocolFailure`, naming what
+        arrived, when ``conn`` brings a message the protocol does not allow or ends first,
+        and with :class:`WaitTimeout` when ``timeout`` passes in silence."""
+
+        def broken() -> str | None:
+            return None if conn is None else conn.broken
+
+        began = time.monotonic()
+        await wait_until(lambda: answered() or broken() is not None, self.changed, timeout)
+        if answered():
+            return
+        took = time.monotonic() - began
+        if (said := broken()) is not None:
+            raise ProtocolFailure(f"Expected {what} from {self.masked_url}; {said}, after {took:.3f} s.")
+        raise WaitTimeout(what, took, self.masked_url)
 
 
 async def close_sessions(sessions: list[StreamSession]) -> None:
