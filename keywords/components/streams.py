@@ -30,6 +30,7 @@ from wsresilience.components.streams_proxy import DegradedProxyKeywords
 from wsresilience.context import LibraryContext
 from wsresilience.core.evidence.figures import Figure
 from wsresilience.core.evidence.judge import check
+from wsresilience.core.masking import mask_url
 from wsresilience.core.evidence.streams import attempts_table, recovery_table, stream_resume_chart
 from wsresilience.core.streams.adapter import UNSUPPORTED, Refused, StreamAdapter, StreamRequest, load_adapter
 from wsresilience.core.streams.backoff import BackoffPolicy
@@ -142,6 +143,9 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
         wait = self.timeout_or_default(timeout)
         policy = self.policy
         s = StreamSession(session, url, self.adapter, policy, open_timeout=wait)
+        proxy = next((p for p in self.ctx.proxies if p.serves(url)), None)
+        if proxy is not None:  # a failure then names the service behind the proxy too
+            s.via = f" through proxy {proxy.name!r} in front of {mask_url(proxy.target)}"
         self.ctx.stream_sessions.add(session, s)  # a name in use fails here, before connecting
         worst = wait * policy.limit + sum(policy.ceiling(n) for n in range(2, policy.limit + 1)) + 5
         try:
@@ -152,7 +156,6 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
                 self._last_failed_session = s
                 logger.info(attempts_table(s.name, s.retry_logs[-1]), html=True)
             raise
-        proxy = next((p for p in self.ctx.proxies if p.serves(url)), None)
         if proxy is not None:
             s.cutter = lambda _conn: proxy.reset_connections()
         logger.info(f"Session {session!r} connected to {s.masked_url} after {len(log.attempts)} "

@@ -8,10 +8,11 @@ it, and the end of scope closes it all.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,6 +23,10 @@ from wsresilience.context import LibraryContext
 from wsresilience.core.faults.backends import InProcessBackend
 from wsresilience.core.faults.handle import ProxyHandle
 from wsresilience.core.servers.process import ServerProcess
+from wsresilience.core.streams.backoff import RetryLog, retry
+from wsresilience.core.streams.connection import StreamConnection
+from wsresilience.core.streams.session import StreamSession
+from wsresilience.errors import RetriesExhausted
 from wsresilience.signoff import write_signoff
 from wsresilience.StreamResume import StreamResume
 
@@ -65,7 +70,7 @@ def test_a_failed_connect_leaves_no_session(streams: StreamKeywords) -> None:
     with pytest.raises(AssertionError, match="after 2 attempts"):
         streams.connect_to_stream_service(url, session="nowhere", timeout=timedelta(seconds=1))
     assert "nowhere" not in streams.ctx.stream_sessions
-    streams.retry_delays_should_follow_the_policy(tolerance=timedelta(milliseconds=200))
+    streams.retry_delays_should_follow_the_policy(late=timedelta(milliseconds=200))
 
 
 def test_getter_checks_with_an_assertion_operator(streams: StreamKeywords) -> None:
@@ -232,3 +237,42 @@ Probe
     page = html.unescape(write_signoff(tmp_path / "output.xml", log=None).read_text())
     assert f"The service {said}." in page
     assert "Refused(" not in page and "stream_id" not in page
+
+
+# -- retry delays, each against its own planned delay ---------------------------------------------
+
+
+def _retry_against_a_closed_port(streams: StreamKeywords, sleep: Callable[[float], Awaitable[None]]) -> None:
+    """Connect to a closed port with the session's policy and ``sleep`` between attempts; the
+    failed session is what `Retry Delays Should Follow The Policy` then judges."""
+    session = StreamSession("nowhere", streams.get_unreachable_service_url(), streams.adapter,
+                            streams.policy, open_timeout=1)
+    log = RetryLog(streams.policy)
+    session.retry_logs.append(log)
+
+    async def attempt() -> None:
+        conn = StreamConnection("nowhere", session.url, 1, session.on_message, session.changed.set)
+        await conn.open(1)
+
+    with pytest.raises(RetriesExhausted):
+        streams.run(retry(attempt, streams.policy, "connecting", log, sleep=sleep), "retries")
+    streams._last_failed_session = session
+
+
+def test_a_client_that_never_waits_between_attempts_fails_the_delay_check(streams: StreamKeywords) -> None:
+    """Delays of 2-25 ms, all below the old ± 30 ms tolerance: a client that never waited
+    passed. Each delay is now judged against its own planned value."""
+    streams.set_stream_retry_policy(base=10 * MS, factor=2, cap=25 * MS, limit=4, seed=7)
+
+    async def no_wait(_delay: float) -> None:
+        return None
+
+    _retry_against_a_closed_port(streams, no_wait)
+    with pytest.raises(AssertionError, match=r"delay before attempt 2 = [\d.]+ ms"):
+        streams.retry_delays_should_follow_the_policy()
+
+
+def test_a_client_that_waits_as_planned_passes_the_delay_check(streams: StreamKeywords) -> None:
+    streams.set_stream_retry_policy(base=10 * MS, factor=2, cap=25 * MS, limit=4, seed=7)
+    _retry_against_a_closed_port(streams, asyncio.sleep)
+    streams.retry_delays_should_follow_the_policy()

@@ -7,6 +7,7 @@ here shares ports or files.
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,18 @@ def test_a_server_that_requires_the_epoch_passes_the_unknown_stream_probe(tmp_pa
         server.stop()
     assert run.outcomes() == {
         "Resume After The Window Or Of An Unknown Stream Is Refused Explicitly": ("PASS", "")}
+
+
+def test_backoff_is_not_signed_off_for_a_service_that_is_not_there(tmp_path: Path) -> None:
+    """With WS_URL at a closed port, 002.5 must FAIL: the backoff criterion is about
+    reconnecting to a service that was there, so the test must first reach and stream from it."""
+    with socket.socket() as held:  # bound, never listening: every connection is refused
+        held.bind(("127.0.0.1", 0))
+        url = f"ws://127.0.0.1:{held.getsockname()[1]}/"
+        run = suite_runner.run(SUITE.name, tmp_path, ["--variable", f"WS_URL:{url}",
+                                                      "--include", "AC-002.5"], timeout=120)
+    ((status, message),) = run.outcomes().values()
+    assert status == "FAIL", message
+    # The failure names the service the proxy could not reach, not only the proxy.
+    assert re.search(rf"Gave up connecting to ws://127\.0\.0\.1:\d+/ through proxy 'backoff' in front "
+                     rf"of {re.escape(url)} after 5 attempts", message), message

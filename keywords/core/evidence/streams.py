@@ -196,14 +196,24 @@ def recovery_time_figures(stream: TrackedStream, reconnect_s: float, resume_s: f
     ]
 
 
-def retry_delay_figures(log: RetryLog, tolerance_s: float, criterion: str = "") -> list[Figure]:
-    """Each measured delay between attempts against the seeded schedule, ± ``tolerance_s``."""
+def retry_delay_figures(log: RetryLog, share: float, late_s: float, criterion: str = "") -> list[Figure]:
+    """Each measured delay between attempts against its own planned delay, two figures each.
+
+    A delay may end at most ``share`` of itself early, so one that never happened fails
+    however short it was planned (a sleep does not end early; the share absorbs the
+    clock's grain). It may end at most ``late_s`` late, or ``share`` of itself if that is
+    more: the lateness a busy scheduler adds does not grow with the delay, so a fixed
+    floor keeps short delays from failing on noise, and the share keeps long ones honest.
+    """
     figures = []
     for n, (p, m) in enumerate(zip(log.planned_delays, log.measured_delays), start=2):
         ceiling = log.policy.ceiling(n)
-        figures.append(Figure(f"delay before attempt {n}", m * 1000, "ms", p * 1000, "within",
-                              criterion, tolerance_s * 1000,
-                              note=f"planned {p * 1000:.1f} ms of ceiling {ceiling * 1000:.0f} ms"))
+        planned = f"planned {p * 1000:.1f} ms of ceiling {ceiling * 1000:.0f} ms"
+        figures.append(Figure(f"delay before attempt {n}", m * 1000, "ms", p * (1 - share) * 1000, ">=",
+                              criterion, note=f"{planned}; at most {share:.0%} of it early"))
+        figures.append(Figure(f"delay before attempt {n}: later than planned", (m - p) * 1000, "ms",
+                              max(late_s, share * p) * 1000, "<=", criterion,
+                              note=f"{planned}; at most {late_s * 1000:g} ms or {share:.0%} late"))
     return figures
 
 

@@ -74,6 +74,8 @@ class StreamSession:
         self._refs = itertools.count(1)
         #: Called with the connection to cut it another way (e.g. through a fault proxy).
         self.cutter: Callable[[StreamConnection], Any] | None = None
+        #: How ``url`` reaches the service, for messages (`` through proxy 'x' in front of …``).
+        self.via = ""
         self._cutting: asyncio.Task[Any] | None = None
 
     # -- connecting --------------------------------------------------------------------
@@ -94,7 +96,7 @@ class StreamSession:
             return conn
 
         old = self.connection
-        self.connection = await retry(attempt, self.policy, f"connecting to {self.masked_url}", log)
+        self.connection = await retry(attempt, self.policy, f"connecting to {self.masked_url}{self.via}", log)
         if old is not None:
             old.cut = True
             old.abort()
