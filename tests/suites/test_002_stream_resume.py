@@ -1,7 +1,8 @@
 """The WS-RESILIENCE-002 suite end to end: healthy passes, each seeded defect fails its criteria.
 
 Each run starts its own reference server on an OS-chosen port (the suite does), so nothing
-here shares ports or files.
+here shares ports or files. Besides: a strict but healthy server (``--require-epoch``) passes
+002.6, and a target that is not there fails 002.5 (``WS_URL`` at a closed port).
 """
 
 from __future__ import annotations
