@@ -26,6 +26,7 @@ import time
 
 from wsresilience.core.streams.adapter import ReferenceAdapter, StreamRequest
 from wsresilience.core.streams.backoff import BackoffPolicy
+from wsresilience.core.streams.cuts import receive_with_cuts
 from wsresilience.core.streams.session import StreamSession
 
 from common import emit, percentile, reference_server, table
@@ -45,7 +46,7 @@ async def resumable(url: str, streams: int, cuts: int, size: int, chunk: int, ac
                                                       max_in_flight=max_in_flight), 10,
                                    cut_after=every if cuts else None)
                            for i, s in enumerate(sessions)))
-    made = await asyncio.gather(*(s.run_with_cuts(["x"], every, None, cuts, 120) for s in sessions))
+    made = await asyncio.gather(*(receive_with_cuts(s, ["x"], every, None, cuts, 120) for s in sessions))
     elapsed = time.perf_counter() - started
     resume_ms = [r.resume_s * 1000 for s in sessions for r in s.streams["x"].recoveries
                  if r.resume_s is not None]
@@ -56,7 +57,7 @@ async def resumable(url: str, streams: int, cuts: int, size: int, chunk: int, ac
         a = s.streams["x"].assembly
         lost += (a.end.chunks - a.received) if a.end else chunks_per_stream - a.received
         duplicated += len(a.duplicates) + len(a.conflicts)
-        broken += bool(a.problems())
+        broken += bool(s.streams["x"].problems())  # misplaced resumes too
     await asyncio.gather(*(s.close() for s in sessions))
     return {
         "streams": streams, "cuts": sum(made), "bytes": streams * size, "seconds": elapsed,

@@ -13,6 +13,7 @@ profiles for the other concerns will join it here.
 | :class:`StreamRequest` | what a test asks for: kind, size, chunk size, seed, pacing, window |
 | :class:`Started`, :class:`ChunkIn`, :class:`Ended`, :class:`Resumed`, :class:`Refused` | the events ``parse`` returns |
 | ``Event`` | the union of those events |
+| :class:`UnexpectedMessage` | what ``parse`` raises for a message the protocol does not allow |
 | ``UNSUPPORTED`` | error codes meaning "no resumable streams here": tests SKIP |
 | :func:`load_adapter` | an adapter from ``reference``, a dotted path, a class or an instance |
 """
@@ -30,6 +31,7 @@ from wsresilience.core.streams.adapter import (
     Started,
     StreamAdapter,
     StreamRequest,
+    UnexpectedMessage,
     load_adapter,
 )
 
@@ -44,5 +46,6 @@ __all__ = [
     "Started",
     "StreamAdapter",
     "StreamRequest",
+    "UnexpectedMessage",
     "load_adapter",
 ]

@@ -37,6 +37,9 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
     parser.add_argument("--data-dir", default=None, help="where persistent state lives")
     parser.add_argument("--session-ttl", type=float, default=300.0,
                         help="seconds a session survives without a connection")
+    parser.add_argument("--require-epoch", action="store_true",
+                        help="refuse a stream resume that names no epoch (epoch-changed), "
+                             "as a strict server may")
     parser.add_argument("--defect", action="append", default=[], metavar="NAME",
                         help="start with a seeded defect: " + ", ".join(sorted(DEFECTS)))
     parser.add_argument("--version", action="version", version=f"refserver {__version__}")
@@ -55,6 +58,7 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
         defects=defects,
         data_dir=args.data_dir,
         session_ttl=args.session_ttl,
+        require_epoch=args.require_epoch,
     )
 
 

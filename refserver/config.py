@@ -33,6 +33,9 @@ class ServerConfig:
     data_dir: str | None = None
     #: Seconds a session survives without a connection (WS-RESILIENCE-001).
     session_ttl: float = 300.0
+    #: Refuse a stream resume that names no epoch with ``epoch-changed``, as a strict server
+    #: may (protocol section 8); off, a resume without an epoch is taken as this epoch's.
+    require_epoch: bool = False
 
     def __post_init__(self) -> None:
         self.defects = Defect.parse_all(self.defects)

@@ -65,6 +65,9 @@ class Defect(str, Enum):
     RESUME_DUPLICATES = ("resume-duplicates",
                          "resume replays from the last seq instead of last seq + 1 (breaks 002.1)")
     RESUME_SKIPS = "resume-skips", "resume skips one chunk (breaks 002.1)"
+    RESUME_SKIPS_ONCE = ("resume-skips-once",
+                         "the first resume of each stream skips one chunk; a later resume replays it, "
+                         "so a stream cut more than once heals (breaks 002.1, 002.7, 002.8)")
     CORRUPT_ON_RESUME = "corrupt-on-resume", "one replayed chunk has a flipped byte (breaks 002.1, 002.2)"
     FORGET_STREAMS = "forget-streams", "resume always answers unknown stream (breaks 002.1)"
     TRUNCATE_STREAM = ("truncate-stream",

@@ -32,6 +32,8 @@ from wsresilience.core.evidence.streams import (
     resume_position_figures,
     retry_delay_figures,
 )
+from wsresilience.core.runtime.timeouts import percent
+from wsresilience.core.streams.backoff import RetryLog
 from wsresilience.core.streams.session import StreamSession
 from wsresilience.core.streams.tracked import TrackedStream
 from wsresilience.errors import ResilienceFailure
@@ -68,10 +70,14 @@ class StreamChecks(LibraryComponent):
 
     @keyword(tags=[TAG, "Assertion"])
     def stream_should_be_intact(self, stream: str, criterion: str = "") -> None:
-        """Verifies the assembled stream: every seq once, in order, size, SHA-256, schema, components.
+        """Verifies the stream: each resume started right after the last seq, and the assembled
+        stream has every seq once, in order, its size, SHA-256, schema and components.
 
-        Fails naming the first missing or duplicated seq, the hash mismatch, the schema
-        error or the missing component.
+        Fails naming the misplaced resume (its cut number and seqs), the first missing or
+        duplicated seq, the hash mismatch, the schema error or the missing component. A resume
+        that skipped a chunk fails even when a later resume delivered it, and one that
+        repeated fails even though the assembler drops the repeat: the service broke its
+        promise either way, and the next cut may not come to heal it.
         """
         _, tracked = self._stream(stream)
         a = tracked.assembly
@@ -79,7 +85,7 @@ class StreamChecks(LibraryComponent):
         logger.info(f"Stream {stream!r}: {a.received} chunks, {len(a.payload())} bytes assembled, "
                     f"{len(a.duplicates)} repeat(s) dropped, over {len(tracked.recoveries)} cut(s).")
         self.judge(figures, f"Integrity of stream {stream!r}",
-                   lambda: a.failure(stream) or _first_miss(figures))
+                   lambda: tracked.failure() or _first_miss(figures))
 
     @keyword(tags=[TAG, "Assertion"])
     def resume_should_continue_right_after_the_last_chunk(self, stream: str, criterion: str = "") -> None:
@@ -93,8 +99,9 @@ class StreamChecks(LibraryComponent):
 
         def failure() -> str:
             duplicates = tracked.assembly.duplicates
-            if tracked.resume_violations:
-                return f"Stream {stream!r}: {tracked.resume_violations[0]}."
+            misplaced = tracked.resume_problems()
+            if misplaced:
+                return f"Stream {stream!r}: {misplaced[0]}."
             if duplicates:
                 return (f"Stream {stream!r}: first duplicated seq {duplicates[0]} "
                         f"({len(duplicates)} chunk(s) delivered twice).")
@@ -142,20 +149,27 @@ class StreamChecks(LibraryComponent):
     # -- retries and memory ---------------------------------------------------------------------------
 
     @keyword(tags=[TAG, "Assertion"])
-    def retry_delays_should_follow_the_policy(self, tolerance: timedelta = timedelta(milliseconds=30),
-                                              criterion: str = "") -> None:
-        """Compares each measured delay between reconnect attempts with the policy's schedule.
+    def retry_delays_should_follow_the_policy(self, late: timedelta = timedelta(milliseconds=10),
+                                              share: str = "10%", criterion: str = "",
+                                              tolerance: timedelta | None = None) -> None:
+        """Compares each measured delay between reconnect attempts with its own planned delay.
 
-        Uses the last connect or resume of any session (failed ones included). Each delay
-        must be within ``tolerance`` of the seeded schedule and within ``[0, ceiling]``.
+        Uses the latest connect or resume of any session (failed ones included). Each delay
+        must come from the policy's seeded schedule, within ``[0, ceiling]``, and the client
+        must have waited it: at most ``share`` of the delay early (so a client that never
+        waits fails, however short the delay), and at most ``late`` or ``share`` of the
+        delay late, whichever is more (the lateness a busy machine adds to any sleep).
+        ``tolerance`` is deprecated: it is taken as ``late``.
+
+        | Retry Delays Should Follow The Policy    late=10 ms    share=10%
         """
-        sessions = list(self.ctx.stream_sessions)
-        session = self._last_failed_session or (sessions[-1] if sessions else None)
-        if session is None or not session.retry_logs:
-            raise ResilienceFailure("No reconnect attempts were made yet.")
-        log = session.retry_logs[-1]
+        if tolerance is not None:
+            self.deprecated("Retry Delays Should Follow The Policy    tolerance=…",
+                            "Retry Delays Should Follow The Policy    late=…    share=…")
+            late = tolerance
+        log = self._latest_retry_log()
         logger.info(backoff_table(log), html=True)
-        figures = retry_delay_figures(log, tolerance.total_seconds(), criterion)
+        figures = retry_delay_figures(log, percent(share), late.total_seconds(), criterion)
         out_of_bounds = planned_out_of_bounds(log)
         bounds = (f"Planned delay before attempt {out_of_bounds[0]} is outside [0, ceiling]."
                   if out_of_bounds else "")
@@ -168,6 +182,15 @@ class StreamChecks(LibraryComponent):
             raise ResilienceFailure(bounds)
         if len(log.measured_delays) + 1 != len(log.attempts) or not log.measured_delays:
             raise ResilienceFailure(f"Expected several attempts, saw {len(log.attempts)}.")
+
+    def _latest_retry_log(self) -> RetryLog:
+        """The retry (connect or reconnect) that began last, in any session or the session
+        whose connect gave up."""
+        sessions = [*self.ctx.stream_sessions, *filter(None, [self._last_failed_session])]
+        logs = [log for s in sessions for log in s.retry_logs if log.attempts]
+        if not logs:
+            raise ResilienceFailure("No reconnect attempts were made yet.")
+        return max(logs, key=lambda log: log.attempts[0].started)
 
     @keyword(tags=[TAG])
     def start_measuring_client_memory(self) -> None:

@@ -66,6 +66,8 @@ class Stream:
     generation: int = 0
     end_sent: bool = False
     corrupt_seq: int | None = None
+    #: Resumes accepted so far (the seeded defect ``resume-skips-once`` skips on the first).
+    resumes: int = 0
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     expiry: asyncio.TimerHandle | None = None
@@ -149,6 +151,13 @@ class StreamService:
         stream_id = str(message.get("stream", ""))
         last_seq = int(message.get("last_seq", 0))
         epoch = message.get("epoch")
+        if epoch is None and self.server.config.require_epoch:
+            # Strict, and allowed (protocol section 8): without an epoch the server cannot
+            # tell a buffer of this process from one that died with an earlier process.
+            await _error(client, "epoch-changed", "the resume names no epoch, so it cannot be "
+                         f"told apart from one of another server run (this epoch is {self.epoch})",
+                         stream_id)
+            return
         if epoch is not None and epoch != self.epoch:
             await _error(client, "epoch-changed", "the server restarted and lost its stream "
                          f"buffers (epoch {epoch} is not {self.epoch})", stream_id)
@@ -187,7 +196,7 @@ class StreamService:
         start = last_seq + 1
         if self.has(Defect.RESUME_DUPLICATES) and last_seq >= 1:
             start = last_seq
-        elif self.has(Defect.RESUME_SKIPS):
+        elif self.has(Defect.RESUME_SKIPS) or (self.has(Defect.RESUME_SKIPS_ONCE) and not stream.resumes):
             start = last_seq + 2
         if self.has(Defect.CORRUPT_ON_RESUME):
             stream.corrupt_seq = start
@@ -195,6 +204,7 @@ class StreamService:
         stream.generation += 1
         stream.next_send = start
         stream.end_sent = False
+        stream.resumes += 1
         self.resumes += 1
         await client.send_json({"type": "stream-resumed", "stream": stream.id,
                                 "from_seq": last_seq + 1, "epoch": self.epoch})

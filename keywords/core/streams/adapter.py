@@ -20,6 +20,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from wsresilience.core.masking import mask_secret, mask_text
+
 
 @dataclass(frozen=True)
 class StreamRequest:
@@ -49,6 +51,10 @@ class Started:
     components: list[str] = field(default_factory=list)
     window_ms: float | None = None
 
+    def __str__(self) -> str:
+        size = f", {self.size} bytes" if self.size is not None else ""
+        return f"a start accepted ({self.kind}{size})"
+
 
 @dataclass(frozen=True)
 class ChunkIn:
@@ -58,6 +64,9 @@ class ChunkIn:
     seq: int
     data: str
     component: str | None = None
+
+    def __str__(self) -> str:
+        return f"chunk {self.seq} ({len(self.data)} characters)"
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,9 @@ class Ended:
     size: int | None = None
     components: list[dict[str, Any]] = field(default_factory=list)
 
+    def __str__(self) -> str:
+        return f"the end of the stream ({self.chunks} chunks)"
+
 
 @dataclass(frozen=True)
 class Resumed:
@@ -78,18 +90,39 @@ class Resumed:
     stream_id: str
     from_seq: int
 
+    def __str__(self) -> str:
+        return f"a resume accepted from seq {self.from_seq}"
+
 
 @dataclass(frozen=True)
 class Refused:
-    """An error answer: stable ``code``, human ``message``, which stream or request."""
+    """An error answer: stable ``code``, human ``message``, which stream or request.
+
+    Its text is a phrase for a sentence, ``error 'unknown-stream' (no such stream)``: the
+    service's message shortened and masked, never the stream id (holding it is what
+    entitles a client to resume).
+    """
 
     code: str
     message: str
     stream_id: str | None = None
     ref: str | None = None
 
+    def __str__(self) -> str:
+        said = preview(self.message.rstrip(". "), 120)
+        return f"error {self.code!r}" + (f" ({said})" if said else "")
+
 
 Event = Started | ChunkIn | Ended | Resumed | Refused
+
+
+class UnexpectedMessage(ValueError):
+    """Raised by :meth:`StreamAdapter.parse` for a message the protocol does not allow.
+
+    Its text says what the message is, as a phrase: ``a message that is not JSON``, ``a
+    message of unknown type 'surprise'``. A start or resume waiting for its answer on that
+    connection then fails at once, naming it (with the message shortened and masked).
+    """
 
 #: Error codes meaning "the service does not speak this protocol at all": tests SKIP.
 UNSUPPORTED = frozenset({"unknown-type"})
@@ -100,7 +133,9 @@ class StreamAdapter:
 
     Override the four methods. Messages are ``str`` (text frames) or ``bytes``. ``parse``
     returns a list (one message may carry several events, or none: return ``[]`` for
-    messages the library should ignore).
+    messages the library should ignore), and raises :class:`UnexpectedMessage` (or any
+    error) for a message the protocol does not allow, so that a wait for an answer fails
+    at once instead of timing out.
     """
 
     #: Name shown in the log.
@@ -151,14 +186,25 @@ class ReferenceAdapter(StreamAdapter):
         return _dump({"type": "stream-ack", "stream": stream_id, "seq": seq})
 
     def parse(self, message: str | bytes) -> list[Event]:
+        """The events of one message; every message of ``stream/1`` is a JSON object with a
+        known ``type`` (a text frame), anything else raises :class:`UnexpectedMessage`."""
         if isinstance(message, bytes):
-            return []
+            raise UnexpectedMessage("a binary message")
         try:
             m = json.loads(message)
         except ValueError:
-            return []
+            raise UnexpectedMessage("a message that is not JSON") from None
         if not isinstance(m, dict):
-            return []
+            raise UnexpectedMessage(f"a JSON {type(m).__name__}, not an object with a type")
+        try:
+            return self._events(m)
+        except UnexpectedMessage:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UnexpectedMessage(f"a {m.get('type')!r} message with a missing or bad field "
+                                    f"({type(exc).__name__}: {exc})") from None
+
+    def _events(self, m: dict[str, Any]) -> list[Event]:
         kind = m.get("type")
         if kind == "chunk":
             return [ChunkIn(m["stream"], int(m["seq"]), m["data"], m.get("component"))]
@@ -177,7 +223,13 @@ class ReferenceAdapter(StreamAdapter):
             ref = m.get("ref")
             return [Refused(str(m.get("code", "error")), str(m.get("message", "")),
                             m.get("stream"), None if ref is None else str(ref))]
-        return []
+        raise UnexpectedMessage(f"a message of unknown type {kind!r}")
+
+
+def preview(text: str, limit: int = 80, hide: list[str] | None = None) -> str:
+    """``text`` on one line, URLs, known secrets and ``hide`` masked, cut to ``limit`` characters."""
+    one_line = " ".join(mask_secret(mask_text(text), hide or []).split())
+    return one_line if len(one_line) <= limit else one_line[:limit] + "…"
 
 
 def _dump(message: dict[str, Any]) -> str:

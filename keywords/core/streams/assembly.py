@@ -233,14 +233,19 @@ class StreamAssembly:
 
     def failure(self, name: str = "stream") -> str | None:
         """The first problem (and how many more) in one line, or ``None`` when intact."""
-        found = self.problems()
-        if not found:
-            return None
-        more = f" (+{len(found) - 1} more: {'; '.join(found[1:])})" if len(found) > 1 else ""
-        return f"Stream {name!r} is not intact: {found[0]}{more}."
+        return not_intact(name, self.problems())
 
     def verify(self, name: str = "stream") -> None:
         """Fail with the first problem (and how many more) unless the stream is intact."""
         failure = self.failure(name)
         if failure is not None:
             raise ResilienceFailure(failure)
+
+
+def not_intact(name: str, found: list[str]) -> str | None:
+    """``found`` problems of stream ``name`` as one failure line (the first, then how many
+    more and what), or ``None`` when there are none."""
+    if not found:
+        return None
+    more = f" (+{len(found) - 1} more: {'; '.join(found[1:])})" if len(found) > 1 else ""
+    return f"Stream {name!r} is not intact: {found[0]}{more}."

@@ -7,6 +7,11 @@ resumes every unfinished stream from its last contiguous seq. Each stream's chun
 a :class:`~wsresilience.core.streams.assembly.StreamAssembly`; each recovery is timed (cut →
 reconnected → first resumed chunk → complete) on the monotonic clock.
 
+A start, a resume or a wait for the end fails at once, in one line naming what arrived, when
+its connection brings a message the protocol does not allow or ends under it
+(:class:`~wsresilience.core.streams.connection.StreamConnection`); only silence waits out
+the timeout.
+
 Everything here runs on the library's event loop; keyword code reads the results.
 """
 
@@ -21,34 +26,24 @@ from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
-from wsresilience.core.client.connection import ObservedConnection
 from wsresilience.core.runtime.loop import gather_settled, wait_until
-from wsresilience.core.streams.adapter import ChunkIn, Ended, Refused, Resumed, Started, StreamAdapter, StreamRequest
+from wsresilience.core.streams.adapter import (
+    ChunkIn,
+    Ended,
+    Event,
+    Refused,
+    Resumed,
+    Started,
+    StreamAdapter,
+    StreamRequest,
+)
 from wsresilience.core.streams.assembly import EndInfo, StreamAssembly
 from wsresilience.core.streams.backoff import BackoffPolicy, RetryLog, retry
+from wsresilience.core.streams.connection import StreamConnection
 from wsresilience.core.streams.tracked import Recovery, TrackedStream
-from wsresilience.errors import ResilienceFailure, StreamRefused
+from wsresilience.errors import ProtocolFailure, ResilienceFailure, StreamRefused, WaitTimeout
 
 __all__ = ["Recovery", "StreamSession", "TrackedStream", "close_sessions"]
-
-
-class _StreamConnection(ObservedConnection):
-    """An observed connection whose messages go straight to the session (no queue)."""
-
-    def __init__(self, name: str, url: str, session: StreamSession, number: int) -> None:
-        super().__init__(name, url)
-        self.session = session
-        self.number = number
-        self.cut = False
-
-    async def _read_messages(self) -> None:
-        assert self.ws is not None
-        with contextlib.suppress(ConnectionClosed):
-            async for message in self.ws:
-                if self.cut:
-                    return  # what was still buffered when we cut is lost, as on a real cut
-                await self.session.on_message(self, message)
-        self.session.changed.set()
 
 
 class StreamSession:
@@ -64,7 +59,7 @@ class StreamSession:
         self.ack_every = ack_every
         self.streams: dict[str, TrackedStream] = {}
         self.by_id: dict[str, TrackedStream] = {}
-        self.connection: _StreamConnection | None = None
+        self.connection: StreamConnection | None = None
         self.connections = 0
         self.cuts: list[float] = []
         self.connects: list[float] = []
@@ -72,9 +67,15 @@ class StreamSession:
         self.unexpected: list[str] = []
         self.changed = asyncio.Event()
         self._pending: dict[str, asyncio.Future[Started | Refused]] = {}
+        #: Resumes of stream ids the service never issued, waiting for their answer, by id.
+        self._probes: dict[str, asyncio.Future[Event]] = {}
+        #: The epoch the service announced last (in a start), sent with every resume.
+        self.epoch = ""
         self._refs = itertools.count(1)
         #: Called with the connection to cut it another way (e.g. through a fault proxy).
-        self.cutter: Callable[[_StreamConnection], Any] | None = None
+        self.cutter: Callable[[StreamConnection], Any] | None = None
+        #: How ``url`` reaches the service, for messages (`` through proxy 'x' in front of …``).
+        self.via = ""
         self._cutting: asyncio.Task[Any] | None = None
 
     # -- connecting --------------------------------------------------------------------
@@ -87,15 +88,15 @@ class StreamSession:
         log = RetryLog(self.policy)
         self.retry_logs.append(log)
 
-        async def attempt() -> _StreamConnection:
+        async def attempt() -> StreamConnection:
             self.connections += 1
-            conn = _StreamConnection(f"{self.name}-{self.connections}", self.url, self,
-                                     self.connections)
+            conn = StreamConnection(f"{self.name}-{self.connections}", self.url, self.connections,
+                                    self.on_message, self.changed.set)
             await conn.open(self.open_timeout)
             return conn
 
         old = self.connection
-        self.connection = await retry(attempt, self.policy, f"connecting to {self.masked_url}", log)
+        self.connection = await retry(attempt, self.policy, f"connecting to {self.masked_url}{self.via}", log)
         if old is not None:
             old.cut = True
             old.abort()
@@ -130,9 +131,13 @@ class StreamSession:
         self.streams[name] = stream
         await conn.send(self.adapter.start_message(request, ref))
         try:
-            answer = await asyncio.wait_for(future, timeout)
+            await self._answer(conn, future.done, f"the answer to the start of stream {name!r}", timeout)
+        except BaseException:
+            del self.streams[name]
+            raise
         finally:
             self._pending.pop(ref, None)
+        answer = future.result()
         if isinstance(answer, Refused):
             del self.streams[name]
             raise StreamRefused(f"Starting stream {name!r}", answer)
@@ -144,24 +149,29 @@ class StreamSession:
         if stream is None or stream.stream_id:
             return
         stream.stream_id, stream.epoch = started.stream_id, started.epoch
+        self.epoch = started.epoch or self.epoch
         stream.assembly = StreamAssembly(started.kind, started.size, started.schema,
                                          started.components)
         self.by_id[started.stream_id] = stream
 
-    def _require_connection(self) -> _StreamConnection:
+    def _require_connection(self) -> StreamConnection:
         if self.connection is None or not self.connection.is_open:
             raise ResilienceFailure(f"Session {self.name!r} has no open connection to {self.masked_url}.")
         return self.connection
 
-    async def on_message(self, conn: _StreamConnection, raw: str | bytes) -> None:
+    async def on_message(self, conn: StreamConnection, raw: str | bytes) -> None:
         try:
             events = self.adapter.parse(raw)
-        except Exception as exc:  # a bad message must not kill the reader
-            self.unexpected.append(f"unparsable message ({type(exc).__name__}: {exc})")
+        except Exception as exc:  # a bad message must not kill the reader; waits see it
+            self.unexpected.append(conn.reject(raw, exc, self.adapter.name, list(self.by_id)))
             events = []
         now = time.monotonic()
         for event in events:
-            if isinstance(event, ChunkIn):
+            probe = self._probe_answered(event)
+            if probe is not None:
+                if not probe.done():
+                    probe.set_result(event)
+            elif isinstance(event, ChunkIn):
                 await self._on_chunk(conn, event, now)
             elif isinstance(event, Ended):
                 await self._on_end(conn, event, now)
@@ -179,22 +189,29 @@ class StreamSession:
                 if answered:
                     answered[-1].resumed_from = event.from_seq
             else:
-                self.unexpected.append(f"{type(event).__name__}: {event}")
+                self.unexpected.append(str(event))
         self.changed.set()
 
-    async def _on_chunk(self, conn: _StreamConnection, chunk: ChunkIn, now: float) -> None:
+    def _probe_answered(self, event: Event) -> asyncio.Future[Event] | None:
+        """The probe ``event`` answers: one naming its stream id, or an error naming no
+        stream or request while a probe waits."""
+        if not self._probes:
+            return None
+        stream_id = getattr(event, "stream_id", None)
+        if stream_id in self._probes:
+            return self._probes[stream_id]
+        if isinstance(event, Refused) and stream_id is None and event.ref is None:
+            return next(iter(self._probes.values()))
+        return None
+
+    async def _on_chunk(self, conn: StreamConnection, chunk: ChunkIn, now: float) -> None:
         stream = self.by_id.get(chunk.stream_id)
         if stream is None:
             self.unexpected.append(f"chunk {chunk.seq} of unknown stream")
             return
         recovery = stream.recovering
-        if recovery is not None:
+        if recovery is not None:  # where this resume started is judged with the stream
             recovery.first_chunk_at, recovery.first_seq = now, chunk.seq
-            expected = recovery.last_seq + 1
-            if chunk.seq != expected:
-                stream.resume_violations.append(
-                    f"resumed after seq {recovery.last_seq}, the first chunk replayed was seq "
-                    f"{chunk.seq} (expected {expected})")
         stream.assembly.add(chunk.seq, chunk.data, chunk.component, conn.number, now,
                             replay=bool(stream.recoveries))
         if stream.cut_after is not None and stream.assembly.received >= stream.cut_after:
@@ -204,7 +221,7 @@ class StreamSession:
         if stream.assembly.last_contiguous - stream.acked >= self.ack_every:
             await self._ack(conn, stream)
 
-    async def _on_end(self, conn: _StreamConnection, end: Ended, now: float) -> None:
+    async def _on_end(self, conn: StreamConnection, end: Ended, now: float) -> None:
         stream = self.by_id.get(end.stream_id)
         if stream is None:
             return
@@ -219,7 +236,7 @@ class StreamSession:
                 r.completed_at = r.completed_at or now
             await self._ack(conn, stream)
 
-    async def _ack(self, conn: _StreamConnection, stream: TrackedStream) -> None:
+    async def _ack(self, conn: StreamConnection, stream: TrackedStream) -> None:
         message = self.adapter.ack_message(stream.stream_id, stream.assembly.last_contiguous)
         if message is None or conn.cut:
             return
@@ -263,14 +280,41 @@ class StreamSession:
             return None
         return stream.assembly.last_contiguous
 
-    async def ask_resume_of(self, stream_id: str, timeout: float) -> str:
-        """Resume ``stream_id`` (which the service never issued) on the open connection;
-        returns the first unexpected answer, or ``""`` when none came within ``timeout``."""
+    async def ask_resume_of(self, stream_id: str, timeout: float) -> Event | None:
+        """Resume ``stream_id`` (which the service never issued) on the open connection, with
+        the epoch the service announced; returns its answer, or ``None`` when none came
+        within ``timeout``.
+
+        Only the stream id is made up: a resume without the epoch may be refused as
+        ``epoch-changed`` by a strict but healthy server, which would hide whether it
+        knows the stream. When no stream was started on this session yet, the epoch is
+        learnt first from the smallest stream the service will send (see
+        :meth:`learn_epoch`).
+        """
         conn = self._require_connection()
-        self.unexpected.clear()
-        await conn.send(self.adapter.resume_message(stream_id, 3, ""))
-        answered = await conn.wait_for(lambda: bool(self.unexpected), timeout)
-        return self.unexpected[-1] if answered else ""
+        epoch = self.epoch or await self.learn_epoch(timeout)
+        future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
+        self._probes[stream_id] = future
+        try:
+            await conn.send(self.adapter.resume_message(stream_id, 3, epoch))
+            await self._answer(conn, future.done, "the answer to the resume of an unknown stream", timeout)
+        except WaitTimeout:
+            return None
+        finally:
+            self._probes.pop(stream_id, None)
+        return future.result()
+
+    async def learn_epoch(self, timeout: float) -> str:
+        """Ask for a one-byte stream, receive it to its end and forget it; returns the epoch
+        the service announced with it (``""`` if it announces none)."""
+        name = "(epoch probe)"
+        stream = await self.start(name, StreamRequest("text", 1, 1), timeout)
+        try:
+            await wait_until(lambda: stream.ended_at is not None, self.changed, timeout)
+        finally:
+            del self.streams[name]
+            self.by_id.pop(stream.stream_id, None)
+        return self.epoch
 
     async def resume(self, timeout: float) -> None:
         """Reconnect (with retries) and resume every unfinished stream; wait for the answers."""
@@ -279,7 +323,9 @@ class StreamSession:
         now = time.monotonic()
         waiting = [s for s in self.streams.values() if s.ended_at is None]
         for stream in waiting:
-            if not stream.recoveries:  # dropped without a cut of ours
+            if not stream.recoveries or stream.recoveries[-1].resume_sent_at is not None:
+                # Dropped without a cut of ours (the first time, or after an earlier resume):
+                # a recovery of its own, so the earlier one's record and verdict stay as they were.
                 stream.recoveries.append(Recovery(now, stream.assembly.last_contiguous, "lost"))
             recovery = stream.recoveries[-1]
             recovery.connected_at, recovery.attempts = now, len(log.attempts)
@@ -297,10 +343,14 @@ class StreamSession:
             r = resumed[s.name]
             return s.refused is not None or r.resumed_from is not None or r.first_chunk_at is not None
 
-        if not await wait_until(lambda: all(has_answer(s) for s in waiting), self.changed, timeout):
+        names = ", ".join(s.name for s in waiting)
+        try:
+            await self._answer(conn, lambda: all(has_answer(s) for s in waiting),
+                               f"the answer to the resume of {names}", timeout)
+        except WaitTimeout:
             silent = [s.name for s in waiting if not has_answer(s)]
             raise ResilienceFailure(f"No answer to the resume of {', '.join(silent)} within "
-                                 f"{timeout:.3f} s from {self.masked_url}.")
+                                    f"{timeout:.3f} s from {self.masked_url}.") from None
         # Only an error before any other answer refuses the resume; a later one answers
         # something else (an ack, say) and must not be read as the resume's refusal.
         refused = [s for s in waiting if s.refused is not None
@@ -311,57 +361,30 @@ class StreamSession:
     async def wait_complete(self, names: list[str], timeout: float) -> bool:
         """Wait until every named stream has ended (verify it to know whether it is whole)."""
         streams = [self.streams[n] for n in names]
-        return await wait_until(lambda: all(s.ended_at is not None for s in streams),
-                                self.changed, timeout)
+        try:
+            await self._answer(self.connection, lambda: all(s.ended_at is not None for s in streams),
+                               f"the end of {', '.join(repr(n) for n in names)}", timeout)
+        except WaitTimeout:
+            return False
+        return True
 
-    async def run_with_cuts(self, names: list[str], every_chunks: int | None,
-                            every_seconds: float | None, max_cuts: int, timeout: float) -> int:
-        """Receive the streams, cutting every ``every_chunks`` or ``every_seconds`` and
-        resuming each time, until they complete; returns how many cuts were made."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        streams = [self.streams[n] for n in names]
-        cuts = 0
+    async def _answer(self, conn: StreamConnection | None, answered: Callable[[], bool], what: str,
+                      timeout: float) -> None:
+        """Wait until ``answered()``; fail at once with :class:`ProtocolFailure`, naming what
+        arrived, when ``conn`` brings a message the protocol does not allow or ends first,
+        and with :class:`WaitTimeout` when ``timeout`` passes in silence."""
 
-        def done() -> bool:
-            return all(s.ended_at is not None for s in streams)
+        def broken() -> str | None:
+            return None if conn is None else conn.broken
 
-        def cut_or_done() -> bool:
-            return done() or self.connection is None or self.connection.cut
-
-        while not done():
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise ResilienceFailure(self.progress("did not complete", streams, timeout))
-            if cuts < max_cuts and every_chunks:
-                lead = next(s for s in streams if s.ended_at is None)
-                if lead.cut_after is None:
-                    lead.cut_after = lead.assembly.received + every_chunks
-                await wait_until(cut_or_done, self.changed, remaining)
-            elif cuts < max_cuts and every_seconds:
-                await wait_until(done, self.changed, min(every_seconds, remaining))
-                if not done():
-                    self.cut("every interval")
-            else:
-                await wait_until(done, self.changed, remaining)
-                continue
-            if done():
-                break
-            cuts += 1
-            lead = next(s for s in streams if s.ended_at is None)
-            # Arm the next cut before resuming: a fast stream may finish while we look away.
-            lead.cut_after = (lead.assembly.received + every_chunks
-                              if every_chunks and cuts < max_cuts else None)
-            await self.resume(max(0.1, deadline - loop.time()))
-        return cuts
-
-    def progress(self, what: str, streams: list[TrackedStream], timeout: float) -> str:
-        """One line saying how far each stream got, for a failure message."""
-        parts = [f"{s.name}: {s.assembly.received} chunks, last contiguous seq "
-                 f"{s.assembly.last_contiguous}, ended: {'yes' if s.ended_at else 'no'}"
-                 for s in streams]
-        return (f"Streams {what} within {timeout:.3f} s at {self.masked_url} "
-                f"({'; '.join(parts)}).")
+        began = time.monotonic()
+        await wait_until(lambda: answered() or broken() is not None, self.changed, timeout)
+        if answered():
+            return
+        took = time.monotonic() - began
+        if (said := broken()) is not None:
+            raise ProtocolFailure(f"Expected {what} from {self.masked_url}; {said}, after {took:.3f} s.")
+        raise WaitTimeout(what, took, self.masked_url)
 
 
 async def close_sessions(sessions: list[StreamSession]) -> None:

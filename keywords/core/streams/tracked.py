@@ -4,6 +4,15 @@ A :class:`TrackedStream` is one stream a :class:`~wsresilience.core.streams.sess
 receives; each cut adds a :class:`Recovery` that the session fills in as the reconnect,
 the resume and the end arrive (monotonic seconds). The keywords judge these; the evidence
 layer draws them.
+
+Where each resume started is part of the stream's integrity, not only of one check: the
+client told the service its last seq, so every resume must replay from exactly that seq + 1.
+A resume that skips a chunk can be *healed* by a later one (the client still asks after its
+last contiguous seq, so the next resume replays what was skipped), and one that repeats is
+hidden by the assembler, which drops exact repeats: in both cases the assembled stream is
+whole and its hash matches. :meth:`TrackedStream.resume_problems` names each misplaced
+resume by its cut number and seqs, and :meth:`TrackedStream.problems` puts them first, so
+every check of a resumed stream fails on one.
 """
 
 from __future__ import annotations
@@ -11,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from wsresilience.core.streams.adapter import Refused, StreamRequest
-from wsresilience.core.streams.assembly import StreamAssembly
+from wsresilience.core.streams.assembly import StreamAssembly, not_intact
 
 
 @dataclass
@@ -39,6 +48,22 @@ class Recovery:
             return None
         return self.first_chunk_at - self.connected_at
 
+    def misplaced(self, cut: int) -> list[str]:
+        """What was wrong with where this resume started (``cut`` is its number, from 1).
+
+        Two things are checked against ``last_seq + 1``: the seq the service announced it
+        would replay from (if the protocol announces one) and the first chunk that arrived.
+        """
+        expected = self.last_seq + 1
+        found = []
+        if self.resumed_from is not None and self.resumed_from != expected:
+            found.append(f"cut {cut}: the service announced the resume after seq {self.last_seq} "
+                         f"from seq {self.resumed_from} (expected {expected})")
+        if self.first_seq is not None and self.first_seq != expected:
+            found.append(f"cut {cut}: the resume after seq {self.last_seq} replayed from seq "
+                         f"{self.first_seq} (expected {expected})")
+        return found
+
 
 @dataclass
 class TrackedStream:
@@ -57,8 +82,6 @@ class TrackedStream:
     acked: int = 0
     refused: Refused | None = None
     cut_after: int | None = None
-    #: Seqs that arrived after a resume but were not the next expected one (wire level).
-    resume_violations: list[str] = field(default_factory=list)
 
     @property
     def recovering(self) -> Recovery | None:
@@ -66,3 +89,15 @@ class TrackedStream:
         if self.recoveries and self.recoveries[-1].first_chunk_at is None:
             return self.recoveries[-1]
         return None
+
+    def resume_problems(self) -> list[str]:
+        """Every resume that did not start at its last seq + 1, by cut number; empty if none."""
+        return [problem for cut, r in enumerate(self.recoveries, start=1) for problem in r.misplaced(cut)]
+
+    def problems(self) -> list[str]:
+        """Misplaced resumes first (the cause), then what is wrong with the assembled stream."""
+        return self.resume_problems() + self.assembly.problems()
+
+    def failure(self) -> str | None:
+        """The first problem (and how many more) in one line, or ``None`` when intact."""
+        return not_intact(self.name, self.problems())

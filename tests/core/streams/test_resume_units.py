@@ -15,11 +15,12 @@ from wsresilience.core.evidence.streams import (
     recovery_marks,
     recovery_table,
     resume_position_figures,
+    retry_delay_figures,
     stream_resume_chart,
 )
 from wsresilience.core.streams.adapter import StreamRequest
 from wsresilience.core.streams.assembly import EndInfo, StreamAssembly
-from wsresilience.core.streams.backoff import BackoffPolicy, RetryLog, retry
+from wsresilience.core.streams.backoff import Attempt, BackoffPolicy, RetryLog, retry
 from wsresilience.core.streams.tracked import Recovery, TrackedStream
 from wsresilience.errors import RetriesExhausted
 from wsresilience.refserver.stream_content import DOCUMENT_SCHEMA, generate
@@ -259,9 +260,12 @@ def test_the_resume_chart_and_tables_of_a_stream_render() -> None:
     svg = stream_resume_chart(stream, 5.0)
     assert "cut after seq 3" in svg and "duplicate (1)" in svg and "replayed (2)" in svg
     assert "Recoveries of stream" in recovery_table(stream)
+    assert "replayed from seq 3 (expected 4)" in recovery_table(stream)
+    # The replay repeated seq 3: the assembler drops the repeat, so the payload is whole, but
+    # the resume started in the wrong place, and both checks of the stream say so.
     figures = integrity_figures(stream, "AC-x")
-    assert [f.passed for f in figures] == [True, True, True, True]
-    assert [f.passed for f in resume_position_figures(stream)] == [False, True, True]
+    assert [f.passed for f in figures] == [True, True, True, False, True]
+    assert [f.passed for f in resume_position_figures(stream)] == [False, False, True]
 
 
 def test_the_public_extension_api_has_what_docs_adapters_md_imports() -> None:
@@ -278,3 +282,35 @@ def test_the_public_extension_api_has_what_docs_adapters_md_imports() -> None:
     assert names <= set(extend.__all__)
     assert all(hasattr(extend, n) for n in extend.__all__)
     assert "wsresilience.core" not in doc.split("```python", 1)[1]
+
+
+# -- retry delays, each judged against its own planned delay ----------------------------------
+
+
+def _log_with_delays(planned_ms: list[float], measured_ms: list[float]) -> RetryLog:
+    """A retry log whose attempts were planned and measured as given (attempt 1 at 0)."""
+    log = RetryLog(BackoffPolicy(base=0.05, factor=2, cap=0.4, limit=len(planned_ms) + 1))
+    t = 0.0
+    log.attempts.append(Attempt(1, 0.0, t, t))
+    for n, (p, m) in enumerate(zip(planned_ms, measured_ms), start=2):
+        t += m / 1000
+        log.attempts.append(Attempt(n, p / 1000, t, t))
+    return log
+
+
+@pytest.mark.parametrize("measured, passed", [
+    (16.2, True),    # waited as planned
+    (24.0, True),    # 7.8 ms late: within the 10 ms floor
+    (0.05, False),   # never waited: the old ± 30 ms tolerance passed it
+    (14.0, False),   # ended 13.5 % early: a sleep never does
+    (27.0, False),   # 10.8 ms late
+])
+def test_a_delay_is_judged_against_its_own_planned_value(measured: float, passed: bool) -> None:
+    figures = retry_delay_figures(_log_with_delays([16.19], [measured]), 0.10, 0.010)
+    assert all(f.passed for f in figures) is passed, [f.describe() for f in figures]
+
+
+def test_a_long_delay_may_be_late_by_its_share_and_no_tolerance_exceeds_the_delay_early() -> None:
+    early, late = retry_delay_figures(_log_with_delays([300.0], [329.0]), 0.10, 0.010)
+    assert late.passed and late.threshold == pytest.approx(30.0)  # 10 % of 300 ms beats the floor
+    assert early.threshold == pytest.approx(270.0) and early.threshold > 0

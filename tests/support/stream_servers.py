@@ -1,0 +1,128 @@
+"""A small stream server of our own that speaks ``stream/1`` well enough, then misbehaves.
+
+``python tests/support/stream_servers.py --start MODE --resume MODE`` prints ``listening on
+ws://127.0.0.1:PORT/`` and serves until SIGTERM. It is a plain ``websockets`` server, nothing
+of the library or the reference server inside, so what the stream keywords make of its
+answers is what they would make of any service's.
+
+How it answers a ``stream-start`` (``--start``) and a ``stream-resume`` (``--resume``):
+
+- ``ok``: a start is accepted (epoch ``EPOCH``) and streamed as one chunk and the end; a
+  resume is refused as ``unknown-stream`` (this server forgets everything);
+- ``open`` (start only): accepted, one chunk, and never an end, so there is something to resume;
+- ``invalid-json``: a text frame that is not JSON, with a URL holding a password and a token
+  in it, which a client must mask;
+- ``unknown-type``: a JSON object of a type the protocol does not have;
+- ``oversized``: a ``chunk`` message of ``--oversized-bytes`` (default 3 MiB), more than a
+  client accepts by default (1 MiB);
+- ``error:CODE``: an error with that code (``error:stream-complete``).
+
+Tests start it with :func:`running`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+EPOCH = "epoch-of-the-test-server"
+#: Secrets the invalid JSON carries in a URL: a client must never print them.
+SECRETS = ("hunter2", "s3cr3t-t0ken")
+GARBAGE = "{not JSON: wss://qa:hunter2@example.test/ws?token=s3cr3t-t0ken " + "x" * 200
+
+
+@contextmanager
+def running(*options: str) -> Iterator[str]:
+    """Start the server as a process with ``options``; yields its URL; stops it (SIGTERM)."""
+    proc = subprocess.Popen([sys.executable, __file__, *options], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        match = re.search(r"listening on (ws://127\.0\.0\.1:\d+/)", line)
+        assert match, f"stream server said {line!r}"
+        yield match.group(1)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def bad_answer(mode: str, message: dict[str, Any], oversized: int) -> str | None:
+    """The misbehaving answer of ``mode`` to ``message``, or ``None`` for ``ok``."""
+    if mode == "invalid-json":
+        return GARBAGE
+    if mode == "unknown-type":
+        return json.dumps({"type": "surprise", "ref": message.get("ref"), "stream": message.get("stream")})
+    if mode == "oversized":
+        return json.dumps({"type": "chunk", "stream": message.get("stream", "s-1"), "seq": 1,
+                           "data": "x" * oversized})
+    if mode.startswith("error:"):
+        return json.dumps({"type": "error", "code": mode.split(":", 1)[1],
+                           "message": "this server answers so", "stream": message.get("stream")})
+    return None
+
+
+async def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--start", default="ok")
+    parser.add_argument("--resume", default="ok")
+    parser.add_argument("--oversized-bytes", type=int, default=3 << 20)
+    args = parser.parse_args(argv)
+    streams = 0
+
+    async def handle(ws: ServerConnection) -> None:
+        with contextlib.suppress(ConnectionClosed):  # clients cut and give up on purpose
+            await answer(ws)
+
+    async def answer(ws: ServerConnection) -> None:
+        nonlocal streams
+        async for raw in ws:
+            message = json.loads(raw)
+            kind = message.get("type")
+            mode = args.start if kind == "stream-start" else args.resume if kind == "stream-resume" else ""
+            bad = bad_answer(mode, message, args.oversized_bytes)
+            if bad is not None:
+                await ws.send(bad)
+            elif kind == "stream-start":
+                streams += 1
+                stream, data = f"s-{streams}", "hello"
+                await ws.send(json.dumps({"type": "stream-started", "ref": message.get("ref"),
+                                          "stream": stream, "epoch": EPOCH, "protocol": "stream/1",
+                                          "kind": "text", "bytes": len(data), "window_ms": 5000}))
+                await ws.send(json.dumps({"type": "chunk", "stream": stream, "seq": 1, "data": data}))
+                if args.start == "open":
+                    continue
+                await ws.send(json.dumps({"type": "stream-end", "stream": stream, "chunks": 1,
+                                          "bytes": len(data),
+                                          "sha256": hashlib.sha256(data.encode()).hexdigest()}))
+            elif kind == "stream-resume":
+                await ws.send(json.dumps({"type": "error", "code": "unknown-stream",
+                                          "message": "no such stream", "stream": message.get("stream")}))
+
+    async with serve(handle, "127.0.0.1", 0, ping_interval=None) as server:
+        port = server.sockets[0].getsockname()[1]
+        print(f"listening on ws://127.0.0.1:{port}/", flush=True)
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        await stop.wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
