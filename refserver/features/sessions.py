@@ -165,7 +165,7 @@ def install(server: ServerHost) -> None:
             return
         record = store.get(session_id)
         assert record is not None
-        reply, state = respond(record.state, text)
+        reply, state = respond(record.state, text, config.defects)
         said, answered = store.append_exchange(session_id, text, reply, state, time.time())
         await client.send_json({
             "type": "reply",
