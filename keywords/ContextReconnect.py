@@ -16,9 +16,10 @@ class ContextReconnect(ResilienceLibrary):
 
     A *conversation* is one user's session with the server's agent: the messages
     exchanged (numbered, in order) and the agent's state (the facts it remembers and the
-    step its workflow has reached). The library keeps its own record of everything it
-    said and heard, so after a reconnect it can compare the server's copy with what really
-    happened and name the first difference. The protocol is the reference server's
+    step its workflow has reached). The library keeps its own record of the conversation:
+    everything it said, and the reply and state the protocol's agent must give to each
+    (docs/protocol.md 7.2), checked as every reply arrives. After a reconnect it compares
+    the server's copy with that record and names the first difference. The protocol is the reference server's
     session protocol (docs/protocol.md, section 7).
 
     %TOC%

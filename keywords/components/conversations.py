@@ -142,9 +142,12 @@ class ConversationKeywords(LibraryComponent):
 
     @keyword(tags=[TAG])
     def hold_conversation(self, conversation: Conversations, *messages: str, timeout: timedelta | None = None) -> None:
-        """Sends ``messages`` one by one, waiting for each reply, and records the exchange.
+        """Sends ``messages`` one by one, waiting for each reply, and checks each reply as it comes.
 
-        With several conversations, each sends the same messages at the same time;
+        The client predicts every reply from docs/protocol.md 7.2 (the agent's text, the
+        ids of both entries, and the memory, step and stage after the exchange) and fails
+        at the first reply that differs, naming the message, what was expected and what
+        came. With several conversations, each sends the same messages at the same time;
         ``{conversation}`` in a message is replaced by the conversation's name, so every
         conversation's context is its own.
 
@@ -155,10 +158,13 @@ class ConversationKeywords(LibraryComponent):
         results = self.run(gather_settled(*(c.say_all(messages, limit) for c in convs)),
                            "replies to the conversation", limit * max(1, len(messages)) + 2)
         _raise_first(results)
-        for conv in convs:
-            exp = conv.expected.context()
-            logger.info(f"{conv.name}: {len(messages)} exchanges; the context now holds {len(exp.messages)} "
-                        f"entries, {len(exp.memory)} remembered facts, workflow step {exp.step}.")
+        pairs = list(zip(convs, results, strict=True))
+        differing = [f"{c.name} (session {c.session}) at {mask_url(c.url)}: {said.difference}"
+                     for c, said in pairs if said.difference is not None]
+        self.judge([Figure(f"{c.name}: replies as docs/protocol.md 7.2 predicts", said.matched, "replies",
+                           said.messages, "==", note=_context_note(c)) for c, said in pairs],
+                   "Replies to the conversation",
+                   lambda: self.ctx.mask(f"Expected every reply as docs/protocol.md 7.2 predicts; {'; '.join(differing)}."))
 
     # -- disconnecting and resuming -------------------------------------------------------------------
 
@@ -225,9 +231,10 @@ class ConversationKeywords(LibraryComponent):
     ) -> None:
         """Fetches history and agent state and fails unless they equal what was said and heard.
 
-        Compares ids, order and content of every history entry, the remembered facts and
-        the workflow step, and the server's context digest with one computed from the
-        client's own record. The failure names the first difference of every conversation
+        Compares ids, order and content of every history entry (the agent's replies as
+        docs/protocol.md 7.2 predicts them), the remembered facts, the workflow step and
+        stage, and the server's context digest with one computed from the client's own
+        record. The failure names the first difference of every conversation
         that differs; the figures of all of them are logged in one table.
         """
         convs = self.ctx.conversations.many(conversation)
@@ -296,7 +303,8 @@ class ConversationKeywords(LibraryComponent):
         Each cycle: disconnect (``close`` or ``abort``), reconnect and resume, fetch the
         history and compare it with the client's record, then send ``message`` (``{cycle}``
         is replaced by the cycle number; empty sends nothing) so the context keeps
-        growing. Fails at the first cycle whose context differs, naming the difference.
+        growing, and check its reply against docs/protocol.md 7.2. Fails at the first
+        cycle whose context or reply differs, naming the difference.
         Retrieval and reconnect-to-restored times are kept for `Get History Retrieval Time`.
         """
         conv = self.ctx.conversations.get(conversation)
@@ -309,20 +317,27 @@ class ConversationKeywords(LibraryComponent):
             result = self.run(conv.cycle(how, limit, follow_up), f"reconnect cycle {number} of {conversation}",
                               limit * 5, conv.url)
             if result.refusal is not None:
-                failure = f"the resume was refused: {result.refusal.code} ({result.refusal.message})"
+                failure = f"{conversation} was not resumed: the server refused with {result.refusal.code} " \
+                          f"({result.refusal.message})"
                 break
             rows.append([number, result.entries, result.restore_ms, result.retrieval_ms,
-                         "identical" if result.difference is None else "DIFFERENT"])
+                         "identical" if result.difference is None else "DIFFERENT",
+                         "" if not follow_up else "as predicted" if result.reply_difference is None else "DIFFERENT"])
             if result.difference is not None:
-                failure = result.difference
+                failure = f"context of {conversation} not restored: {result.difference}"
+                break
+            if result.reply_difference is not None:
+                failure = f"the reply in {conversation} is not the one docs/protocol.md 7.2 predicts: " \
+                          f"{result.reply_difference}"
                 break
             done += 1
-        logger.info(html_table(["cycle", "history entries", "reconnect to restored ms", "retrieval ms", "context"],
-                               rows, f"{conversation}: reconnect cycles"), html=True)
+        logger.info(html_table(["cycle", "history entries", "reconnect to restored ms", "retrieval ms", "context",
+                                "reply"], rows, f"{conversation}: reconnect cycles"), html=True)
         self.judge(
-            [Figure("cycles with an identical context", done, "cycles", int(cycles), "==", criterion)],
+            [Figure("cycles with an identical context and the predicted reply", done, "cycles", int(cycles), "==",
+                    criterion)],
             "Context across reconnect cycles",
-            lambda: self.ctx.mask(f"Cycle {done + 1} of {cycles}: context of {conversation} not restored: {failure}."),
+            lambda: self.ctx.mask(f"Cycle {done + 1} of {cycles}: {failure}."),
         )
 
     @keyword(tags=["Getter", TAG])
@@ -393,6 +408,12 @@ def _leg_row(leg: Leg) -> list[object]:
     """One row of the conversation report."""
     return [leg.number, leg.local_address, leg.outcome, _ms(leg.handshake_ms), _ms(leg.restore_ms),
             leg.close_code if leg.close_code is not None else ""]
+
+
+def _context_note(conv: SessionConversation) -> str:
+    """What the conversation's context holds now, for a figure's note."""
+    exp = conv.expected.context()
+    return f"the context holds {len(exp.messages)} entries, {len(exp.memory)} facts, workflow step {exp.step}"
 
 
 def _ms(value: float | None) -> object:
