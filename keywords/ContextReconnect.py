@@ -7,6 +7,7 @@ from robot.api.deco import library
 from wsresilience import __version__
 from wsresilience.components.base import ResilienceLibrary
 from wsresilience.components.conversations import ConversationKeywords
+from wsresilience.components.conversations_cycles import ReconnectCycleKeywords
 from wsresilience.components.conversations_security import SessionSecurityKeywords
 
 
@@ -73,4 +74,4 @@ class ContextReconnect(ResilienceLibrary):
     is deprecated: use ``Set Library Timeout`` of ``wsresilience.WebSocketResilience``.
     """
 
-    COMPONENTS = (ConversationKeywords, SessionSecurityKeywords)
+    COMPONENTS = (ConversationKeywords, ReconnectCycleKeywords, SessionSecurityKeywords)
