@@ -61,6 +61,9 @@ class Defect(str, Enum):
     ACCEPT_EXPIRED_TOKEN = "accept-expired-token", "expired tokens are accepted (breaks 001.5)"
     NO_PERSISTENCE = "no-persistence", "sessions live only in memory (breaks 001.7)"
     CONCURRENT_RESUME_RACE = "concurrent-resume-race", "both simultaneous resumes are accepted (breaks 001.6)"
+    LEAK_SESSION_IN_REFUSAL = ("leak-session-in-refusal",
+                               "the session-forbidden error quotes the session's length and last message "
+                               "(breaks 001.5)")
     REWORD_AGENT_REPLIES = ("reword-agent-replies",
                             "the agent's replies read differently from the protocol's (breaks 001.1, 001.4)")
     STAGE_AFTER_STEP = ("stage-after-step",

@@ -208,6 +208,22 @@ def test_only_the_owner_may_resume_and_the_intruder_sees_nothing(tmp_path: Path)
     _run_with_server(_config(tmp_path), body)
 
 
+def test_leak_session_in_refusal_quotes_the_session_to_the_intruder(tmp_path: Path) -> None:
+    async def body(url: str) -> None:
+        alice = await _peer(url, "alice")
+        session = (await alice.ask({"type": "session-start"}))["session"]
+        await alice.ask({"type": "chat", "text": "remember the secret plan is X"})
+        await alice.ws.close()
+        bob = await _peer(url, "bob")
+        refused = await bob.ask({"type": "session-resume", "session": session})
+        assert refused["code"] == "session-forbidden"
+        assert refused["message"] == ("this session belongs to another user "
+                                      "(2 messages, last: 'Noted: the secret plan is X. I remember '…)")
+        assert await bob.close_code() == 4403
+
+    _run_with_server(_config(tmp_path, "leak-session-in-refusal"), body)
+
+
 def test_a_held_session_refuses_a_second_resume_with_4409(tmp_path: Path) -> None:
     async def body(url: str) -> None:
         first = await _peer(url, "alice")
