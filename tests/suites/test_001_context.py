@@ -23,6 +23,7 @@ DEFECTS = {
     "accept-expired-token": ({"AC-001.5"}, ALL - {"AC-001.5"}),
     "no-persistence": ({"AC-001.7"}, ALL - {"AC-001.7"}),
     "concurrent-resume-race": ({"AC-001.6"}, ALL - {"AC-001.6"}),
+    "leak-session-in-refusal": ({"AC-001.5"}, ALL - {"AC-001.5"}),
     "reword-agent-replies": ({"AC-001.1", "AC-001.4"}, set()),
     "stage-after-step": ({"AC-001.1", "AC-001.4"}, set()),
 }

@@ -30,6 +30,11 @@ RECALL_PHRASES = ("what do you remember", "what do you remember?", "recall")
 #: The word that makes the agent keep a fact (any case, followed by a space).
 REMEMBER = "remember "
 
+#: The agent's own wording around what it was told: a run of characters within one of
+#: these says nothing about a conversation (see :mod:`~wsresilience.core.conversations.disclosure`).
+FIXED_WORDING = ("Noted: ", ". I remember ", " fact(s).", "I remember: ", "I remember nothing yet.",
+                 *(f"[{stage}] You said: " for stage in WORKFLOW))
+
 
 def stage_of(step: int) -> str:
     """The stage the workflow is in at ``step``: ``WORKFLOW[min(step, 5)]``."""
