@@ -7,6 +7,7 @@ from robot.api.deco import library
 from wsresilience import __version__
 from wsresilience.components.base import ResilienceLibrary
 from wsresilience.components.conversations import ConversationKeywords
+from wsresilience.components.conversations_cycles import ReconnectCycleKeywords
 from wsresilience.components.conversations_security import SessionSecurityKeywords
 
 
@@ -16,9 +17,10 @@ class ContextReconnect(ResilienceLibrary):
 
     A *conversation* is one user's session with the server's agent: the messages
     exchanged (numbered, in order) and the agent's state (the facts it remembers and the
-    step its workflow has reached). The library keeps its own record of everything it
-    said and heard, so after a reconnect it can compare the server's copy with what really
-    happened and name the first difference. The protocol is the reference server's
+    step its workflow has reached). The library keeps its own record of the conversation:
+    everything it said, and the reply and state the protocol's agent must give to each
+    (docs/protocol.md 7.2), checked as every reply arrives. After a reconnect it compares
+    the server's copy with that record and names the first difference. The protocol is the reference server's
     session protocol (docs/protocol.md, section 7).
 
     %TOC%
@@ -72,4 +74,4 @@ class ContextReconnect(ResilienceLibrary):
     is deprecated: use ``Set Library Timeout`` of ``wsresilience.WebSocketResilience``.
     """
 
-    COMPONENTS = (ConversationKeywords, SessionSecurityKeywords)
+    COMPONENTS = (ConversationKeywords, ReconnectCycleKeywords, SessionSecurityKeywords)

@@ -7,6 +7,7 @@ from robot.api.deco import library
 from wsresilience import __version__
 from wsresilience.components.base import ResilienceLibrary
 from wsresilience.components.conversations import ConversationKeywords
+from wsresilience.components.conversations_cycles import ReconnectCycleKeywords
 from wsresilience.components.conversations_security import SessionSecurityKeywords
 from wsresilience.components.flapping import FlappingKeywords
 from wsresilience.components.heartbeat import HeartbeatKeywords
@@ -129,6 +130,7 @@ class WebSocketResilience(ResilienceLibrary):
         ServerResourcesKeywords,
         StreamKeywords,
         ConversationKeywords,
+        ReconnectCycleKeywords,
         SessionSecurityKeywords,
         NetworkFaultsKeywords,
         ReferenceServerKeywords,

@@ -9,6 +9,12 @@ The agent's rules are fixed so a test can predict every reply and every state ch
 - anything else is acknowledged with the current workflow stage;
 - every exchange advances the workflow by one step.
 
+Two seeded defects break the agent (and nothing else): ``reword-agent-replies`` says the
+same things in other words, ``stage-after-step`` advances the step before it replies, so a
+reply names the stage the exchange leads to instead of the one it happened in. Both keep
+the history, memory and step consistent, so only a client that predicts every reply from
+docs/protocol.md (section 7.2) can tell.
+
 :func:`context_digest` is the protocol's digest of a context (docs/protocol.md, section 7):
 a client that recomputes it from what it saw can tell whether the server's copy is the same.
 """
@@ -17,8 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
+
+from .defects import Defect
 
 #: The workflow's stages; the stage of step ``n`` is ``WORKFLOW[min(n, len - 1)]``.
 WORKFLOW = ("intake", "clarify", "plan", "execute", "review", "done")
@@ -64,20 +73,30 @@ class AgentState:
         return cls(tuple(str(m) for m in data.get("memory", [])), int(data.get("step", 0)))
 
 
-def respond(state: AgentState, text: str) -> tuple[str, AgentState]:
-    """The agent's reply to ``text`` and its state afterwards (pure and deterministic)."""
+def respond(state: AgentState, text: str, defects: Collection[Defect] = ()) -> tuple[str, AgentState]:
+    """The agent's reply to ``text`` and its state afterwards (pure and deterministic).
+
+    ``defects`` are the server's seeded defects; only ``reword-agent-replies`` and
+    ``stage-after-step`` change what the agent says.
+    """
     said = text.strip()
     lowered = said.lower()
     memory = state.memory
+    after = AgentState(memory, state.step + 1)
+    # The stage a plain reply names: the step this exchange happens in, or (broken) the next.
+    stage = after.stage if Defect.STAGE_AFTER_STEP in defects else state.stage
+    reworded = Defect.REWORD_AGENT_REPLIES in defects
     if lowered.startswith("remember "):
         fact = said[len("remember "):].strip()
         memory = (*memory, fact)
-        reply = f"Noted: {fact}. I remember {len(memory)} fact(s)."
+        reply = (f"Got it, I'll keep in mind that {fact} ({len(memory)} facts so far)." if reworded
+                 else f"Noted: {fact}. I remember {len(memory)} fact(s).")
     elif lowered in RECALL_PHRASES:
-        reply = "I remember: " + "; ".join(memory) + "." if memory else "I remember nothing yet."
+        listed = ("I recall: " + ", ".join(memory) + "." if reworded else "I remember: " + "; ".join(memory) + ".")
+        reply = listed if memory else ("Nothing remembered so far." if reworded else "I remember nothing yet.")
     else:
-        reply = f"[{state.stage}] You said: {said}"
-    return reply, AgentState(memory, state.step + 1)
+        reply = f"[{stage}] You wrote: {said}" if reworded else f"[{stage}] You said: {said}"
+    return reply, AgentState(memory, after.step)
 
 
 def context_digest(messages: list[Message], state: AgentState) -> str:

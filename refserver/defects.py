@@ -61,6 +61,14 @@ class Defect(str, Enum):
     ACCEPT_EXPIRED_TOKEN = "accept-expired-token", "expired tokens are accepted (breaks 001.5)"
     NO_PERSISTENCE = "no-persistence", "sessions live only in memory (breaks 001.7)"
     CONCURRENT_RESUME_RACE = "concurrent-resume-race", "both simultaneous resumes are accepted (breaks 001.6)"
+    LEAK_SESSION_IN_REFUSAL = ("leak-session-in-refusal",
+                               "the session-forbidden error quotes the session's length and last message "
+                               "(breaks 001.5)")
+    REWORD_AGENT_REPLIES = ("reword-agent-replies",
+                            "the agent's replies read differently from the protocol's (breaks 001.1, 001.4)")
+    STAGE_AFTER_STEP = ("stage-after-step",
+                        "the agent advances its step before replying, so a reply names the next stage "
+                        "(breaks 001.1, 001.4)")
     # WS-RESILIENCE-002
     RESUME_DUPLICATES = ("resume-duplicates",
                          "resume replays from the last seq instead of last seq + 1 (breaks 002.1)")

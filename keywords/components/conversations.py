@@ -4,8 +4,9 @@ A conversation (:class:`~wsresilience.core.conversations.session.SessionConversa
 user's session with the server's agent, across every connection the test makes; it lives
 in the context's ``conversations`` registry under its name. The loop-side steps (open a
 session, reconnect and resume, one reconnect cycle) return what happened; the keywords
-here judge it against the client's own record and word the failure. The security cases
-(bad tokens, someone else's resume, racing resumes) are in
+here judge it against the client's own record and word the failure. Many reconnects in a
+row, and how fast history comes back, are in :mod:`wsresilience.components.conversations_cycles`;
+the security cases (bad tokens, someone else's resume, racing resumes) in
 :mod:`wsresilience.components.conversations_security`.
 """
 
@@ -25,12 +26,10 @@ from wsresilience.context import LibraryContext
 from wsresilience.core.conversations.attempts import close_all, session_start_answer
 from wsresilience.core.conversations.session import Leg, SessionConversation
 from wsresilience.core.conversations.transcript import Context, context_difference, first_difference
-from wsresilience.core.evidence.connections import latency_table
 from wsresilience.core.evidence.figures import Figure, html_table
 from wsresilience.core.evidence.judge import check
 from wsresilience.core.masking import Credential, mask_url
 from wsresilience.core.runtime.loop import gather_settled
-from wsresilience.core.stats import LatencyStats
 from wsresilience.errors import ResilienceFailure
 
 #: One conversation's name, a list of names, or ``ALL``.
@@ -142,9 +141,12 @@ class ConversationKeywords(LibraryComponent):
 
     @keyword(tags=[TAG])
     def hold_conversation(self, conversation: Conversations, *messages: str, timeout: timedelta | None = None) -> None:
-        """Sends ``messages`` one by one, waiting for each reply, and records the exchange.
+        """Sends ``messages`` one by one, waiting for each reply, and checks each reply as it comes.
 
-        With several conversations, each sends the same messages at the same time;
+        The client predicts every reply from docs/protocol.md 7.2 (the agent's text, the
+        ids of both entries, and the memory, step and stage after the exchange) and fails
+        at the first reply that differs, naming the message, what was expected and what
+        came. With several conversations, each sends the same messages at the same time;
         ``{conversation}`` in a message is replaced by the conversation's name, so every
         conversation's context is its own.
 
@@ -155,10 +157,13 @@ class ConversationKeywords(LibraryComponent):
         results = self.run(gather_settled(*(c.say_all(messages, limit) for c in convs)),
                            "replies to the conversation", limit * max(1, len(messages)) + 2)
         _raise_first(results)
-        for conv in convs:
-            exp = conv.expected.context()
-            logger.info(f"{conv.name}: {len(messages)} exchanges; the context now holds {len(exp.messages)} "
-                        f"entries, {len(exp.memory)} remembered facts, workflow step {exp.step}.")
+        pairs = list(zip(convs, results, strict=True))
+        differing = [f"{c.name} (session {c.session}) at {mask_url(c.url)}: {said.difference}"
+                     for c, said in pairs if said.difference is not None]
+        self.judge([Figure(f"{c.name}: replies as docs/protocol.md 7.2 predicts", said.matched, "replies",
+                           said.messages, "==", note=_context_note(c)) for c, said in pairs],
+                   "Replies to the conversation",
+                   lambda: self.ctx.mask(f"Expected every reply as docs/protocol.md 7.2 predicts; {'; '.join(differing)}."))
 
     # -- disconnecting and resuming -------------------------------------------------------------------
 
@@ -225,9 +230,10 @@ class ConversationKeywords(LibraryComponent):
     ) -> None:
         """Fetches history and agent state and fails unless they equal what was said and heard.
 
-        Compares ids, order and content of every history entry, the remembered facts and
-        the workflow step, and the server's context digest with one computed from the
-        client's own record. The failure names the first difference of every conversation
+        Compares ids, order and content of every history entry (the agent's replies as
+        docs/protocol.md 7.2 predicts them), the remembered facts, the workflow step and
+        stage, and the server's context digest with one computed from the client's own
+        record. The failure names the first difference of every conversation
         that differs; the figures of all of them are logged in one table.
         """
         convs = self.ctx.conversations.many(conversation)
@@ -279,83 +285,6 @@ class ConversationKeywords(LibraryComponent):
         if difference is not None:
             raise ResilienceFailure(failure)
 
-    # -- many reconnects, and how fast history comes back ------------------------------------------------
-
-    @keyword(tags=["Assertion", TAG])
-    def reconnect_repeatedly(
-        self,
-        conversation: str,
-        cycles: int = 20,
-        message: str = "remember fact number {cycle}",
-        how: str = "close",
-        criterion: str = "",
-        timeout: timedelta | None = None,
-    ) -> None:
-        """Disconnects and resumes ``cycles`` times, checking the whole context every time.
-
-        Each cycle: disconnect (``close`` or ``abort``), reconnect and resume, fetch the
-        history and compare it with the client's record, then send ``message`` (``{cycle}``
-        is replaced by the cycle number; empty sends nothing) so the context keeps
-        growing. Fails at the first cycle whose context differs, naming the difference.
-        Retrieval and reconnect-to-restored times are kept for `Get History Retrieval Time`.
-        """
-        conv = self.ctx.conversations.get(conversation)
-        limit = self.timeout_or_default(timeout)
-        rows: list[list[object]] = []
-        failure: str | None = None
-        done = 0
-        for number in range(1, int(cycles) + 1):
-            follow_up = message.replace("{cycle}", str(number)) if message else ""
-            result = self.run(conv.cycle(how, limit, follow_up), f"reconnect cycle {number} of {conversation}",
-                              limit * 5, conv.url)
-            if result.refusal is not None:
-                failure = f"the resume was refused: {result.refusal.code} ({result.refusal.message})"
-                break
-            rows.append([number, result.entries, result.restore_ms, result.retrieval_ms,
-                         "identical" if result.difference is None else "DIFFERENT"])
-            if result.difference is not None:
-                failure = result.difference
-                break
-            done += 1
-        logger.info(html_table(["cycle", "history entries", "reconnect to restored ms", "retrieval ms", "context"],
-                               rows, f"{conversation}: reconnect cycles"), html=True)
-        self.judge(
-            [Figure("cycles with an identical context", done, "cycles", int(cycles), "==", criterion)],
-            "Context across reconnect cycles",
-            lambda: self.ctx.mask(f"Cycle {done + 1} of {cycles}: context of {conversation} not restored: {failure}."),
-        )
-
-    @keyword(tags=["Getter", TAG])
-    def get_history_retrieval_time(
-        self,
-        statistic: str = "p95",
-        assertion_operator: AssertionOperator | None = None,
-        assertion_expected: float | None = None,
-        conversation: Conversations = "ALL",
-        criterion: str = "",
-        message: str | None = None,
-    ) -> float:
-        """Returns a statistic of history retrieval time in ms, optionally asserting on it.
-
-        ``statistic`` is ``min``, ``mean``, ``p50``, ``p95``, ``p99``, ``max`` or ``jitter``
-        over every history request of ``conversation`` (default all): from sending the
-        request to having the parsed reply. Logs p50/p95/p99 and, with an assertion, the
-        figure beside its threshold.
-
-        | Get History Retrieval Time    p95    <    1000
-        """
-        convs = self.ctx.conversations.many(conversation)
-        retrieval = LatencyStats.of([ms for c in convs for ms in c.retrieval_ms])
-        restored = LatencyStats.of([ms for c in convs for ms in c.restore_ms])
-        if retrieval.count == 0:
-            raise ResilienceFailure("No history retrieval was timed yet.")
-        logger.info(latency_table(retrieval, "History retrieval time (ms)"), html=True)
-        if restored.count:
-            logger.info(latency_table(restored, "Reconnect to restored context (ms)"), html=True)
-        value = retrieval.get(statistic)
-        return check(value, assertion_operator, assertion_expected, f"history retrieval {statistic}", "ms",
-                     criterion, message)
-
     # -- evidence and clean-up --------------------------------------------------------------------------
 
     @keyword(tags=[TAG])
@@ -393,6 +322,12 @@ def _leg_row(leg: Leg) -> list[object]:
     """One row of the conversation report."""
     return [leg.number, leg.local_address, leg.outcome, _ms(leg.handshake_ms), _ms(leg.restore_ms),
             leg.close_code if leg.close_code is not None else ""]
+
+
+def _context_note(conv: SessionConversation) -> str:
+    """What the conversation's context holds now, for a figure's note."""
+    exp = conv.expected.context()
+    return f"the context holds {len(exp.messages)} entries, {len(exp.memory)} facts, workflow step {exp.step}"
 
 
 def _ms(value: float | None) -> object:

@@ -5,7 +5,10 @@ The security half of the conversation keywords (the other half is
 registry). The attempts themselves are loop-side functions of
 :mod:`wsresilience.core.conversations.attempts` that return every reply and the close code;
 the keywords here judge them: the first reply must be the expected error, no reply may
-carry session data, the close code must be the documented one.
+carry session data, the close code must be the documented one, and nothing the refused
+client received (every frame from its request on, read or not, every field, and the close
+reason) may reveal any part of the session: its history, memory, counts, ids or owner
+(:mod:`wsresilience.core.conversations.disclosure`).
 
 Tokens are secrets: every credential the library creates or is handed is registered with
 the context (``ctx.add_secret``), every failure it words is masked (``ctx.mask``), and a
@@ -27,8 +30,15 @@ from robot.api.deco import keyword
 
 from wsresilience.components.base import LibraryComponent
 from wsresilience.context import LibraryContext
-from wsresilience.core.conversations.attempts import Answer, authenticate_with, race_resumes, resume_as
-from wsresilience.core.conversations.session import Refusal
+from wsresilience.core.conversations.attempts import (
+    INTRUDER_REQUESTS,
+    Answer,
+    authenticate_with,
+    race_resumes,
+    resume_as,
+)
+from wsresilience.core.conversations.disclosure import Disclosure, Undisclosed, disclosures
+from wsresilience.core.conversations.session import Refusal, SessionConversation
 from wsresilience.core.conversations.transcript import session_data_in
 from wsresilience.core.evidence.figures import Figure, html_table
 from wsresilience.core.masking import Credential
@@ -129,25 +139,29 @@ class SessionSecurityKeywords(LibraryComponent):
         Right behind the ``auth`` message (without waiting for its answer) the client asks
         to resume ``conversation``'s session and for the history: a server that rejects the
         token must answer with error ``expected_code``, close with ``close_code``, and hand
-        out no session data at all.
+        out no session data at all: no reply may carry session fields, and no frame or
+        close reason may quote the session's history or memory, its counts, ids or owner.
 
         | Authentication Should Be Rejected    ${URL}    ${expired}    expired-token    conversation=${chat}
         """
         self.ctx.add_secret(credential.token)
         limit = self.timeout_or_default(timeout)
-        session = self.ctx.conversations.get(conversation).session if conversation else None
+        conv = self.ctx.conversations.get(conversation) if conversation else None
+        session = conv.session if conv is not None else None
         answer = self.run(authenticate_with(url, credential, session, limit), f"the server's answer to {credential}",
                           limit * 2 + 2, url)
         logger.info(replies_table(answer, f"Replies to {credential}"), html=True)
         leaked = [r for r in answer.replies if session_data_in(r) or r.get("type") == "auth-ok"]
+        revealed = self._revealed(answer.frames, answer.close_reason, conv, [credential.user, session or ""])
         problems = _first_reply_problems(answer, expected_code)
         if leaked:
             problems.append("the server answered " + ", ".join(str(r.get("type")) for r in leaked))
-        problems += _close_problems(answer, close_code)
+        problems += _close_problems(answer, close_code) + _revealing_problems(revealed, "the answers")
         failure = self.ctx.mask(f"Expected the {credential.kind} token to be rejected with {expected_code!r} and "
                                 f"close {close_code}; " + "; ".join(problems) + ".")
         self.judge([Figure(f"replies accepting the {credential.kind} token or carrying session data", len(leaked),
-                           "replies", 0, "==", criterion)], f"{credential.kind} token", failure)
+                           "replies", 0, "==", criterion),
+                    _revealed_figure(revealed, len(answer.frames), criterion)], f"{credential.kind} token", failure)
         if problems:
             raise ResilienceFailure(failure)
         logger.info(f"{credential}: rejected with {expected_code}, close {answer.close_code}, no session data.")
@@ -167,7 +181,11 @@ class SessionSecurityKeywords(LibraryComponent):
 
         With ``credential`` (another user's), the attempt runs on a connection of its own,
         which also pipelines a ``chat`` and a ``history`` request behind the resume: none
-        may be answered with session data, and the owner's context must not change.
+        may be answered with session data, and the owner's context must not change. Every
+        refusal, whoever asks, must reveal nothing of the session: every frame the client
+        received from its resume on (every field, at any depth) and the close reason are
+        searched for the session's history texts (any 12-character run), remembered facts,
+        length, fact count, step, history ids and owner.
         Without it, the owner reconnects (after ``after``) and the connection stays the
         conversation's, so `Start New Session` can follow an ``session-expired`` refusal.
         ``close_code``, when given, is the close code the server must send.
@@ -191,15 +209,20 @@ class SessionSecurityKeywords(LibraryComponent):
                           f"the server's answer to resuming {conversation}", wait + limit * 4, conv.url)
         logger.info(replies_table(answer, f"Replies to {who} resuming {conv.session}"), html=True)
         leaked = [(r.get("type"), session_data_in(r)) for r in answer.replies if session_data_in(r)]
+        sent = [str(r["text"]) for r in INTRUDER_REQUESTS if "text" in r] if credential is not None else []
+        user = credential.user if credential is not None else conv.credential.user
+        revealed = self._revealed(answer.frames, answer.close_reason, conv, [user, conv.session, *sent])
         problems = _first_reply_problems(answer, expected_code)
         if leaked:
             problems.append("replies carried session data: " + ", ".join(f"{t} ({', '.join(f)})" for t, f in leaked))
         if close_code is not None:
             problems += _close_problems(answer, close_code)
+        problems += _revealing_problems(revealed, "the refusal")
         expectation = f"error {expected_code!r}" + (f" and close {close_code}" if close_code is not None else "")
         failure = self.ctx.mask(f"Expected resuming {conversation}'s session as {who} to be refused with "
                                 f"{expectation}; " + "; ".join(problems) + ".")
-        self.judge([Figure("replies carrying session data", len(leaked), "replies", 0, "==", criterion)],
+        self.judge([Figure("replies carrying session data", len(leaked), "replies", 0, "==", criterion),
+                    _revealed_figure(revealed, len(answer.frames), criterion)],
                    "Nothing revealed", failure)
         if problems:
             raise ResilienceFailure(failure)
@@ -216,7 +239,8 @@ class SessionSecurityKeywords(LibraryComponent):
 
         Both connect and authenticate first; then both resume requests leave together.
         The winner becomes the conversation's connection; the loser must get error
-        ``session-busy`` and close ``close_code``, with no session data.
+        ``session-busy`` and close ``close_code``, with no session data, and nothing it
+        received may reveal the session (as in `Session Resume Should Be Refused`).
         """
         conv = self.ctx.conversations.get(conversation)
         limit = self.timeout_or_default(timeout)
@@ -241,12 +265,28 @@ class SessionSecurityKeywords(LibraryComponent):
         refusal = loser.outcome
         assert isinstance(refusal, Refusal)
         leaked = [r.get("type") for r in loser.later if session_data_in(r)]
-        if refusal.code != "session-busy" or loser.close_code != int(close_code) or leaked:
+        revealed = self._revealed(loser.frames, loser.close_reason, conv, [conv.credential.user, conv.session or ""])
+        if refusal.code != "session-busy" or loser.close_code != int(close_code) or leaked or revealed:
             raise ResilienceFailure(self.ctx.mask(
                 f"Expected the losing resume to get error 'session-busy' and close {close_code} with no session "
                 f"data; it got error {refusal.code!r}, close {loser.close_code}"
-                + (f", and {leaked}" if leaked else "") + "."
+                + (f", and {leaked}" if leaked else "")
+                + "".join(f"; {problem}" for problem in _revealing_problems(revealed, "the refusal")) + "."
             ))
+
+
+    def _revealed(self, frames: list[str | bytes], close_reason: str, conv: SessionConversation | None,
+                  known: list[str]) -> list[Disclosure]:
+        """Where ``frames`` and ``close_reason`` reveal ``conv``'s session (logged as a table if anywhere)."""
+        if conv is None:
+            return []
+        secret = Undisclosed.of(conv.expected.context(), conv.credential.user)
+        revealed = disclosures(frames, close_reason, secret, known)
+        if revealed:
+            logger.info(html_table(["where", "reveals", "excerpt"],
+                                   [[d.where, d.what, self.ctx.mask(d.excerpt)] for d in revealed],
+                                   f"What {conv.name}'s session gave away"), html=True)
+        return revealed
 
 
 def forge(credential: Credential, how: str) -> Credential:
@@ -277,6 +317,23 @@ def _first_reply_problems(answer: Answer, expected_code: str) -> list[str]:
         return []
     got = f"error {first.get('code')!r}" if first.get("type") == "error" else repr(first.get("type"))
     return [f"the first reply was {got}"]
+
+
+def _revealing_problems(revealed: list[Disclosure], what: str) -> list[str]:
+    """One problem naming everything the first revealing place gave away, and how many more there are."""
+    if not revealed:
+        return []
+    first = revealed[0]
+    items = [d.what for d in revealed if d.where == first.where]
+    others = len({d.where for d in revealed}) - 1
+    more = f" (and {others} more places)" if others else ""
+    return [f"{what} revealed the session: {first.where} reveals {', '.join(items)}: {first.excerpt!r}{more}"]
+
+
+def _revealed_figure(revealed: list[Disclosure], frames: int, criterion: str) -> Figure:
+    """The count of things revealed, beside its threshold of none."""
+    return Figure("things revealed about the session (texts, facts, counts, ids, owner)", len(revealed), "", 0,
+                  "==", criterion, note=f"{frames} frames and the close reason read")
 
 
 def _close_problems(answer: Answer, close_code: int) -> list[str]:

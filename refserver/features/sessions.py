@@ -6,7 +6,8 @@ After ``auth``, a client starts a session (``session-start``) or resumes one it 
 a time holds it. The rules, in the order the server checks them on a resume:
 
 1. unknown id: error ``unknown-session`` (the connection stays open);
-2. another user's session: error ``session-forbidden``, close 4403, nothing revealed;
+2. another user's session: error ``session-forbidden``, close 4403, nothing revealed (seeded
+   defect ``leak-session-in-refusal``: the error quotes the session's length and last message);
 3. unused for longer than the TTL: error ``session-expired``, the context is deleted for
    good (the connection stays open, so the client can start a clean session);
 4. held by another open connection: error ``session-busy``, close 4409 (the first holder
@@ -104,6 +105,14 @@ def install(server: ServerHost) -> None:
         client.state[FEATURE] = session_id
         store.touch(session_id, time.time())
 
+    def forbidden_message(record: SessionRecord) -> str:
+        """What a refused intruder is told: nothing about the session, unless the server leaks it."""
+        if not config.has(Defect.LEAK_SESSION_IN_REFUSAL):
+            return "this session belongs to another user"
+        history = store.history(record.id)
+        last = history[-1].text if history else ""
+        return f"this session belongs to another user ({len(history)} messages, last: {last[:40]!r}…)"
+
     async def authenticated(client: Client) -> bool:
         if client.user is None:
             await client.send_error("unauthenticated", "authenticate first: send an auth message")
@@ -128,7 +137,7 @@ def install(server: ServerHost) -> None:
             return
         if record.owner != client.user and not config.has(Defect.IGNORE_SESSION_OWNER):
             counts["refused"] += 1
-            await client.send_error("session-forbidden", "this session belongs to another user")
+            await client.send_error("session-forbidden", forbidden_message(record))
             await client.ws.close(CLOSE_SESSION_FORBIDDEN, "session-forbidden")
             return
         holder = holders.get(record.id)
@@ -165,7 +174,7 @@ def install(server: ServerHost) -> None:
             return
         record = store.get(session_id)
         assert record is not None
-        reply, state = respond(record.state, text)
+        reply, state = respond(record.state, text, config.defects)
         said, answered = store.append_exchange(session_id, text, reply, state, time.time())
         await client.send_json({
             "type": "reply",

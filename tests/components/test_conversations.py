@@ -1,5 +1,6 @@
-"""The conversation components on their own: names, the deprecated timeout keyword, the getters,
-registry misses and the token watch. No server needed: these never touch the network.
+"""The conversation components: names, the deprecated timeout keyword, the getters, registry
+misses and the token watch (no server needed: these never touch the network); then the
+keywords that check every reply, in suites written here, against real reference servers.
 
 Keywords are called as DynamicCore runs them (by method name), with arguments already of the
 types Robot would convert them to."""
@@ -8,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from assertionengine import AssertionOperator
 from robot.api import logger
+from support.inline_suites import outcomes, run_inline
 
 from wsresilience.ContextReconnect import ContextReconnect
 from wsresilience.core.conversations.session import SessionConversation
@@ -94,3 +97,47 @@ def test_created_credentials_are_masked_in_every_message(lib: ContextReconnect) 
     bad = lib.run_keyword("create_malformed_credential", [], {})
     assert bad.token not in str(bad)
     assert lib.ctx.mask(f"sent {bad.token}") == "sent ***"
+
+
+# -- every reply is checked against docs/protocol.md 7.2 -------------------------------------------------
+
+REPLIES = """\
+*** Settings ***
+Library           wsresilience.WebSocketResilience
+Suite Setup       Start Reference Server    defect=${DEFECT}    ping_interval=0 s
+Suite Teardown    Stop Reference Server
+
+*** Test Cases ***
+Hold Conversation Checks Each Reply
+    ${url}    Get Reference Server Url
+    ${user}    Create Test User    holding
+    ${chat}    Start Conversation    ${url}    ${user}
+    Hold Conversation    ${chat}    remember tea    what do you remember
+
+Reconnect Repeatedly Checks Each Follow-Up Reply
+    ${url}    Get Reference Server Url
+    ${user}    Create Test User    cycling
+    ${chat}    Start Conversation    ${url}    ${user}
+    Reconnect Repeatedly    ${chat}    cycles=3    message=cycle {cycle}
+"""
+
+
+def test_replies_as_the_protocol_predicts_pass(tmp_path: Path) -> None:
+    _, result = run_inline(tmp_path, REPLIES, {"DEFECT": ""})
+    assert {status for status, _ in outcomes(result).values()} == {"PASS"}, outcomes(result)
+
+
+@pytest.mark.parametrize(("defect", "test", "says"), [
+    ("reword-agent-replies", "Hold Conversation Checks Each Reply",
+     "message 1 ('remember tea'): the agent's reply differs from docs/protocol.md 7.2: expected #2 agent "
+     "'Noted: tea. I remember 1 fact(s).', got #2 agent \"Got it, I'll keep in mind that tea (1 facts so far).\""),
+    ("stage-after-step", "Reconnect Repeatedly Checks Each Follow-Up Reply",
+     "Cycle 1 of 3: the reply in cycling-"),
+    ("stage-after-step", "Reconnect Repeatedly Checks Each Follow-Up Reply",
+     "message 1 ('cycle 1'): the agent's reply differs from docs/protocol.md 7.2: expected #2 agent "
+     "'[intake] You said: cycle 1', got #2 agent '[clarify] You said: cycle 1'"),
+])
+def test_the_first_reply_that_differs_fails_the_keyword(tmp_path: Path, defect: str, test: str, says: str) -> None:
+    _, result = run_inline(tmp_path, REPLIES, {"DEFECT": defect})
+    status, message = outcomes(result)[test]
+    assert status == "FAIL" and says in message, message

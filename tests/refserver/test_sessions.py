@@ -81,6 +81,33 @@ def test_the_agent_is_deterministic_and_remembers() -> None:
     assert state.stage == "review"
 
 
+def _conversation(*defects: Defect) -> tuple[list[str], AgentState]:
+    state = AgentState()
+    replies = []
+    for text in ["hello", "remember tea", "what do you remember", "bye"]:
+        reply, state = respond(state, text, defects)
+        replies.append(reply)
+    return replies, state
+
+
+def test_a_plain_reply_names_the_stage_of_the_step_it_happens_in() -> None:
+    replies, _ = _conversation()
+    assert replies == ["[intake] You said: hello", "Noted: tea. I remember 1 fact(s).", "I remember: tea.",
+                       "[execute] You said: bye"]
+
+
+@pytest.mark.parametrize("defect", [Defect.REWORD_AGENT_REPLIES, Defect.STAGE_AFTER_STEP])
+def test_the_agent_defects_change_what_it_says_and_nothing_else(defect: Defect) -> None:
+    healthy, healthy_state = _conversation()
+    broken, broken_state = _conversation(defect)
+    assert broken_state == healthy_state
+    changed = [i for i, (good, bad) in enumerate(zip(healthy, broken, strict=True)) if good != bad]
+    if defect is Defect.STAGE_AFTER_STEP:
+        assert changed == [0, 3] and broken[0] == "[clarify] You said: hello"
+    else:
+        assert changed == [0, 1, 2, 3]
+
+
 # -- the store ----------------------------------------------------------------------------------------
 
 
@@ -179,6 +206,22 @@ def test_only_the_owner_may_resume_and_the_intruder_sees_nothing(tmp_path: Path)
         assert await bob.close_code() == 4403
 
     _run_with_server(_config(tmp_path), body)
+
+
+def test_leak_session_in_refusal_quotes_the_session_to_the_intruder(tmp_path: Path) -> None:
+    async def body(url: str) -> None:
+        alice = await _peer(url, "alice")
+        session = (await alice.ask({"type": "session-start"}))["session"]
+        await alice.ask({"type": "chat", "text": "remember the secret plan is X"})
+        await alice.ws.close()
+        bob = await _peer(url, "bob")
+        refused = await bob.ask({"type": "session-resume", "session": session})
+        assert refused["code"] == "session-forbidden"
+        assert refused["message"] == ("this session belongs to another user "
+                                      "(2 messages, last: 'Noted: the secret plan is X. I remember '…)")
+        assert await bob.close_code() == 4403
+
+    _run_with_server(_config(tmp_path, "leak-session-in-refusal"), body)
 
 
 def test_a_held_session_refuses_a_second_resume_with_4409(tmp_path: Path) -> None:

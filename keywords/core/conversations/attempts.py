@@ -20,7 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wsresilience.core.conversations.session import Refusal, SessionConversation
+from wsresilience.core.client.connection import ObservedConnection
+from wsresilience.core.conversations.session import Refusal, SessionConnection, SessionConversation
 from wsresilience.core.masking import Credential
 from wsresilience.core.runtime.loop import gather_settled
 from wsresilience.errors import ConnectionEnded
@@ -34,11 +35,16 @@ INTRUDER_REQUESTS: tuple[dict[str, str], ...] = (
 
 @dataclass
 class Answer:
-    """Everything the server sent back to one attempt, and how it closed."""
+    """Everything the server sent back to one attempt, and how it closed.
+
+    ``replies`` are the JSON replies the attempt read; ``frames`` every message the server
+    sent from the attempt's first request on, as received (read or not, JSON or not).
+    """
 
     replies: list[dict[str, Any]] = field(default_factory=list)
     close_code: int | None = None
     close_reason: str = ""
+    frames: list[str | bytes] = field(default_factory=list)
 
     @property
     def first(self) -> dict[str, Any]:
@@ -53,6 +59,8 @@ class RaceEntry:
     outcome: dict[str, Any] | Refusal | BaseException
     later: list[dict[str, Any]]
     close_code: int | None
+    close_reason: str = ""
+    frames: list[str | bytes] = field(default_factory=list)
 
     @property
     def won(self) -> bool:
@@ -88,7 +96,7 @@ async def authenticate_with(url: str, credential: Credential, session: str | Non
         await conn.send(json.dumps({"type": "session-resume", "session": session}))
         await conn.send(json.dumps({"type": "history"}))
     replies = await probe.drain_close(conn, timeout, at_most=3 if session is not None else 1)
-    answer = Answer(replies, conn.close_code, conn.close_reason)
+    answer = Answer(replies, conn.close_code, conn.close_reason, received(conn))
     await conn.close()
     return answer
 
@@ -110,18 +118,19 @@ async def resume_as(
         conn = await conv.connect(timeout)
     else:
         conn = await conv.open_authenticated(credential, timeout)
+    mark = len(received(conn))
     replies = [await conv.request(conn, {"type": "session-resume", "session": conv.session}, timeout)]
     if credential is not None:
         for extra in INTRUDER_REQUESTS:
             if conn.is_open:
                 await conn.send(json.dumps(extra))
         replies += await conv.drain_close(conn, timeout, at_most=2)
-        answer = Answer(replies, conn.close_code, conn.close_reason)
+        answer = Answer(replies, conn.close_code, conn.close_reason, received(conn, mark))
         await conn.close()
     else:
         if expected_code in ("session-forbidden", "session-busy"):
             replies += await conv.drain_close(conn, timeout, at_most=1)
-        answer = Answer(replies, conn.close_code, conn.close_reason)
+        answer = Answer(replies, conn.close_code, conn.close_reason, received(conn, mark))
     conv.legs[-1].outcome = f"{answer.first.get('type')} {answer.first.get('code', '')}".strip()
     conv.legs[-1].close_code = answer.close_code
     return answer
@@ -136,11 +145,12 @@ async def race_resumes(conv: SessionConversation, timeout: float) -> list[RaceEn
     """
     first_leg = len(conv.legs)
     conns = [await conv.open_authenticated(conv.credential, timeout) for _ in range(2)]
+    marks = [len(received(c)) for c in conns]
     outcomes = await asyncio.gather(*(conv.resume(timeout, c) for c in conns), return_exceptions=True)
     entries = []
-    for i, (conn, outcome) in enumerate(zip(conns, outcomes, strict=True)):
+    for i, (conn, outcome, mark) in enumerate(zip(conns, outcomes, marks, strict=True)):
         later = await conv.drain_close(conn, timeout) if isinstance(outcome, Refusal) else []
-        entries.append(RaceEntry(outcome, later, conn.close_code))
+        entries.append(RaceEntry(outcome, later, conn.close_code, conn.close_reason, received(conn, mark)))
         leg = conv.legs[first_leg + i]
         leg.close_code = conn.close_code
         leg.outcome = "session-resumed" if isinstance(outcome, dict) else f"refused: {getattr(outcome, 'code', outcome)}"
@@ -151,6 +161,12 @@ async def race_resumes(conv: SessionConversation, timeout: float) -> list[RaceEn
         if conn is not conv.conn:
             await conn.close()
     return entries
+
+
+def received(conn: ObservedConnection, since: int = 0) -> list[str | bytes]:
+    """Every message ``conn`` received, from the ``since``-th on (see :class:`SessionConnection`)."""
+    assert isinstance(conn, SessionConnection)
+    return conn.received[since:]
 
 
 async def close_all(convs: Iterable[SessionConversation]) -> None:

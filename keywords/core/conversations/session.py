@@ -55,14 +55,28 @@ class Cycle:
     """One disconnect, reconnect, resume and history check of :meth:`SessionConversation.cycle`.
 
     ``difference`` names the first way the server's context differs from the client's
-    record (None: identical); ``refusal`` is set, and nothing else measured, if the resume
-    was refused.
+    record (None: identical), ``reply_difference`` the first way the reply to the follow-up
+    message differs from the prediction; ``refusal`` is set, and nothing else measured, if
+    the resume was refused.
     """
 
     refusal: Refusal | None = None
     entries: int = 0
     restore_ms: float = 0.0
     retrieval_ms: float = 0.0
+    difference: str | None = None
+    reply_difference: str | None = None
+
+
+@dataclass
+class Said:
+    """How a run of chat messages went: how many were sent, how many replies were as predicted.
+
+    ``difference`` names the first reply that was not (the run stops there).
+    """
+
+    messages: int
+    matched: int = 0
     difference: str | None = None
 
 
@@ -79,16 +93,34 @@ class Leg:
     close_code: int | None = None
 
 
+class RecordingQueue(asyncio.Queue[str | bytes]):
+    """A message queue that also keeps every message put in it, read or not."""
+
+    def __init__(self, record: list[str | bytes]) -> None:
+        super().__init__()
+        self.record = record
+
+    def put_nowait(self, item: str | bytes) -> None:
+        """Keep ``item`` in the record, then queue it."""
+        self.record.append(item)
+        super().put_nowait(item)
+
+
 class SessionConnection(ObservedConnection):
     """An observed connection that also says when its reader has delivered everything.
 
     The TCP connection can be gone while messages it carried still wait in websockets'
     buffer; only when the reader task ends is every message in :attr:`messages`.
+    :attr:`received` keeps every message the server sent, in order, whether a request
+    read it or not: what a refused client was told is all of it, not only the replies
+    it waited for.
     """
 
     def __init__(self, name: str, url: str) -> None:
         super().__init__(name, url)
         self.reader_done = asyncio.Event()
+        self.received: list[str | bytes] = []
+        self.messages = RecordingQueue(self.received)
 
     async def _read_messages(self) -> None:
         try:
@@ -256,14 +288,21 @@ class SessionConversation:
             return refusal
         raise ProtocolFailure(f"Expected session-resumed or an error at {conn.target}; got {_describe(reply)}.")
 
-    async def say(self, text: str, timeout: float) -> dict[str, Any]:
-        """Send one chat message and record the exchange in the expected context."""
+    async def say(self, text: str, timeout: float) -> str | None:
+        """Send one chat message, record the exchange, and compare the reply with the prediction.
+
+        Returns None when the reply is the one docs/protocol.md 7.2 predicts (entries, agent
+        text, state) for the held session, or one line naming the first difference.
+        """
         conn = self._current()
         reply = await self.request(conn, {"type": "chat", "text": text}, timeout)
         if reply.get("type") != "reply" or not isinstance(reply.get("reply"), dict):
             raise ProtocolFailure(f"Expected a reply to {text!r} at {conn.target}; got {_describe(reply)}.")
-        self.expected.record_exchange(text, str(reply["reply"].get("text", "")))
-        return reply
+        difference = self.expected.record_exchange(text, reply)
+        if difference is None and reply.get("session") != self.session:
+            difference = (f"message {len(self.expected.entries) // 2}: the reply names session "
+                          f"{reply.get('session')!r}, not the held session {self.session!r}")
+        return difference
 
     async def fetch_context(self, timeout: float) -> tuple[Context, str]:
         """The server's context and digest; the retrieval time is recorded."""
@@ -283,10 +322,18 @@ class SessionConversation:
         await self.connect(timeout, source_address)
         return await self.start_session(timeout)
 
-    async def say_all(self, messages: Sequence[str], timeout: float) -> None:
-        """Send each message in turn, waiting for its reply (``{conversation}`` becomes the name)."""
+    async def say_all(self, messages: Sequence[str], timeout: float) -> Said:
+        """Send each message in turn, waiting for its reply (``{conversation}`` becomes the name).
+
+        Stops at the first reply that differs from the prediction.
+        """
+        said = Said(len(messages))
         for text in messages:
-            await self.say(text.replace("{conversation}", self.name), timeout)
+            said.difference = await self.say(text.replace("{conversation}", self.name), timeout)
+            if said.difference is not None:
+                break
+            said.matched += 1
+        return said
 
     async def reconnect(self, after: float, timeout: float, source_address: str | None = None) -> Resumed:
         """Wait until the disconnection has lasted ``after`` seconds, reconnect and resume.
@@ -325,9 +372,11 @@ class SessionConversation:
         self.legs[-1].outcome = "resumed"
         self.legs[-1].restore_ms = self.restore_ms[-1]
         difference = context_difference(self.expected.context(), actual, digest)
+        reply_difference = None
         if difference is None and follow_up:
-            await self.say(follow_up, timeout)
-        return Cycle(None, len(actual.messages), self.restore_ms[-1], self.retrieval_ms[-1], difference)
+            reply_difference = await self.say(follow_up, timeout)
+        return Cycle(None, len(actual.messages), self.restore_ms[-1], self.retrieval_ms[-1], difference,
+                     reply_difference)
 
     def _current(self) -> ObservedConnection:
         if self.conn is None or not self.conn.is_open:

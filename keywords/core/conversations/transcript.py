@@ -1,11 +1,14 @@
 """Conversation context as the client knows it, and how to compare it with the server's.
 
-The client keeps its own record of a conversation: every message it sent, every reply it
-received (with the ids the protocol gives them), and the agent state it can predict from
-what it said (``remember <fact>`` adds a fact; every exchange advances the workflow one
-step). After a reconnect, the server's copy (``history``) must be identical: same ids,
-same order, same content, same memory, same step. :func:`first_difference` names the
-first place where they differ, in one line.
+The client keeps its own record of a conversation: every message it sent and every reply
+the protocol's agent must give it (:mod:`~wsresilience.core.conversations.agent` predicts
+each one from docs/protocol.md 7.2), numbered as the protocol numbers them, and the agent
+state that follows (the facts remembered, the workflow step and stage). Each reply is
+compared with the prediction as it arrives (:meth:`ExpectedConversation.record_exchange`):
+the first one that reads differently, or reports another state, is named in one line.
+After a reconnect, the server's copy (``history``) must be identical to the record: same
+ids, same order, same content, same memory, same step and stage. :func:`first_difference`
+names the first place where they differ, in one line.
 
 The digest is computed here independently of the server's code, from the protocol's
 definition (docs/protocol.md, section 7), so a server bug cannot hide behind shared code.
@@ -18,6 +21,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from wsresilience.core.conversations.agent import AgentState, agent_reply, stage_of
 from wsresilience.errors import ProtocolFailure
 
 #: The protocol's roles for history entries.
@@ -32,19 +36,24 @@ class Entry:
     role: str
     text: str
 
-    def describe(self) -> str:
-        """``#3 user 'remember tea'`` (long text shortened)."""
-        text = self.text if len(self.text) <= 60 else self.text[:57] + "..."
+    def describe(self, excerpt: str | None = None) -> str:
+        """``#3 user 'remember tea'``: long text shortened, or ``excerpt`` shown instead (see :func:`contrast`)."""
+        text = excerpt if excerpt is not None else self.text if len(self.text) <= 60 else self.text[:57] + "..."
         return f"#{self.id} {self.role} {text!r}"
 
 
 @dataclass(frozen=True)
 class Context:
-    """A conversation's history and agent state."""
+    """A conversation's history and agent state.
+
+    ``stage`` is the workflow stage the server reported; None in a context the client
+    computed, whose stage follows from its step (:func:`~wsresilience.core.conversations.agent.stage_of`).
+    """
 
     messages: tuple[Entry, ...] = ()
     memory: tuple[str, ...] = ()
     step: int = 0
+    stage: str | None = None
 
     @property
     def digest(self) -> str:
@@ -57,7 +66,7 @@ class Context:
         try:
             entries = tuple(Entry(int(m["id"]), str(m["role"]), str(m["text"])) for m in message["messages"])
             state = message["state"]
-            return cls(entries, tuple(str(f) for f in state["memory"]), int(state["step"]))
+            return cls(entries, tuple(str(f) for f in state["memory"]), int(state["step"]), str(state["stage"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise ProtocolFailure(
                 f"Expected a history message with messages and state; got {_shape(message)} ({exc!r})."
@@ -75,36 +84,98 @@ def context_digest(messages: tuple[Entry, ...] | list[Entry], memory: tuple[str,
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One exchange as the protocol predicts it: the user's entry, the agent's, the state after."""
+
+    said: Entry
+    answer: Entry
+    state: AgentState
+
+    @property
+    def number(self) -> int:
+        """Which message of the session this is (1 for the first ``chat``)."""
+        return (self.said.id + 1) // 2
+
+
 @dataclass
 class ExpectedConversation:
-    """What the client said and heard, numbered as the protocol numbers it."""
+    """What the client said, and what the agent must have answered, numbered as the protocol numbers it."""
 
     entries: list[Entry] = field(default_factory=list)
     memory: list[str] = field(default_factory=list)
     step: int = 0
 
-    def record_exchange(self, said: str, reply_text: str) -> tuple[int, int]:
-        """Record one exchange; returns the ids the server must have given it."""
+    @property
+    def state(self) -> AgentState:
+        """The agent's state now."""
+        return AgentState(tuple(self.memory), self.step)
+
+    def predict(self, said: str) -> Exchange:
+        """The exchange ``said`` must lead to (docs/protocol.md 7.2), without recording it."""
+        reply, after = agent_reply(self.state, said)
         user_id = len(self.entries) + 1
-        self.entries.append(Entry(user_id, USER, said))
-        self.entries.append(Entry(user_id + 1, AGENT, reply_text))
-        fact = remembered_fact(said)
-        if fact is not None:
-            self.memory.append(fact)
-        self.step += 1
-        return user_id, user_id + 1
+        return Exchange(Entry(user_id, USER, said), Entry(user_id + 1, AGENT, reply), after)
+
+    def record_exchange(self, said: str, reply: dict[str, Any]) -> str | None:
+        """Compare the server's ``reply`` message to ``said`` with the prediction, then record the prediction.
+
+        Returns None when the reply is exactly what the protocol predicts (its user entry,
+        the agent's entry and the state after), or one line naming the first difference:
+        which message, what was expected, what came. The record keeps the prediction
+        either way, so it stays the protocol's account of the conversation.
+        """
+        exchange = self.predict(said)
+        self.entries += [exchange.said, exchange.answer]
+        self.memory = list(exchange.state.memory)
+        self.step = exchange.state.step
+        return reply_difference(exchange, reply)
 
     def context(self) -> Context:
         """The context the server must hold now."""
         return Context(tuple(self.entries), tuple(self.memory), self.step)
 
 
-def remembered_fact(said: str) -> str | None:
-    """The fact ``remember <fact>`` asks the agent to keep (the agent's one memory rule)."""
-    text = said.strip()
-    if text.lower().startswith("remember "):
-        return text[len("remember "):].strip()
+def reply_difference(exchange: Exchange, reply: dict[str, Any]) -> str | None:
+    """One line naming the first way ``reply`` (a ``reply`` message) differs from ``exchange``, or None."""
+    where = f"message {exchange.number} ({_short(exchange.said.text)})"
+    for field_name, want in (("message", exchange.said), ("reply", exchange.answer)):
+        got = reply.get(field_name)
+        whose = "the user's entry" if want.role == USER else "the agent's reply"
+        if not isinstance(got, dict):
+            return f"{where}: {whose} is missing: expected {want.describe()}, got {field_name} = {got!r}"
+        try:
+            entry = Entry(int(got["id"]), str(got["role"]), str(got["text"]))
+        except (KeyError, TypeError, ValueError):
+            return f"{where}: {whose} is malformed: expected {want.describe()}, got fields {sorted(got)}"
+        if entry == want:
+            continue
+        if entry.text != want.text:
+            expected_text, got_text = contrast(want.text, entry.text)
+            return (f"{where}: {whose} differs from docs/protocol.md 7.2: expected {want.describe(expected_text)}, "
+                    f"got {entry.describe(got_text)}")
+        return f"{where}: {whose} differs: expected {want.describe()}, got {entry.describe()}"
+    state = reply.get("state")
+    want_state = {"memory": list(exchange.state.memory), "step": exchange.state.step, "stage": exchange.state.stage}
+    if not isinstance(state, dict):
+        return f"{where}: the reply has no agent state: expected {want_state}, got state = {state!r}"
+    for key, want_value in want_state.items():
+        if state.get(key) != want_value:
+            return (f"{where}: the agent's {key} after the exchange differs from docs/protocol.md 7.2: "
+                    f"expected {want_value!r}, got {state.get(key)!r}")
     return None
+
+
+def contrast(expected: str, got: str, width: int = 56) -> tuple[str, str]:
+    """Both texts cut to show where they first differ (``...`` marks what was cut)."""
+    at = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), min(len(expected), len(got)))
+    start = max(0, at - width // 2) if max(len(expected), len(got)) > width else 0
+
+    def cut(text: str) -> str:
+        piece = text[start:start + width]
+        return ("..." if start else "") + piece + ("..." if start + width < len(text) else "")
+
+    return cut(expected), cut(got)
 
 
 def first_difference(expected: Context, actual: Context) -> str | None:
@@ -122,7 +193,9 @@ def first_difference(expected: Context, actual: Context) -> str | None:
             )
         got = actual.messages[position - 1]
         if got != want:
-            return f"history entry at position {position} differs: expected {want.describe()}, got {got.describe()}"
+            expected_text, got_text = contrast(want.text, got.text)
+            return (f"history entry at position {position} differs: expected {want.describe(expected_text)}, "
+                    f"got {got.describe(got_text)}")
     if len(actual.messages) > len(expected.messages):
         extra = actual.messages[len(expected.messages)]
         return (
@@ -133,6 +206,9 @@ def first_difference(expected: Context, actual: Context) -> str | None:
         return f"agent memory differs: expected {list(expected.memory)}, got {list(actual.memory)}"
     if actual.step != expected.step:
         return f"agent workflow step differs: expected {expected.step}, got {actual.step}"
+    want_stage = expected.stage if expected.stage is not None else stage_of(expected.step)
+    if actual.stage is not None and actual.stage != want_stage:
+        return f"agent workflow stage differs: expected {want_stage!r} (step {expected.step}), got {actual.stage!r}"
     return None
 
 
@@ -155,6 +231,10 @@ SESSION_DATA_FIELDS = ("messages", "state", "digest", "history_len", "reply")
 def session_data_in(message: dict[str, Any]) -> list[str]:
     """The session-data fields a server message carries (empty for a plain error)."""
     return [f for f in SESSION_DATA_FIELDS if f in message]
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit - 3] + "...")
 
 
 def _shape(message: object) -> str:

@@ -3,6 +3,8 @@ expected conversation, and the first difference between two contexts."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from wsresilience.core.conversations.transcript import Context, Entry, ExpectedConversation, first_difference
@@ -23,12 +25,82 @@ def test_client_and_server_digests_agree_and_see_every_change() -> None:
     assert client_digest(entries[:1], ("tea",), 1) != client_digest(entries, ("tea",), 1)
 
 
-def test_the_expected_conversation_predicts_memory_and_step() -> None:
+def _reply(user_id: int, said: str, answer: str, memory: list[str], step: int, stage: str,
+           session: str = "s-1") -> dict[str, Any]:
+    """A ``reply`` message as docs/protocol.md 7.1 words it."""
+    return {"type": "reply", "session": session, "message": {"id": user_id, "role": "user", "text": said},
+            "reply": {"id": user_id + 1, "role": "agent", "text": answer},
+            "state": {"memory": memory, "step": step, "stage": stage}}
+
+
+#: A conversation and the replies docs/protocol.md 7.2 gives it, written out by hand.
+SCRIPT = [
+    ("Hello", "[intake] You said: Hello", [], "clarify"),
+    ("what do you remember", "I remember nothing yet.", [], "plan"),
+    ("  Remember the launch is 14 March  ", "Noted: the launch is 14 March. I remember 1 fact(s).",
+     ["the launch is 14 March"], "execute"),
+    ("remember tea", "Noted: tea. I remember 2 fact(s).", ["the launch is 14 March", "tea"], "review"),
+    ("RECALL", "I remember: the launch is 14 March; tea.", ["the launch is 14 March", "tea"], "done"),
+    ("what do you remember?", "I remember: the launch is 14 March; tea.", ["the launch is 14 March", "tea"], "done"),
+    ("  and now?  ", "[done] You said: and now?", ["the launch is 14 March", "tea"], "done"),
+]
+
+
+def test_the_expected_conversation_predicts_every_reply_and_state() -> None:
     expected = ExpectedConversation()
-    assert expected.record_exchange("remember tea", "Noted") == (1, 2)
-    assert expected.record_exchange("hi", "hello") == (3, 4)
+    for number, (said, answer, memory, stage) in enumerate(SCRIPT, start=1):
+        reply = _reply(2 * number - 1, said, answer, memory, number, stage)
+        assert expected.record_exchange(said, reply) is None, said
+    context = expected.context()
+    assert [e.text for e in context.messages[:2]] == ["Hello", "[intake] You said: Hello"]
+    assert context.memory == ("the launch is 14 March", "tea")
+    assert context.step == len(SCRIPT)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("reply", {"id": 2, "role": "agent", "text": "[intake] You wrote: Hello"},
+         "message 1 ('Hello'): the agent's reply differs from docs/protocol.md 7.2: "
+         "expected #2 agent '[intake] You said: Hello', got #2 agent '[intake] You wrote: Hello'"),
+        ("reply", {"id": 2, "role": "agent", "text": "[clarify] You said: Hello"},
+         "expected #2 agent '[intake] You said: Hello', got #2 agent '[clarify] You said: Hello'"),
+        ("reply", {"id": 3, "role": "agent", "text": "[intake] You said: Hello"},
+         "the agent's reply differs: expected #2 agent '[intake] You said: Hello', got #3 agent"),
+        ("message", {"id": 1, "role": "agent", "text": "Hello"}, "the user's entry differs: expected #1 user"),
+        ("reply", None, "the agent's reply is missing"),
+        ("state", {"memory": [], "step": 1, "stage": "intake"},
+         "message 1 ('Hello'): the agent's stage after the exchange differs from docs/protocol.md 7.2: "
+         "expected 'clarify', got 'intake'"),
+        ("state", {"memory": [], "step": 2, "stage": "clarify"}, "the agent's step after the exchange differs"),
+        ("state", {"memory": ["x"], "step": 1, "stage": "clarify"}, "the agent's memory after the exchange differs"),
+        ("state", None, "the reply has no agent state"),
+    ],
+)
+def test_the_first_reply_that_differs_is_named(field: str, value: object, says: str) -> None:
+    reply = _reply(1, "Hello", "[intake] You said: Hello", [], 1, "clarify")
+    reply[field] = value
+    difference = ExpectedConversation().record_exchange("Hello", reply)
+    assert difference is not None and says in difference, difference
+
+
+def test_a_long_reply_is_shown_where_it_differs() -> None:
+    expected = ExpectedConversation()
+    fact = "the launch of the new product line is planned for the fourteenth of March"
+    said = f"remember {fact}"
+    reply = _reply(1, said, f"Noted: {fact}. I remember 2 fact(s).", [fact], 1, "clarify")
+    difference = expected.record_exchange(said, reply)
+    assert difference is not None
+    assert "expected #2 agent '...teenth of March. I remember 1 fact(s).'" in difference
+    assert "got #2 agent '...teenth of March. I remember 2 fact(s).'" in difference
+
+
+def test_the_record_keeps_the_prediction_when_a_reply_differs() -> None:
+    expected = ExpectedConversation()
+    reply = _reply(1, "remember tea", "Got it: tea", ["tea"], 1, "clarify")
+    assert expected.record_exchange("remember tea", reply) is not None
+    assert expected.entries[1].text == "Noted: tea. I remember 1 fact(s)."
     assert expected.context().memory == ("tea",)
-    assert expected.context().step == 2
 
 
 # -- comparing contexts ------------------------------------------------------------------------------
@@ -51,6 +123,7 @@ def test_identical_contexts_have_no_difference() -> None:
         (_context("a", "x"), "position 2 differs"),
         (_context("a", "b", memory=("tea",)), "agent memory differs"),
         (_context("a", "b", step=3), "workflow step differs"),
+        (Context(_context("a", "b").messages, (), 1, "intake"), "workflow stage differs: expected 'clarify' (step 1)"),
         (Context((Entry(1, "user", "a"), Entry(1, "agent", "b")), (), 1), "duplicated"),
         (Context((Entry(2, "user", "a"), Entry(1, "agent", "b")), (), 1), "out of order"),
     ],
@@ -58,3 +131,7 @@ def test_identical_contexts_have_no_difference() -> None:
 def test_the_first_difference_is_named(actual: Context, says: str) -> None:
     difference = first_difference(_context("a", "b"), actual)
     assert difference is not None and says in difference
+
+
+def test_a_stage_the_server_reports_for_its_step_is_no_difference() -> None:
+    assert first_difference(_context("a", "b"), Context(_context("a", "b").messages, (), 1, "clarify")) is None
