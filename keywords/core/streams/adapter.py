@@ -7,7 +7,7 @@ adapter, which turns it into a few plain events (:class:`Started`, :class:`Chunk
 connection: it is a translator, so it is short and easy to unit-test.
 
 :class:`ReferenceAdapter` speaks the reference server's protocol (docs/protocol.md,
-section 7). A service with another protocol gets its own subclass of
+section 8). A service with another protocol gets its own subclass of
 :class:`StreamAdapter` (see docs/adapters.md); select it with the library's ``adapter``
 import argument or the `Use Stream Protocol Adapter` keyword, by dotted path. Extensions
 import this API from ``wsresilience.extend``, its stable public home.
@@ -159,7 +159,7 @@ class StreamAdapter:
 
 
 class ReferenceAdapter(StreamAdapter):
-    """The reference server's protocol, ``stream/1`` (docs/protocol.md, section 7)."""
+    """The reference server's protocol, ``stream/1`` (docs/protocol.md, section 8)."""
 
     name = "reference"
 
