@@ -2,7 +2,8 @@
 
 :class:`ObservedConnection` wraps a ``websockets`` client connection. Every ping received,
 pong sent or suppressed, message in or out, close frame and TCP event is recorded with a
-monotonic timestamp. Its behaviour switches at run time:
+monotonic timestamp (the frames through :mod:`.recording`). Its behaviour switches at run
+time:
 
 ``responsive``
     Answers every ping (websockets does it in its protocol layer).
@@ -32,31 +33,17 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
-from websockets.frames import Close, Frame, Opcode
 from websockets.protocol import State as WsState
 
 from wsresilience.faultproxy.wsframes import OP_CLOSE, OP_PING
-from wsresilience.core.runtime.choices import parse_choice
 from wsresilience.core.runtime.events import EventLog
 from wsresilience.core.client.frozenwatch import FrozenSocketWatcher
+from wsresilience.core.client.recording import Behaviour, RecordingClientConnection
 from wsresilience.core.runtime.loop import wait_until
 from wsresilience.core.masking import mask_secret, mask_url
 from wsresilience.core.client.open_errors import describe_open_error
 from wsresilience.core.client.wire import peek_frames, tcp_state
 from wsresilience.errors import OpenFailed
-
-
-class Behaviour(enum.StrEnum):
-    """How a client treats the server's pings."""
-
-    RESPONSIVE = "responsive"
-    NO_PONG = "no-pong"
-    FROZEN = "frozen"
-
-    @classmethod
-    def parse(cls, value: str | Behaviour) -> Behaviour:
-        """A behaviour from its name, failing with the list of known names."""
-        return parse_choice(cls, value, "behaviour")
 
 
 class ConnState(enum.StrEnum):
@@ -67,39 +54,6 @@ class ConnState(enum.StrEnum):
     SILENT = "SILENT"
     TERMINATED = "TERMINATED"
     CLOSED = "CLOSED"
-
-
-class _RecordingClientConnection(ClientConnection):
-    """A websockets ClientConnection that reports frames to its observer."""
-
-    def __init__(self, protocol: Any, *, observer: ObservedConnection, **kwargs: Any) -> None:
-        super().__init__(protocol, **kwargs)
-        self.observer = observer
-        send_frame = protocol.send_frame
-        recv_frame = protocol.recv_frame
-
-        def filtered_send_frame(frame: Frame) -> None:
-            if frame.opcode is Opcode.PONG:
-                if observer.behaviour is Behaviour.NO_PONG:
-                    observer.record("pong suppressed")
-                    return
-                observer.record("pong sent")
-            send_frame(frame)
-
-        def observed_recv_frame(frame: Frame) -> None:
-            if frame.opcode is Opcode.PING:
-                observer.record("ping received", f"{len(frame.data)} bytes")
-            elif frame.opcode is Opcode.CLOSE:
-                close = Close.parse(frame.data)
-                observer.on_close_frame(close.code, close.reason, "close frame")
-            recv_frame(frame)
-
-        protocol.send_frame = filtered_send_frame
-        protocol.recv_frame = observed_recv_frame
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        super().connection_lost(exc)
-        self.observer.on_connection_lost(exc)
 
 
 class ObservedConnection:
@@ -189,7 +143,7 @@ class ObservedConnection:
         observer = self
 
         def factory(protocol: Any, **kwargs: Any) -> ClientConnection:
-            return _RecordingClientConnection(protocol, observer=observer, **kwargs)
+            return RecordingClientConnection(protocol, observer=observer, **kwargs)
 
         kwargs: dict[str, Any] = {}
         if ssl_context is not None:
