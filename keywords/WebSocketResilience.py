@@ -70,6 +70,15 @@ class WebSocketResilience(ResilienceLibrary):
     waited for, the target (secrets masked) and the time it waited. `Set Library Timeout`
     returns the old value, so a scope can restore it.
 
+    = Errors no retry can heal =
+
+    Keywords that retry opening a connection (`Connect To Stream Service`, `Reconnect And
+    Resume Streams`, `Flap Clients`) retry only what can heal: a refused or reset
+    connection, a handshake timeout, HTTP 5xx, 408 or 429. A malformed URL, an unknown
+    host, an untrusted certificate, an HTTP 4xx answer to the upgrade or an answer that is
+    not a WebSocket handshake stops them at the first attempt, and the failure names that
+    error, the attempts made and the time they took.
+
     = Assertions =
 
     Getters double as assertions, in the style of robotframework-browser: without an

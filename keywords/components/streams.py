@@ -132,7 +132,9 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
         """Opens a session's connection to ``url``, retrying per the retry policy.
 
         Fails after the policy's last attempt with a message naming the attempts and the
-        last error. Returns the session name. When ``url`` is a proxy's (see `Create
+        last error; at the first attempt when the error is one no retry can heal (a
+        malformed URL, an unknown host, an untrusted certificate, an HTTP 4xx answer).
+        Returns the session name. When ``url`` is a proxy's (see `Create
         Proxy`), that proxy makes the session's cuts.
 
         | Connect To Stream Service    ${TARGET_URL}

@@ -167,7 +167,7 @@ class ObservedConnection:
         except Exception as exc:
             self.record("open failed", type(exc).__name__)
             self.record_state(ConnState.CLOSED)
-            raise OpenFailed(describe_open_error(exc, self.url)) from None
+            raise OpenFailed(describe_open_error(exc, self.url, timeout), exc) from None
         self.opened_at = time.monotonic()
         self.handshake_ms = (self.opened_at - started) * 1000
         self.record_state(ConnState.OPEN, f"handshake {self.handshake_ms:.1f} ms")
