@@ -141,6 +141,7 @@ class FlappingKeywords(LibraryComponent):
             disconnect=Disconnect.parse(disconnect),
             tokens=[c.token for c in creds],
             open_timeout=self.timeout_or_default(open_timeout),
+            max_message_size=self.ctx.max_message_size,
         )
         self._users = len({c.user for c in creds[: plan.clients]}) if creds else 0
         probe = self.ctx.probe

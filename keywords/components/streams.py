@@ -142,7 +142,8 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
         """
         wait = self.timeout_or_default(timeout)
         policy = self.policy
-        s = StreamSession(session, url, self.adapter, policy, open_timeout=wait)
+        s = StreamSession(session, url, self.adapter, policy, open_timeout=wait,
+                          max_message_size=self.ctx.max_message_size)
         self.ctx.stream_sessions.add(session, s)  # a name in use fails here, before connecting
         worst = wait * policy.limit + sum(policy.ceiling(n) for n in range(2, policy.limit + 1)) + 5
         try:

@@ -18,6 +18,10 @@ time:
 
 A client-side heartbeat pings the server at its own interval, measures the round-trip
 time, and flags a server that stops answering.
+
+A message larger than the client's own limit (``max_size``, see :mod:`.limits`) makes the
+client fail the connection with close 1009; the termination then says that the client's
+limit was the cause, not the server.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from wsresilience.faultproxy.wsframes import OP_CLOSE, OP_PING
 from wsresilience.core.runtime.events import EventLog
 from wsresilience.core.client.frozenwatch import FrozenSocketWatcher
 from wsresilience.core.client.recording import Behaviour, RecordingClientConnection
+from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE, client_close_description
 from wsresilience.core.runtime.loop import wait_until
 from wsresilience.core.masking import mask_secret, mask_url
 from wsresilience.core.client.open_errors import describe_open_error
@@ -74,6 +79,10 @@ class ObservedConnection:
         self.close_code: int | None = None
         self.close_reason: str = ""
         self.closing_by_us = False
+        #: Whether the client ended the connection itself (its own limit, a protocol error).
+        self.ended_by_client = False
+        #: The largest message this client accepts, in bytes (``None``: no limit).
+        self.max_size: int | None = DEFAULT_MAX_MESSAGE_SIZE
         self.rtts_ms: list[float] = []
         self.server_unresponsive_at: float | None = None
         #: When the test cut the server off (its own control, or a blackholed proxy): the
@@ -115,6 +124,18 @@ class ObservedConnection:
         if not self.closing_by_us:
             self._terminated(f"{how} {code} {reason}".strip())
 
+    def on_client_close(self, code: int, reason: str) -> None:
+        """The client fails the connection itself (close 1009 for a message over its limit)."""
+        self.record("close sent", f"{code} {reason}".strip())
+        if self.terminated_at is None:
+            self.ended_by_client = True
+        self._terminated(client_close_description(code, reason, self.max_size))
+
+    @property
+    def ended_by(self) -> str:
+        """Who ended the connection, for messages: ``the client`` or ``the server``."""
+        return "the client" if self.ended_by_client else "the server"
+
     def on_connection_lost(self, exc: Exception | None) -> None:
         """The TCP connection is gone."""
         self.record("connection lost", type(exc).__name__ if exc else "")
@@ -138,8 +159,12 @@ class ObservedConnection:
         source_address: str | None = None,
         headers: dict[str, str] | None = None,
         compression: str | None = None,
+        max_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,
     ) -> None:
-        """Open the connection, recording the handshake time; fails in one line."""
+        """Open the connection, recording the handshake time; fails in one line.
+
+        ``max_size`` is the largest message the client accepts (bytes; ``None``: no limit).
+        """
         observer = self
 
         def factory(protocol: Any, **kwargs: Any) -> ClientConnection:
@@ -150,6 +175,7 @@ class ObservedConnection:
             kwargs["ssl"] = ssl_context
         if source_address:
             kwargs["local_addr"] = (source_address, 0)
+        self.max_size = max_size
         started = time.monotonic()
         try:
             self.ws = await connect(
@@ -161,6 +187,7 @@ class ObservedConnection:
                 proxy=None,
                 additional_headers=headers,
                 compression=compression,
+                max_size=max_size,
                 user_agent_header="robotframework-wsresilience",
                 **kwargs,
             )

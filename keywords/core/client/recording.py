@@ -2,8 +2,10 @@
 
 :class:`RecordingClientConnection` is what :class:`~wsresilience.core.client.connection.ObservedConnection`
 opens. It wraps the protocol's ``send_frame`` and ``recv_frame`` (websockets has no hook for
-either) to report pings, pongs and close frames to its observer, and to drop PONG frames
-while the observer's :class:`Behaviour` is ``no-pong``.
+either) to report pings, pongs and close frames to its observer, to drop PONG frames while
+the observer's :class:`Behaviour` is ``no-pong``, and to tell the observer when the client
+itself fails the connection (a close frame the client sends first, without being asked to
+close: close 1009 for a message over the client's limit).
 """
 
 from __future__ import annotations
@@ -43,7 +45,10 @@ class RecordingClientConnection(ClientConnection):
         recv_frame = protocol.recv_frame
 
         def filtered_send_frame(frame: Frame) -> None:
-            if frame.opcode is Opcode.PONG:
+            if frame.opcode is Opcode.CLOSE and not observer.closing_by_us and protocol.close_rcvd is None:
+                close = Close.parse(frame.data)  # the client fails the connection itself
+                observer.on_client_close(close.code, close.reason)
+            elif frame.opcode is Opcode.PONG:
                 if observer.behaviour is Behaviour.NO_PONG:
                     observer.record("pong suppressed")
                     return

@@ -17,6 +17,9 @@ whole run at once: every client stops, :attr:`FlapResult.stopped_by` is the cycl
 it, with the error described in one line. Flapping on would only repeat it hundreds of
 times, and a run cut short must not be read as a run.
 
+A message over the client's own size limit (``FlapPlan.max_message_size``) makes the
+client close with 1009; the cycle's cause then names the client's limit, not the server.
+
 Disconnects are ``graceful`` (close handshake) or ``abort``: SO_LINGER 0 and an aborted
 transport, so the kernel sends a TCP reset and the server sees no close frame at all.
 Jitter scales every connected and disconnected time by a factor drawn uniformly from
@@ -40,7 +43,9 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.protocol import State as WsState
 
+from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE, client_close_description
 from wsresilience.core.client.open_errors import describe_open_error, is_permanent
 from wsresilience.core.runtime.choices import parse_choice
 from wsresilience.core.stats import LatencyStats
@@ -64,6 +69,7 @@ class FlapPlan:
 
     Times are seconds. ``tokens`` are sent as the first message (``{"type": "auth"}``),
     client ``i`` using ``tokens[i % len(tokens)]``; empty means plain connections.
+    ``max_message_size`` is the largest message a client accepts, in bytes.
     """
 
     url: str
@@ -78,6 +84,7 @@ class FlapPlan:
     open_timeout: float = 5.0
     close_timeout: float = 2.0
     ssl_context: ssl.SSLContext | None = field(default=None, repr=False)
+    max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE
 
     def __post_init__(self) -> None:
         if self.clients < 1 or self.cycles < 1:
@@ -207,6 +214,11 @@ def classify_open_error(exc: BaseException, timeout: float | None = None) -> str
 
 
 def _closed_cause(ws: ClientConnection, during: str) -> str:
+    protocol = ws.protocol
+    sent = protocol.close_sent
+    if sent is not None and not protocol.close_rcvd_then_sent:  # the client failed it first
+        return f"closed by the client {during}: " + client_close_description(
+            sent.code, sent.reason, protocol.max_message_size)
     code = ws.protocol.close_code
     reason = ws.protocol.close_reason
     if code is None:
@@ -223,6 +235,7 @@ async def open_client(plan: FlapPlan) -> ClientConnection:
         plan.url,
         open_timeout=plan.open_timeout,
         close_timeout=plan.close_timeout,
+        max_size=plan.max_message_size,
         ping_interval=None,
         compression=None,
         proxy=None,
@@ -294,7 +307,7 @@ async def run_cycle(plan: FlapPlan, client: int, index: int, token: str | None, 
                     await ws.wait_closed()
             except TimeoutError:
                 pass  # held for the whole connected time, as planned
-        if ws.protocol.close_code is not None or ws.transport.is_closing():
+        if ws.protocol.state is not WsState.OPEN or ws.transport.is_closing():
             cycle.cause = _closed_cause(ws, "during the connected time")
             return cycle
         cycle.ok = True

@@ -22,6 +22,7 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 
 from wsresilience.core.client.connection import ObservedConnection
+from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE
 from wsresilience.core.runtime.loop import gather_settled, wait_until
 from wsresilience.core.streams.adapter import ChunkIn, Ended, Refused, Resumed, Started, StreamAdapter, StreamRequest
 from wsresilience.core.streams.assembly import EndInfo, StreamAssembly
@@ -55,13 +56,16 @@ class StreamSession:
     """Streams over one (replaceable) connection; runs on the event loop."""
 
     def __init__(self, name: str, url: str, adapter: StreamAdapter, policy: BackoffPolicy,
-                 open_timeout: float = 5.0, ack_every: int = 16) -> None:
+                 open_timeout: float = 5.0, ack_every: int = 16,
+                 max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE) -> None:
         self.name = name
         self.url = url
         self.adapter = adapter
         self.policy = policy
         self.open_timeout = open_timeout
         self.ack_every = ack_every
+        #: The largest message (bytes) each of its connections accepts.
+        self.max_message_size = max_message_size
         self.streams: dict[str, TrackedStream] = {}
         self.by_id: dict[str, TrackedStream] = {}
         self.connection: _StreamConnection | None = None
@@ -91,7 +95,7 @@ class StreamSession:
             self.connections += 1
             conn = _StreamConnection(f"{self.name}-{self.connections}", self.url, self,
                                      self.connections)
-            await conn.open(self.open_timeout)
+            await conn.open(self.open_timeout, max_size=self.max_message_size)
             return conn
 
         old = self.connection
@@ -360,6 +364,9 @@ class StreamSession:
         parts = [f"{s.name}: {s.assembly.received} chunks, last contiguous seq "
                  f"{s.assembly.last_contiguous}, ended: {'yes' if s.ended_at else 'no'}"
                  for s in streams]
+        conn = self.connection
+        if conn is not None and conn.ended_by_client:  # say so: it was not the service's doing
+            parts.append(f"the connection ended: {conn.termination}")
         return (f"Streams {what} within {timeout:.3f} s at {self.masked_url} "
                 f"({'; '.join(parts)}).")
 

@@ -155,3 +155,21 @@ def test_a_service_that_turns_reconnects_away_stops_the_run(echo_process: Callab
     result = asyncio.run(flap(FlapPlan(server.url, clients=1, cycles=20, connected=0.01, disconnected=0)))
     assert result.successes == 3 and result.attempts == 4
     assert result.stopped_by is not None and "answered HTTP 403" in result.stopped_by.error
+
+
+TWENTY_MIB = 20 * 1024 * 1024
+
+
+def test_a_message_over_the_clients_limit_is_the_clients_doing(echo_process: Callable[..., EchoProcess]) -> None:
+    server = echo_process("--send-on-connect", str(TWENTY_MIB))
+    plan = FlapPlan(server.url, clients=1, cycles=2, connected=1.0, disconnected=0, max_message_size=1 << 20)
+    result = asyncio.run(flap(plan))
+    assert result.failures_by_cause == {
+        "closed by the client during the connected time: the client's own message size limit (1048576 "
+        "bytes) was exceeded by a message from the server (close 1009 sent by the client)": 2}
+
+
+def test_the_default_limit_takes_a_20_mib_message(echo_process: Callable[..., EchoProcess]) -> None:
+    server = echo_process("--send-on-connect", str(TWENTY_MIB))
+    result = asyncio.run(flap(FlapPlan(server.url, clients=1, cycles=2, connected=1.0, disconnected=0)))
+    assert result.success_rate == 100, result.describe_failures()
