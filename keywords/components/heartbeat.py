@@ -258,16 +258,18 @@ class HeartbeatKeywords(HeartbeatChecks):
         reference one).
         """
         conn = self._connection(connection)
-        reply = self.run(request_stop_answering(conn, duration.total_seconds()),
-                         f"the server to acknowledge stop-answering on {connection}", 5)
+        reply_within = 2.0
+        reply = self.run(request_stop_answering(conn, duration.total_seconds(), reply_within),
+                         f"the server to acknowledge stop-answering on {connection}", reply_within + 3)
         try:
             acked = reply is not None and json.loads(reply).get("type") == "control-ack"
         except (ValueError, AttributeError):
             acked = False
         if not acked:
+            said = f"it answered {reply!r}" if reply is not None else f"no reply within {reply_within:g} s"
             raise SkipExecution(
                 f"The target {conn.target} does not support the stop-answering test control "
-                f"(it answered {reply!r}); use the fault proxy's blackhole instead."
+                f"({said}); use the fault proxy's blackhole instead."
             )
 
     @keyword(tags=["Setter", TAG])

@@ -345,7 +345,8 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
         ok = "unknown-stream" in answer
         figures = [Figure("unknown stream refused with unknown-stream", float(ok), "", 1, "==",
                           criterion, note=answer)]
-        self.judge(figures, "Unknown stream", f"Resuming an unknown stream got {answer or 'no answer'}; "
+        got = answer or f"no answer within {wait:.3f} s"
+        self.judge(figures, "Unknown stream", f"Resuming an unknown stream got {got}; "
                                               "expected an unknown-stream error.")
         return "unknown-stream"
 

@@ -179,7 +179,7 @@ class FlapResult:
         return dict(Counter(c.cause for c in self.cycles if not c.ok).most_common())
 
     def describe_failures(self) -> str:
-        """Failed cycles by cause in one line: ``HTTP 503 ×4, auth timeout ×1``."""
+        """Failed cycles by cause in one line: ``HTTP 503 ×4, auth timeout (5 s) ×1``."""
         return ", ".join(f"{cause} ×{count}" for cause, count in self.failures_by_cause.items())
 
     def agent_ids_by_client(self) -> dict[int, set[str]]:
