@@ -44,7 +44,9 @@ class StreamResume(ResilienceLibrary):
     Reconnecting retries with exponential backoff and full jitter: before attempt *n* the
     client waits a random delay in ``[0, min(cap, base × factor^(n-2))]``, drawn from a
     seeded generator so the schedule is reproducible. After ``limit`` attempts the keyword
-    fails naming the attempts and the last error. See `Set Stream Retry Policy`.
+    fails naming the attempts and the last error. An error no retry can heal (a malformed
+    URL, an unknown host, an untrusted certificate, an HTTP 4xx answer to the upgrade)
+    stops it at the first attempt, naming that error. See `Set Stream Retry Policy`.
 
     = Protocol adapters =
 

@@ -32,9 +32,11 @@ class WebSocketResilience(ResilienceLibrary):
 
     | Library    wsresilience.WebSocketResilience
     | Library    wsresilience.WebSocketResilience    timeout=30 s    toxiproxy_url=http://127.0.0.1:8474
+    | Library    wsresilience.WebSocketResilience    max_message_size=256 MiB
 
     ``timeout`` is the default of every wait (see `Timeouts`); ``toxiproxy_url`` makes the
-    network-fault keywords drive a Toxiproxy API instead of the in-process fault proxy.
+    network-fault keywords drive a Toxiproxy API instead of the in-process fault proxy;
+    ``max_message_size`` is the largest message a client accepts (see `Message size`).
 
     = What the keywords are for =
 
@@ -70,6 +72,23 @@ class WebSocketResilience(ResilienceLibrary):
     keyword takes its own. A wait that runs out fails with one line naming what it
     waited for, the target (secrets masked) and the time it waited. `Set Library Timeout`
     returns the old value, so a scope can restore it.
+
+    = Message size =
+
+    Every client the library opens (heartbeat connections, stream sessions, conversations,
+    flapping clients) accepts messages up to one limit: 64 MiB unless ``max_message_size``
+    or `Set Max Message Size` says otherwise (the suites pass ``WS_MAX_MESSAGE_SIZE``). A
+    larger message makes the client close the connection with 1009 (Message Too Big), and
+    the failure says it was *the client's own limit*: the server is not blamed for it.
+
+    = Errors no retry can heal =
+
+    Keywords that retry opening a connection (`Connect To Stream Service`, `Reconnect And
+    Resume Streams`, `Flap Clients`) retry only what can heal: a refused or reset
+    connection, a handshake timeout, HTTP 5xx, 408 or 429. A malformed URL, an unknown
+    host, an untrusted certificate, an HTTP 4xx answer to the upgrade or an answer that is
+    not a WebSocket handshake stops them at the first attempt, and the failure names that
+    error, the attempts made and the time they took.
 
     = Assertions =
 

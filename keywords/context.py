@@ -6,6 +6,8 @@ another component might need. What is shared lives here, set in one place:
 - the event loop (:class:`~wsresilience.core.runtime.loop.LoopThread`), acquired on first use
   and released when the library goes out of scope;
 - the default timeout, which `Set Library Timeout` changes for every component at once;
+- the largest message a client accepts (``max_message_size``), which every component
+  that connects passes to its connections and `Set Max Message Size` changes;
 - the handle registries: connections, conversations, stream sessions, proxies;
 - the target (its URL and TLS settings) and the server probes;
 - the secrets to mask, and cleanups run at the end of the library's scope.
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from robot.utils import secs_to_timestr
 
+from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE, message_size
 from wsresilience.core.masking import known_secrets, mask_secret, mask_url
 from wsresilience.core.probes.series import ResourceProbe
 from wsresilience.core.runtime.loop import LoopThread, acquire_loop, release_loop
@@ -67,8 +70,12 @@ class LibraryContext:
 
     ROBOT_LISTENER_API_VERSION = 3
 
-    def __init__(self, timeout: TimeLike = timedelta(seconds=10), toxiproxy_url: str = "") -> None:
+    def __init__(self, timeout: TimeLike = timedelta(seconds=10), toxiproxy_url: str = "",
+                 max_message_size: int | str = DEFAULT_MAX_MESSAGE_SIZE) -> None:
         self.timeout: float = seconds(timeout)
+        #: The largest message (bytes) a client of any component accepts; a larger one makes
+        #: the client close with 1009, and the failure names this limit.
+        self.max_message_size: int = message_size(max_message_size)
         #: A Toxiproxy API the fault keywords drive instead of the in-process proxy.
         self.toxiproxy_url = toxiproxy_url.strip()
         self.target = Target()
@@ -121,6 +128,11 @@ class LibraryContext:
     def timeout_or_default(self, timeout: TimeLike | None) -> float:
         """``timeout`` in seconds, or the library default when none is given."""
         return seconds(timeout, self.timeout)
+
+    def set_max_message_size(self, size: int | str) -> int:
+        """Set the largest message a client accepts (bytes, or ``"64 MiB"``); return the old."""
+        old, self.max_message_size = self.max_message_size, message_size(size)
+        return old
 
     # -- secrets ----------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ message alone. Errors that mean "this cannot be checked here" are SKIPs, raised 
 | ``ProtocolFailure`` | the server broke the protocol the client speaks                    |
 | ``StreamRefused``   | a stream resume was refused                                        |
 | ``RetriesExhausted``| a retry schedule ran out (attempts, last error)                    |
+| ``RetryStopped``    | a retry stopped at an error no retry can heal (a RetriesExhausted) |
 | ``ProbeLost``       | a server probe that answered before stopped answering              |
 | ``ToxiproxyError``  | a Toxiproxy API call failed                                        |
 | ``Unsupported``     | a fault backend cannot do what was asked                           |
@@ -86,6 +87,26 @@ class RetriesExhausted(ResilienceFailure):
             f"({log.policy.describe()}); last error: {last}"
         )
         self.log = log
+
+
+class RetryStopped(RetriesExhausted):
+    """A retry stopped before its limit: the last error is permanent, no retry can heal it.
+
+    The message names the error, the attempts made of those the policy allowed, and how
+    long they took.
+    """
+
+    def __init__(self, what: str, log: RetryLog) -> None:
+        ResilienceFailure.__init__(self, _stopped_message(what, log))
+        self.log = log
+
+
+def _stopped_message(what: str, log: RetryLog) -> str:
+    last = log.attempts[-1]
+    elapsed = last.ended - log.attempts[0].started
+    made = len(log.attempts)
+    return (f"Stopped {what} after {made} attempt{'s' if made != 1 else ''} of {log.policy.limit} "
+            f"in {elapsed:.3f} s: a permanent error, which no retry can heal: {last.error}")
 
 
 class ProbeLost(ResilienceFailure):

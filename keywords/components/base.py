@@ -102,11 +102,13 @@ class ResilienceLibrary(DynamicCore):
     ROBOT_LIBRARY_SCOPE = "SUITE"
     COMPONENTS: ClassVar[tuple[type[LibraryComponent], ...]] = ()
 
-    def __init__(self, timeout: timedelta = timedelta(seconds=10), toxiproxy_url: str = "") -> None:
+    def __init__(self, timeout: timedelta = timedelta(seconds=10), toxiproxy_url: str = "",
+                 max_message_size: str = "64 MiB") -> None:
         """``timeout`` is the default for every wait; ``toxiproxy_url`` (``http://host:port``)
         makes the network-fault keywords drive a Toxiproxy server instead of the in-process
-        fault proxy."""
-        self.ctx = LibraryContext(timeout, toxiproxy_url=toxiproxy_url)
+        fault proxy; ``max_message_size`` is the largest message a client accepts (bytes, or
+        with a unit: ``64 MiB``, ``1 MB``)."""
+        self.ctx = LibraryContext(timeout, toxiproxy_url=toxiproxy_url, max_message_size=max_message_size)
         self.ROBOT_LIBRARY_LISTENER = self.ctx
         self._components = [cls(self.ctx) for cls in self.COMPONENTS]
         DynamicCore.__init__(self, self._components)

@@ -99,7 +99,7 @@ class ConversationKeywords(LibraryComponent):
         if not isinstance(credential, Credential):
             raise TypeError(f"Expected a credential from Create Test User, got {type(credential).__name__}.")
         self.ctx.add_secret(credential.token)
-        conv = SessionConversation(name or credential.user, url, credential)
+        conv = SessionConversation(name or credential.user, url, credential, self.ctx.max_message_size)
         self.ctx.conversations.add(conv.name, conv)
         limit = self.timeout_or_default(timeout)
         reply = self.run(conv.open_session(limit, source_address), f"a new session for {credential}", limit * 3, url)

@@ -22,7 +22,7 @@ from datetime import timedelta
 from assertionengine import AssertionOperator
 from robot.api import SkipExecution, logger
 from robot.api.deco import keyword
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from wsresilience.components.base import LibraryComponent, deprecated_alias
 from wsresilience.components.server_resources import ServerResourcesKeywords
@@ -37,7 +37,7 @@ from wsresilience.core.flapping.engine import Disconnect, FlapPlan, FlapResult, 
 from wsresilience.core.masking import Credential, mask_url
 from wsresilience.core.probes.series import Sampler, Snapshot
 from wsresilience.core.runtime.timeouts import percent
-from wsresilience.errors import ResilienceFailure
+from wsresilience.errors import ResilienceFailure, WaitTimeout
 
 CONCERN = "Flapping"
 
@@ -49,6 +49,14 @@ def _credentials(credentials: Sequence[Credential] | None) -> list[Credential]:
         if not isinstance(c, Credential):
             raise TypeError(f"Expected credentials from Create Test User, got {type(c).__name__}.")
     return creds
+
+
+def _so_far(result: FlapResult) -> str:
+    """How far a run got, for a timeout: cycles ended, successes, failures by cause."""
+    cycles = list(result.cycles)  # the loop may still be appending
+    failed = FlapResult(result.plan, result.started, cycles=cycles).describe_failures()
+    ok = sum(1 for c in cycles if c.ok)
+    return f"{len(cycles)} cycle(s) had ended, {ok} succeeded" + (f"; failures: {failed}" if failed else "")
 
 
 class FlappingKeywords(LibraryComponent):
@@ -113,8 +121,10 @@ class FlappingKeywords(LibraryComponent):
         When probes are configured (`Configure Server Probes`), server resources are
         sampled every ``sample_every`` during the run. Logs the run summary and the
         resource chart; returns a summary (attempts, successes, success rate in %,
-        cycles/s, handshake p95 in ms, failures by cause). Fails only when not one cycle
-        succeeds.
+        cycles/s, handshake p95 in ms, failures by cause). Fails when not one cycle
+        succeeds, and at once, naming the error, when a client meets one that no reconnect
+        can heal (an invalid URL, an unknown host, an untrusted certificate, an HTTP 4xx
+        answer to the upgrade). A run that runs out of time says how far it got.
 
         | ${run} =    Flap Clients    ${URL}    clients=10    cycles=50    jitter=20%    seed=7
         | Flap Clients    ${URL}    disconnect=abort    credentials=${users}
@@ -131,6 +141,7 @@ class FlappingKeywords(LibraryComponent):
             disconnect=Disconnect.parse(disconnect),
             tokens=[c.token for c in creds],
             open_timeout=self.timeout_or_default(open_timeout),
+            max_message_size=self.ctx.max_message_size,
         )
         self._users = len({c.user for c in creds[: plan.clients]}) if creds else 0
         probe = self.ctx.probe
@@ -139,6 +150,8 @@ class FlappingKeywords(LibraryComponent):
         try:
             self.run(flap(plan, result), f"{plan.clients} clients to flap {plan.cycles} times",
                      plan.time_budget, url)
+        except WaitTimeout as timeout:
+            raise WaitTimeout(timeout.what, timeout.elapsed, timeout.target, _so_far(result)) from None
         finally:
             self._samples = sampler.stop() if sampler is not None else []
             self._last = result
@@ -147,6 +160,13 @@ class FlappingKeywords(LibraryComponent):
             logger.info(scenario_chart(self._samples, self._agent_limit()), html=True)
         elif sampler is not None:
             logger.info(f"No resource samples during flapping: {sampler.last_error}.")
+        stop = result.stopped_by
+        if stop is not None:
+            raise ResilienceFailure(
+                f"Expected flapping clients to connect to {mask_url(url)}; client {stop.client} met an "
+                f"error no reconnect can heal in its cycle {stop.index + 1}, so the run stopped after "
+                f"{result.attempts} cycle(s) in {result.duration:.3f} s: {stop.error}"
+            )
         if result.successes == 0:
             raise ResilienceFailure(
                 f"Expected flapping clients to connect to {mask_url(url)}; none of "
@@ -325,8 +345,8 @@ class FlappingKeywords(LibraryComponent):
         except ConnectionClosed as exc:
             raise ResilienceFailure(f"Expected an answer from the agent; the server closed the connection "
                                     f"({exc}) at {mask_url(url)}.") from None
-        except OSError as exc:
-            raise ResilienceFailure(describe_open_error(exc, url)) from None
+        except (OSError, InvalidHandshake, InvalidURI) as exc:
+            raise ResilienceFailure(describe_open_error(exc, url, wait)) from None
         if answer.refused:
             raise ResilienceFailure(f"Expected {credential.user} to authenticate; {answer.refused}.")
         figure = Figure("connect, authenticate, ask and get the answer", answer.took, "s", limit, "<=",

@@ -136,7 +136,8 @@ class HeartbeatKeywords(HeartbeatChecks):
             if n in self.ctx.connections:
                 raise ValueError(f"A connection named {n!r} already exists.")
         open_timeout = self.timeout_or_default(timeout)
-        conns = self.run(open_connections(url, names, wanted, open_timeout, context, source_address),
+        conns = self.run(open_connections(url, names, wanted, open_timeout, context, source_address,
+                                          self.ctx.max_message_size),
                          f"{len(names)} connection(s) to open", open_timeout + 5, target=url)
         for c in conns:
             self.ctx.connections.add(c.name, c)
@@ -188,7 +189,7 @@ class HeartbeatKeywords(HeartbeatChecks):
         hold = delay.total_seconds()
         if conn.terminated_at is not None:
             raise ResilienceFailure(
-                f"Expected {connection} to be open before holding back a ping; the server had "
+                f"Expected {connection} to be open before holding back a ping; {conn.ended_by} had "
                 f"already terminated it ({conn.termination})."
             )
         waited = self.run(hold_next_ping(conn, wait_ping, hold), f"a ping to hold back on {connection}",
@@ -220,7 +221,7 @@ class HeartbeatKeywords(HeartbeatChecks):
             return got
         if conn.terminated_at is not None:
             raise ResilienceFailure(
-                f"Expected {count} server pings on {connection}; the server terminated it after "
+                f"Expected {count} server pings on {connection}; {conn.ended_by} terminated it after "
                 f"{got} ({conn.termination})."
             )
         raise ResilienceFailure(
@@ -257,16 +258,18 @@ class HeartbeatKeywords(HeartbeatChecks):
         reference one).
         """
         conn = self._connection(connection)
-        reply = self.run(request_stop_answering(conn, duration.total_seconds()),
-                         f"the server to acknowledge stop-answering on {connection}", 5)
+        reply_within = 2.0
+        reply = self.run(request_stop_answering(conn, duration.total_seconds(), reply_within),
+                         f"the server to acknowledge stop-answering on {connection}", reply_within + 3)
         try:
             acked = reply is not None and json.loads(reply).get("type") == "control-ack"
         except (ValueError, AttributeError):
             acked = False
         if not acked:
+            said = f"it answered {reply!r}" if reply is not None else f"no reply within {reply_within:g} s"
             raise SkipExecution(
                 f"The target {conn.target} does not support the stop-answering test control "
-                f"(it answered {reply!r}); use the fault proxy's blackhole instead."
+                f"({said}); use the fault proxy's blackhole instead."
             )
 
     @keyword(tags=["Setter", TAG])

@@ -1,6 +1,6 @@
 """Library-wide settings and plain helpers for suites.
 
-The one default timeout; what a suite reports about its run (the library version, a target
+The one default timeout and the largest message a client accepts; what a suite reports about its run (the library version, a target
 URL with its secrets masked); and the arithmetic suites need to derive bounds from their
 thresholds (interval + timeout + tolerance, half a TTL, one more connection than the
 baseline), so resource files never compute with inline Python.
@@ -42,6 +42,28 @@ class SettingsKeywords(LibraryComponent):
         from robot.utils import secs_to_timestr
 
         return secs_to_timestr(self.ctx.timeout)
+
+    @keyword(tags=["Setter", TAG])
+    def set_max_message_size(self, size: str) -> int:
+        """Sets the largest message, in bytes, a client of any component accepts from the
+        server, for connections opened from now on; returns the old limit in bytes.
+
+        ``size`` is a number of bytes or a number with a unit (``64 MiB``, ``1 MB``,
+        ``512 KiB``). A larger message makes the client close the connection with 1009
+        (Message Too Big), and the failure says it was the client's own limit. The default
+        is 64 MiB (the suites pass ``WS_MAX_MESSAGE_SIZE``).
+
+        | ${old} =    Set Max Message Size    256 MiB
+        | [Teardown]    Set Max Message Size    ${old}
+        """
+        old = self.ctx.set_max_message_size(size)
+        logger.info(f"Largest message a client accepts: {self.ctx.max_message_size} bytes (was {old}).")
+        return old
+
+    @keyword(tags=["Getter", TAG])
+    def get_max_message_size(self) -> int:
+        """Returns the largest message, in bytes, a client accepts (see `Set Max Message Size`)."""
+        return self.ctx.max_message_size
 
     # -- what a run reports ------------------------------------------------------------------
 

@@ -134,7 +134,9 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
         """Opens a session's connection to ``url``, retrying per the retry policy.
 
         Fails after the policy's last attempt with a message naming the attempts and the
-        last error. Returns the session name. When ``url`` is a proxy's (see `Create
+        last error; at the first attempt when the error is one no retry can heal (a
+        malformed URL, an unknown host, an untrusted certificate, an HTTP 4xx answer).
+        Returns the session name. When ``url`` is a proxy's (see `Create
         Proxy`), that proxy makes the session's cuts.
 
         | Connect To Stream Service    ${TARGET_URL}
@@ -142,7 +144,8 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
         """
         wait = self.timeout_or_default(timeout)
         policy = self.policy
-        s = StreamSession(session, url, self.adapter, policy, open_timeout=wait)
+        s = StreamSession(session, url, self.adapter, policy, open_timeout=wait,
+                          max_message_size=self.ctx.max_message_size)
         proxy = next((p for p in self.ctx.proxies if p.serves(url)), None)
         if proxy is not None:  # a failure then names the service behind the proxy too
             s.via = f" through proxy {proxy.name!r} in front of {mask_url(proxy.target)}"

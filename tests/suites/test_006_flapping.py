@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from robot.api import ExecutionResult
 
 from support import SUITES, suite_runner
 from support.echo_server import EchoProcess
@@ -73,3 +74,18 @@ def test_third_party_server_gets_real_verdicts_and_skips(tmp_path: Path,
     else:
         assert found == {"AC-006.1": {"PASS"}, "AC-006.2": {"PASS"}, "AC-006.4": {"PASS"},
                          "AC-006.6": {"PASS"}, **skipped}
+
+
+def test_an_unknown_host_fails_at_once_naming_the_dns_error(tmp_path: Path) -> None:
+    """The first test flaps 10 clients × 50 cycles: it used to wait out its whole time budget
+    (44.5 s) and fail 'Timed out … waiting for 10 clients to flap', hiding the DNS error.
+    The name is looked up in DNS for real: the bound allows the resolver's 5 s retry twice."""
+    result = suite_runner.run(SUITE.name, tmp_path, ["--variable", "WS_URL:ws://no-such-host.invalid/",
+                                                     "--include", "AC-006.1"], timeout=240)
+    test = "Flapping Clients Reconnect Reliably And Quickly"
+    assert result.by_test == {test: "FAIL"}, result.outcomes()
+    message = result.messages[test]
+    assert "Cannot resolve the host of ws://no-such-host.invalid/" in message, message
+    assert "so the run stopped after" in message and not message.startswith("Timed out"), message
+    elapsed = ExecutionResult(str(tmp_path / "output.xml")).suite.tests[0].elapsed_time.total_seconds()
+    assert elapsed < 12, f"{elapsed:.1f} s: {message}"

@@ -9,7 +9,14 @@ and serves until SIGTERM. Without options it is websockets' defaults throughout;
 - ``--leak-fd``: every connection opens a file descriptor (``/dev/null``) that is never
   closed, the resource leak the WS-RESILIENCE-006 leak checks must catch;
 - ``--silent``: accept connections and never send anything (no echo; with
-  ``--ping-interval 0``, no ping either): a server that never answers.
+  ``--ping-interval 0``, no ping either): a server that never answers;
+- ``--answer-status CODE``: answer the opening handshake with HTTP ``CODE`` (403, 404, 503…)
+  instead of 101, a service that refuses the upgrade; with ``--accept-first N`` the first
+  ``N`` handshakes are accepted before that (a service that turns a reconnect away);
+- ``--send-on-connect BYTES``: send one text message of ``BYTES`` bytes as soon as a
+  connection opens (the server's own limit does not apply to what it sends);
+- ``--tls-cert PEM --tls-key PEM``: serve ``wss://`` with that certificate (a self-signed
+  one, from :func:`support.tls.self_signed`, is not trusted by a default client).
 
 Tests start it with :func:`running` (or the ``echo_process`` fixture of ``tests/conftest.py``).
 """
@@ -18,9 +25,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import itertools
 import os
 import re
 import signal
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -29,13 +39,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
 leaked: list[int] = []
 
 
 @dataclass(frozen=True)
 class EchoProcess:
-    """A running echo server process: its URL (``ws://127.0.0.1:PORT/``), port and pid."""
+    """A running echo server process: its URL (``ws://`` or ``wss://127.0.0.1:PORT/``), port and pid."""
 
     url: str
     port: int
@@ -49,7 +61,7 @@ def running(*options: str) -> Iterator[EchoProcess]:
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
-        match = re.search(r"listening on (ws://127\.0\.0\.1:(\d+)/)", line)
+        match = re.search(r"listening on (wss?://127\.0\.0\.1:(\d+)/)", line)
         assert match, f"echo server said {line!r}"
         yield EchoProcess(match.group(1), int(match.group(2)), proc.pid)
     finally:
@@ -72,6 +84,19 @@ def server_options(args: argparse.Namespace) -> dict[str, Any]:
         options["close_timeout"] = args.close_timeout
     if args.no_compression:
         options["compression"] = None
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        options["ssl"] = context
+    if args.answer_status:
+        handshakes = itertools.count(1)
+
+        def refuse(connection: ServerConnection, request: Request) -> Response | None:
+            if next(handshakes) <= args.accept_first:
+                return None
+            return connection.respond(args.answer_status, f"refused with HTTP {args.answer_status}\n")
+
+        options["process_request"] = refuse
     return options
 
 
@@ -83,18 +108,27 @@ async def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--no-compression", action="store_true")
     parser.add_argument("--leak-fd", action="store_true")
     parser.add_argument("--silent", action="store_true", help="never send: no echo")
+    parser.add_argument("--answer-status", type=int, help="HTTP status answering the upgrade")
+    parser.add_argument("--accept-first", type=int, default=0, help="handshakes accepted first")
+    parser.add_argument("--send-on-connect", type=int, default=0, help="bytes sent on connect")
+    parser.add_argument("--tls-cert", help="PEM certificate: serve wss://")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
     args = parser.parse_args(argv)
+    scheme = "wss" if args.tls_cert else "ws"
 
     async def echo(ws: ServerConnection) -> None:
         if args.leak_fd:
             leaked.append(os.open(os.devnull, os.O_RDONLY))
-        async for message in ws:
-            if not args.silent:
-                await ws.send(message)
+        with contextlib.suppress(ConnectionClosed):  # a client may refuse the big one (close 1009)
+            if args.send_on_connect:
+                await ws.send("x" * args.send_on_connect)
+            async for message in ws:
+                if not args.silent:
+                    await ws.send(message)
 
     async with serve(echo, "127.0.0.1", 0, **server_options(args)) as server:
         port = server.sockets[0].getsockname()[1]
-        print(f"listening on ws://127.0.0.1:{port}/", flush=True)
+        print(f"listening on {scheme}://127.0.0.1:{port}/", flush=True)
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)

@@ -2,7 +2,8 @@
 
 :class:`ObservedConnection` wraps a ``websockets`` client connection. Every ping received,
 pong sent or suppressed, message in or out, close frame and TCP event is recorded with a
-monotonic timestamp. Its behaviour switches at run time:
+monotonic timestamp (the frames through :mod:`.recording`). Its behaviour switches at run
+time:
 
 ``responsive``
     Answers every ping (websockets does it in its protocol layer).
@@ -17,6 +18,10 @@ monotonic timestamp. Its behaviour switches at run time:
 
 A client-side heartbeat pings the server at its own interval, measures the round-trip
 time, and flags a server that stops answering.
+
+A message larger than the client's own limit (``max_size``, see :mod:`.limits`) makes the
+client fail the connection with close 1009; the termination then says that the client's
+limit was the cause, not the server.
 """
 
 from __future__ import annotations
@@ -32,31 +37,18 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
-from websockets.frames import Close, Frame, Opcode
 from websockets.protocol import State as WsState
 
 from wsresilience.faultproxy.wsframes import OP_CLOSE, OP_PING
-from wsresilience.core.runtime.choices import parse_choice
 from wsresilience.core.runtime.events import EventLog
 from wsresilience.core.client.frozenwatch import FrozenSocketWatcher
+from wsresilience.core.client.recording import Behaviour, RecordingClientConnection
+from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE, client_close_description
 from wsresilience.core.runtime.loop import wait_until
 from wsresilience.core.masking import mask_secret, mask_url
 from wsresilience.core.client.open_errors import describe_open_error
 from wsresilience.core.client.wire import peek_frames, tcp_state
 from wsresilience.errors import OpenFailed
-
-
-class Behaviour(enum.StrEnum):
-    """How a client treats the server's pings."""
-
-    RESPONSIVE = "responsive"
-    NO_PONG = "no-pong"
-    FROZEN = "frozen"
-
-    @classmethod
-    def parse(cls, value: str | Behaviour) -> Behaviour:
-        """A behaviour from its name, failing with the list of known names."""
-        return parse_choice(cls, value, "behaviour")
 
 
 class ConnState(enum.StrEnum):
@@ -67,39 +59,6 @@ class ConnState(enum.StrEnum):
     SILENT = "SILENT"
     TERMINATED = "TERMINATED"
     CLOSED = "CLOSED"
-
-
-class _RecordingClientConnection(ClientConnection):
-    """A websockets ClientConnection that reports frames to its observer."""
-
-    def __init__(self, protocol: Any, *, observer: ObservedConnection, **kwargs: Any) -> None:
-        super().__init__(protocol, **kwargs)
-        self.observer = observer
-        send_frame = protocol.send_frame
-        recv_frame = protocol.recv_frame
-
-        def filtered_send_frame(frame: Frame) -> None:
-            if frame.opcode is Opcode.PONG:
-                if observer.behaviour is Behaviour.NO_PONG:
-                    observer.record("pong suppressed")
-                    return
-                observer.record("pong sent")
-            send_frame(frame)
-
-        def observed_recv_frame(frame: Frame) -> None:
-            if frame.opcode is Opcode.PING:
-                observer.record("ping received", f"{len(frame.data)} bytes")
-            elif frame.opcode is Opcode.CLOSE:
-                close = Close.parse(frame.data)
-                observer.on_close_frame(close.code, close.reason, "close frame")
-            recv_frame(frame)
-
-        protocol.send_frame = filtered_send_frame
-        protocol.recv_frame = observed_recv_frame
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        super().connection_lost(exc)
-        self.observer.on_connection_lost(exc)
 
 
 class ObservedConnection:
@@ -120,6 +79,10 @@ class ObservedConnection:
         self.close_code: int | None = None
         self.close_reason: str = ""
         self.closing_by_us = False
+        #: Whether the client ended the connection itself (its own limit, a protocol error).
+        self.ended_by_client = False
+        #: The largest message this client accepts, in bytes (``None``: no limit).
+        self.max_size: int | None = DEFAULT_MAX_MESSAGE_SIZE
         self.rtts_ms: list[float] = []
         self.server_unresponsive_at: float | None = None
         #: When the test cut the server off (its own control, or a blackholed proxy): the
@@ -161,6 +124,18 @@ class ObservedConnection:
         if not self.closing_by_us:
             self._terminated(f"{how} {code} {reason}".strip())
 
+    def on_client_close(self, code: int, reason: str) -> None:
+        """The client fails the connection itself (close 1009 for a message over its limit)."""
+        self.record("close sent", f"{code} {reason}".strip())
+        if self.terminated_at is None:
+            self.ended_by_client = True
+        self._terminated(client_close_description(code, reason, self.max_size))
+
+    @property
+    def ended_by(self) -> str:
+        """Who ended the connection, for messages: ``the client`` or ``the server``."""
+        return "the client" if self.ended_by_client else "the server"
+
     def on_connection_lost(self, exc: Exception | None) -> None:
         """The TCP connection is gone."""
         self.record("connection lost", type(exc).__name__ if exc else "")
@@ -184,18 +159,23 @@ class ObservedConnection:
         source_address: str | None = None,
         headers: dict[str, str] | None = None,
         compression: str | None = None,
+        max_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,
     ) -> None:
-        """Open the connection, recording the handshake time; fails in one line."""
+        """Open the connection, recording the handshake time; fails in one line.
+
+        ``max_size`` is the largest message the client accepts (bytes; ``None``: no limit).
+        """
         observer = self
 
         def factory(protocol: Any, **kwargs: Any) -> ClientConnection:
-            return _RecordingClientConnection(protocol, observer=observer, **kwargs)
+            return RecordingClientConnection(protocol, observer=observer, **kwargs)
 
         kwargs: dict[str, Any] = {}
         if ssl_context is not None:
             kwargs["ssl"] = ssl_context
         if source_address:
             kwargs["local_addr"] = (source_address, 0)
+        self.max_size = max_size
         started = time.monotonic()
         try:
             self.ws = await connect(
@@ -207,13 +187,14 @@ class ObservedConnection:
                 proxy=None,
                 additional_headers=headers,
                 compression=compression,
+                max_size=max_size,
                 user_agent_header="robotframework-wsresilience",
                 **kwargs,
             )
         except Exception as exc:
             self.record("open failed", type(exc).__name__)
             self.record_state(ConnState.CLOSED)
-            raise OpenFailed(describe_open_error(exc, self.url)) from None
+            raise OpenFailed(describe_open_error(exc, self.url, timeout), exc) from None
         self.opened_at = time.monotonic()
         self.handshake_ms = (self.opened_at - started) * 1000
         self.record_state(ConnState.OPEN, f"handshake {self.handshake_ms:.1f} ms")

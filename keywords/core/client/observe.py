@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from wsresilience.core.client.connection import Behaviour, ObservedConnection
+from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE
 from wsresilience.core.runtime.loop import gather_settled
 
 
@@ -32,14 +33,17 @@ async def open_connections(
     timeout: float,
     ssl_context: ssl.SSLContext | None = None,
     source_address: str | None = None,
+    max_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,
 ) -> list[ObservedConnection]:
-    """Open one connection per name concurrently, each then switched to ``behaviour``.
+    """Open one connection per name concurrently, each then switched to ``behaviour``;
+    each accepts messages of up to ``max_size`` bytes.
 
     All or nothing: if any fails to open, the others are closed and the first failure
     (an :class:`~wsresilience.errors.OpenFailed` saying why in one line) is raised.
     """
     conns = [ObservedConnection(name, url) for name in names]
-    results = await gather_settled(*(c.open(timeout, ssl_context, source_address) for c in conns))
+    results = await gather_settled(*(c.open(timeout, ssl_context, source_address, max_size=max_size)
+                                     for c in conns))
     failures = [r for r in results if isinstance(r, BaseException)]
     if failures:
         await close_connections(conns)

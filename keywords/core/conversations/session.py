@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wsresilience.core.client.connection import ObservedConnection
+from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE
 from wsresilience.core.conversations.transcript import Context, ExpectedConversation, context_difference
 from wsresilience.core.masking import Credential
 from wsresilience.errors import ConnectionEnded, ProtocolFailure, ResilienceFailure, WaitTimeout
@@ -132,10 +133,13 @@ class SessionConnection(ObservedConnection):
 class SessionConversation:
     """One user's conversation with the agent, over successive connections."""
 
-    def __init__(self, name: str, url: str, credential: Credential) -> None:
+    def __init__(self, name: str, url: str, credential: Credential,
+                 max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE) -> None:
         self.name = name
         self.url = url
         self.credential = credential
+        #: The largest message (bytes) each of its connections accepts.
+        self.max_message_size = max_message_size
         self.session: str | None = None
         self.expected = ExpectedConversation()
         self.conn: ObservedConnection | None = None
@@ -182,7 +186,7 @@ class SessionConversation:
         self.legs.append(leg)
         conn = SessionConnection(f"{self.name}#{leg.number}", self.url)
         try:
-            await conn.open(timeout, source_address=source_address)
+            await conn.open(timeout, source_address=source_address, max_size=self.max_message_size)
         except ResilienceFailure:
             leg.outcome = "open failed"
             raise
@@ -398,6 +402,8 @@ def _describe(message: dict[str, Any]) -> str:
 
 
 def _close_text(conn: ObservedConnection) -> str:
+    if conn.ended_by_client:  # its own message size limit: not the server's doing
+        return f", then {conn.termination}"
     if conn.close_code is None:
         return ""
     return f", then close {conn.close_code} {conn.close_reason}".rstrip()

@@ -10,6 +10,16 @@ has a token), and the server keeps the connection for the whole connected time. 
 else is a failure with a short cause (``connection refused``, ``HTTP 503``, ``auth refused:
 reconnect-throttled``, ``dropped by server: 1011``…), so failures group by cause.
 
+A failure no reconnect can heal (an open error that
+:func:`~wsresilience.core.client.open_errors.is_permanent` calls permanent: an invalid URL,
+an unknown host, an untrusted certificate, an HTTP 4xx answer to the upgrade) stops the
+whole run at once: every client stops, :attr:`FlapResult.stopped_by` is the cycle that met
+it, with the error described in one line. Flapping on would only repeat it hundreds of
+times, and a run cut short must not be read as a run.
+
+A message over the client's own size limit (``FlapPlan.max_message_size``) makes the
+client close with 1009; the cycle's cause then names the client's limit, not the server.
+
 Disconnects are ``graceful`` (close handshake) or ``abort``: SO_LINGER 0 and an aborted
 transport, so the kernel sends a TCP reset and the server sees no close frame at all.
 Jitter scales every connected and disconnected time by a factor drawn uniformly from
@@ -33,7 +43,10 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.protocol import State as WsState
 
+from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE, client_close_description
+from wsresilience.core.client.open_errors import describe_open_error, is_permanent
 from wsresilience.core.runtime.choices import parse_choice
 from wsresilience.core.stats import LatencyStats
 
@@ -56,6 +69,7 @@ class FlapPlan:
 
     Times are seconds. ``tokens`` are sent as the first message (``{"type": "auth"}``),
     client ``i`` using ``tokens[i % len(tokens)]``; empty means plain connections.
+    ``max_message_size`` is the largest message a client accepts, in bytes.
     """
 
     url: str
@@ -70,6 +84,7 @@ class FlapPlan:
     open_timeout: float = 5.0
     close_timeout: float = 2.0
     ssl_context: ssl.SSLContext | None = field(default=None, repr=False)
+    max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE
 
     def __post_init__(self) -> None:
         if self.clients < 1 or self.cycles < 1:
@@ -107,6 +122,9 @@ class Cycle:
     ok: bool = False
     cause: str = ""
     ended: float = 0.0
+    #: The open failed for a reason no reconnect can heal; ``error`` says it in one line.
+    permanent: bool = False
+    error: str = ""
 
 
 @dataclass
@@ -117,6 +135,8 @@ class FlapResult:
     started: float
     ended: float = 0.0
     cycles: list[Cycle] = field(default_factory=list)
+    #: The cycle whose permanent open error stopped the run (None: the run went to the end).
+    stopped_by: Cycle | None = None
 
     @property
     def attempts(self) -> int:
@@ -159,7 +179,7 @@ class FlapResult:
         return dict(Counter(c.cause for c in self.cycles if not c.ok).most_common())
 
     def describe_failures(self) -> str:
-        """Failed cycles by cause in one line: ``HTTP 503 ×4, auth timeout ×1``."""
+        """Failed cycles by cause in one line: ``HTTP 503 ×4, auth timeout (5 s) ×1``."""
         return ", ".join(f"{cause} ×{count}" for cause, count in self.failures_by_cause.items())
 
     def agent_ids_by_client(self) -> dict[int, set[str]]:
@@ -171,8 +191,9 @@ class FlapResult:
         return seen
 
 
-def classify_open_error(exc: BaseException) -> str:
-    """A short, groupable cause for a failed opening handshake."""
+def classify_open_error(exc: BaseException, timeout: float | None = None) -> str:
+    """A short, groupable cause for a failed opening handshake (``timeout``: the seconds
+    the handshake was given, which a timeout names)."""
     if isinstance(exc, InvalidStatus):
         return f"HTTP {exc.response.status_code}"
     if isinstance(exc, InvalidURI):
@@ -182,7 +203,7 @@ def classify_open_error(exc: BaseException) -> str:
     if isinstance(exc, ConnectionResetError):
         return "connection reset during handshake"
     if isinstance(exc, TimeoutError):
-        return "handshake timeout"
+        return f"handshake timeout ({timeout:g} s)" if timeout is not None else "handshake timeout"
     if isinstance(exc, ssl.SSLError):
         return "TLS failure"
     if isinstance(exc, InvalidHandshake):
@@ -193,6 +214,11 @@ def classify_open_error(exc: BaseException) -> str:
 
 
 def _closed_cause(ws: ClientConnection, during: str) -> str:
+    protocol = ws.protocol
+    sent = protocol.close_sent
+    if sent is not None and not protocol.close_rcvd_then_sent:  # the client failed it first
+        return f"closed by the client {during}: " + client_close_description(
+            sent.code, sent.reason, protocol.max_message_size)
     code = ws.protocol.close_code
     reason = ws.protocol.close_reason
     if code is None:
@@ -209,6 +235,7 @@ async def open_client(plan: FlapPlan) -> ClientConnection:
         plan.url,
         open_timeout=plan.open_timeout,
         close_timeout=plan.close_timeout,
+        max_size=plan.max_message_size,
         ping_interval=None,
         compression=None,
         proxy=None,
@@ -252,7 +279,10 @@ async def run_cycle(plan: FlapPlan, client: int, index: int, token: str | None, 
     try:
         ws = await open_client(plan)
     except Exception as exc:
-        cycle.cause = classify_open_error(exc)
+        cycle.cause = classify_open_error(exc, plan.open_timeout)
+        if is_permanent(exc):
+            cycle.permanent = True
+            cycle.error = describe_open_error(exc, plan.url, plan.open_timeout)
         cycle.ended = time.monotonic()
         return cycle
     opened = time.monotonic()
@@ -262,7 +292,7 @@ async def run_cycle(plan: FlapPlan, client: int, index: int, token: str | None, 
             try:
                 agent_id, cause = await authenticate(ws, token, plan.open_timeout)
             except TimeoutError:
-                agent_id, cause = None, "auth timeout"
+                agent_id, cause = None, f"auth timeout ({plan.open_timeout:g} s)"
             except ConnectionClosed:
                 agent_id, cause = None, _closed_cause(ws, "while authenticating")
             cycle.auth_ms = (time.monotonic() - opened) * 1000
@@ -277,7 +307,7 @@ async def run_cycle(plan: FlapPlan, client: int, index: int, token: str | None, 
                     await ws.wait_closed()
             except TimeoutError:
                 pass  # held for the whole connected time, as planned
-        if ws.protocol.close_code is not None or ws.transport.is_closing():
+        if ws.protocol.state is not WsState.OPEN or ws.transport.is_closing():
             cycle.cause = _closed_cause(ws, "during the connected time")
             return cycle
         cycle.ok = True
@@ -303,7 +333,10 @@ async def run_client(plan: FlapPlan, client: int, result: FlapResult) -> None:
         return seconds * rng.uniform(1 - plan.jitter, 1 + plan.jitter) if plan.jitter else seconds
 
     for index in range(plan.cycles):
-        result.cycles.append(await run_cycle(plan, client, index, token, jittered(plan.connected)))
+        cycle = await run_cycle(plan, client, index, token, jittered(plan.connected))
+        result.cycles.append(cycle)
+        if cycle.permanent:
+            raise _Stopped(cycle)
         if index < plan.cycles - 1:
             pause = jittered(plan.disconnected)
             if pause > 0:
@@ -312,12 +345,30 @@ async def run_client(plan: FlapPlan, client: int, result: FlapResult) -> None:
                 await asyncio.sleep(0)
 
 
+class _Stopped(Exception):
+    """A client met a permanent open error: the run stops (carries the cycle)."""
+
+    def __init__(self, cycle: Cycle) -> None:
+        super().__init__(cycle.error)
+        self.cycle = cycle
+
+
 async def flap(plan: FlapPlan, result: FlapResult | None = None) -> FlapResult:
-    """Run ``plan`` on the current loop; ``result`` (if given) fills in as cycles end."""
+    """Run ``plan`` on the current loop; ``result`` (if given) fills in as cycles end.
+
+    The first permanent open error stops every client (their cycles in progress are
+    cancelled, their connections closed) and is kept in ``result.stopped_by``.
+    """
     result = result or FlapResult(plan, time.monotonic())
     result.started = time.monotonic()
+    clients = [asyncio.ensure_future(run_client(plan, i, result)) for i in range(plan.clients)]
     try:
-        await asyncio.gather(*(run_client(plan, i, result) for i in range(plan.clients)))
+        await asyncio.gather(*clients)
+    except _Stopped as stop:
+        result.stopped_by = stop.cycle
     finally:
+        for task in clients:
+            task.cancel()
+        await asyncio.gather(*clients, return_exceptions=True)
         result.ended = time.monotonic()
     return result

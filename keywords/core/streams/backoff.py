@@ -7,6 +7,12 @@ clients best), with ``jitter="none"`` it is the ceiling itself. After ``limit`` 
 attempts the retry gives up with :class:`RetriesExhausted`, naming the attempts and the
 last error.
 
+Only what can heal is retried. An error no retry can fix (by default what
+:func:`~wsresilience.core.client.open_errors.is_permanent` calls permanent: an invalid URL,
+an unknown host, an untrusted certificate, an HTTP 4xx answer to the upgrade) stops the
+retry at once with :class:`RetryStopped`, which names that error, the attempts made and
+the time they took: waiting through the whole schedule would only hide it.
+
 The random generator is seeded, so a schedule is reproducible: the delays a test measured
 can be compared one by one with :meth:`BackoffPolicy.schedule`.
 """
@@ -19,7 +25,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
-from wsresilience.errors import RetriesExhausted
+
+from wsresilience.core.client.open_errors import is_permanent
+from wsresilience.errors import RetriesExhausted, RetryStopped
 
 T = TypeVar("T")
 Jitter = Literal["full", "none"]
@@ -99,13 +107,15 @@ async def retry(
     policy: BackoffPolicy,
     what: str,
     log: RetryLog | None = None,
-    give_up: Callable[[BaseException], bool] = lambda exc: False,
+    give_up: Callable[[BaseException], bool] = is_permanent,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> T:
     """Run ``operation`` until it succeeds, waiting per ``policy`` between attempts.
 
-    ``give_up(exc)`` may end the retry early (an error no retry can fix). ``log`` (filled
-    in place) keeps every attempt for the report, success or not.
+    ``give_up(exc)`` ends the retry at once with :class:`RetryStopped` (an error no retry
+    can fix; by default a permanent open error). Otherwise, after ``policy.limit`` failed
+    attempts, :class:`RetriesExhausted`. ``log`` (filled in place) keeps every attempt for
+    the report, success or not.
     """
     log = log if log is not None else RetryLog(policy)
     rng = random.Random(policy.seed)
@@ -117,11 +127,11 @@ async def retry(
         log.attempts.append(attempt)
         try:
             result = await operation()
-        except Exception as exc:  # every failure is recorded and retried
+        except Exception as exc:  # every failure is recorded; only what can heal is retried
             attempt.ended = time.monotonic()
             attempt.error = str(exc) or type(exc).__name__
             if give_up(exc):
-                break
+                raise RetryStopped(what, log) from None
             continue
         attempt.ended = time.monotonic()
         return result

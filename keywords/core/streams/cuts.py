@@ -65,5 +65,8 @@ def progress(session: StreamSession, what: str, streams: list[TrackedStream], ti
     parts = [f"{s.name}: {s.assembly.received} chunks, last contiguous seq "
              f"{s.assembly.last_contiguous}, ended: {'yes' if s.ended_at else 'no'}"
              for s in streams]
+    conn = session.connection
+    if conn is not None and conn.ended_by_client:  # say so: it was not the service's doing
+        parts.append(f"the connection ended: {conn.termination}")
     return (f"Streams {what} within {timeout:.3f} s at {session.masked_url} "
             f"({'; '.join(parts)}).")

@@ -26,6 +26,7 @@ from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
+from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE
 from wsresilience.core.runtime.loop import gather_settled, wait_until
 from wsresilience.core.streams.adapter import (
     ChunkIn,
@@ -50,13 +51,16 @@ class StreamSession:
     """Streams over one (replaceable) connection; runs on the event loop."""
 
     def __init__(self, name: str, url: str, adapter: StreamAdapter, policy: BackoffPolicy,
-                 open_timeout: float = 5.0, ack_every: int = 16) -> None:
+                 open_timeout: float = 5.0, ack_every: int = 16,
+                 max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE) -> None:
         self.name = name
         self.url = url
         self.adapter = adapter
         self.policy = policy
         self.open_timeout = open_timeout
         self.ack_every = ack_every
+        #: The largest message (bytes) each of its connections accepts.
+        self.max_message_size = max_message_size
         self.streams: dict[str, TrackedStream] = {}
         self.by_id: dict[str, TrackedStream] = {}
         self.connection: StreamConnection | None = None
@@ -92,7 +96,7 @@ class StreamSession:
             self.connections += 1
             conn = StreamConnection(f"{self.name}-{self.connections}", self.url, self.connections,
                                     self.on_message, self.changed.set)
-            await conn.open(self.open_timeout)
+            await conn.open(self.open_timeout, max_size=self.max_message_size)
             return conn
 
         old = self.connection

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
@@ -13,6 +13,9 @@ from wsresilience.core.flapping.engine import Disconnect, FlapPlan, flap
 from wsresilience.core.probes.sources import scrape
 from wsresilience.core.servers.process import ServerProcess
 from wsresilience.refserver.auth import SECRET_ENV, issue_token
+
+from support.broken_targets import NAMES_THE_CAUSE, PERMANENT, broken_targets
+from support.echo_server import EchoProcess
 
 SECRET = secrets.token_urlsafe(32)
 
@@ -114,3 +117,59 @@ def test_jitter_is_reproducible_from_the_seed() -> None:
     a, b = asyncio.run(durations(3)), asyncio.run(durations(3))
     assert all(abs(x - y) < 0.02 for x, y in zip(a, b))
     assert max(a) - min(a) > 0.01  # jitter did vary the connected time
+
+
+# -- errors no reconnect heals, and the client's own limit ------------------------------------
+
+#: The suite's flapping shape: 10 clients × 50 cycles, 100 ms connected, 50 ms disconnected.
+SUITE_SHAPE = {"clients": 10, "cycles": 50, "connected": 0.1, "disconnected": 0.05, "open_timeout": 5}
+#: How soon a permanent error must stop the run (flapping on would take 50 × 50 ms at least).
+AT_ONCE = 2.0
+
+
+@pytest.fixture(scope="module")
+def targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    with broken_targets(tmp_path_factory.mktemp("tls")) as urls:
+        yield urls
+
+
+@pytest.mark.parametrize("name", PERMANENT)
+def test_a_permanent_open_error_stops_every_client_at_once(targets: dict[str, str], name: str) -> None:
+    result = asyncio.run(flap(FlapPlan(targets[name], **SUITE_SHAPE)))  # type: ignore[arg-type]
+    stop = result.stopped_by
+    assert stop is not None and stop.permanent, result.describe_failures()
+    assert NAMES_THE_CAUSE[name] in stop.error
+    assert result.duration < AT_ONCE, f"{result.duration:.3f} s, {result.attempts} cycles"
+    assert result.attempts <= SUITE_SHAPE["clients"]  # at most one cycle per client
+
+
+def test_a_transient_open_error_flaps_on(targets: dict[str, str]) -> None:
+    result = asyncio.run(flap(FlapPlan(targets["http-503"], clients=2, cycles=4, connected=0, disconnected=0)))
+    assert result.stopped_by is None
+    assert result.failures_by_cause == {"HTTP 503": 8}
+
+
+def test_a_service_that_turns_reconnects_away_stops_the_run(echo_process: Callable[..., EchoProcess]) -> None:
+    """Three handshakes accepted, then HTTP 403: the run stops there, it is not a short run."""
+    server = echo_process("--answer-status", "403", "--accept-first", "3")
+    result = asyncio.run(flap(FlapPlan(server.url, clients=1, cycles=20, connected=0.01, disconnected=0)))
+    assert result.successes == 3 and result.attempts == 4
+    assert result.stopped_by is not None and "answered HTTP 403" in result.stopped_by.error
+
+
+TWENTY_MIB = 20 * 1024 * 1024
+
+
+def test_a_message_over_the_clients_limit_is_the_clients_doing(echo_process: Callable[..., EchoProcess]) -> None:
+    server = echo_process("--send-on-connect", str(TWENTY_MIB))
+    plan = FlapPlan(server.url, clients=1, cycles=2, connected=1.0, disconnected=0, max_message_size=1 << 20)
+    result = asyncio.run(flap(plan))
+    assert result.failures_by_cause == {
+        "closed by the client during the connected time: the client's own message size limit (1048576 "
+        "bytes) was exceeded by a message from the server (close 1009 sent by the client)": 2}
+
+
+def test_the_default_limit_takes_a_20_mib_message(echo_process: Callable[..., EchoProcess]) -> None:
+    server = echo_process("--send-on-connect", str(TWENTY_MIB))
+    result = asyncio.run(flap(FlapPlan(server.url, clients=1, cycles=2, connected=1.0, disconnected=0)))
+    assert result.success_rate == 100, result.describe_failures()

@@ -1,0 +1,71 @@
+"""The websockets client connection under an observer: every frame reported, pongs dropped on demand.
+
+:class:`RecordingClientConnection` is what :class:`~wsresilience.core.client.connection.ObservedConnection`
+opens. It wraps the protocol's ``send_frame`` and ``recv_frame`` (websockets has no hook for
+either) to report pings, pongs and close frames to its observer, to drop PONG frames while
+the observer's :class:`Behaviour` is ``no-pong``, and to tell the observer when the client
+itself fails the connection (a close frame the client sends first, without being asked to
+close: close 1009 for a message over the client's limit).
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Any
+
+from websockets.asyncio.client import ClientConnection
+from websockets.frames import Close, Frame, Opcode
+
+from wsresilience.core.runtime.choices import parse_choice
+
+if TYPE_CHECKING:
+    from wsresilience.core.client.connection import ObservedConnection
+
+
+class Behaviour(enum.StrEnum):
+    """How a client treats the server's pings."""
+
+    RESPONSIVE = "responsive"
+    NO_PONG = "no-pong"
+    FROZEN = "frozen"
+
+    @classmethod
+    def parse(cls, value: str | Behaviour) -> Behaviour:
+        """A behaviour from its name, failing with the list of known names."""
+        return parse_choice(cls, value, "behaviour")
+
+
+class RecordingClientConnection(ClientConnection):
+    """A websockets ClientConnection that reports frames to its observer."""
+
+    def __init__(self, protocol: Any, *, observer: ObservedConnection, **kwargs: Any) -> None:
+        super().__init__(protocol, **kwargs)
+        self.observer = observer
+        send_frame = protocol.send_frame
+        recv_frame = protocol.recv_frame
+
+        def filtered_send_frame(frame: Frame) -> None:
+            if frame.opcode is Opcode.CLOSE and not observer.closing_by_us and protocol.close_rcvd is None:
+                close = Close.parse(frame.data)  # the client fails the connection itself
+                observer.on_client_close(close.code, close.reason)
+            elif frame.opcode is Opcode.PONG:
+                if observer.behaviour is Behaviour.NO_PONG:
+                    observer.record("pong suppressed")
+                    return
+                observer.record("pong sent")
+            send_frame(frame)
+
+        def observed_recv_frame(frame: Frame) -> None:
+            if frame.opcode is Opcode.PING:
+                observer.record("ping received", f"{len(frame.data)} bytes")
+            elif frame.opcode is Opcode.CLOSE:
+                close = Close.parse(frame.data)
+                observer.on_close_frame(close.code, close.reason, "close frame")
+            recv_frame(frame)
+
+        protocol.send_frame = filtered_send_frame
+        protocol.recv_frame = observed_recv_frame
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self.observer.on_connection_lost(exc)
