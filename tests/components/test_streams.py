@@ -145,8 +145,11 @@ def test_view_has_the_renamed_refusal_and_takes_an_adapter() -> None:
 BAD_ANSWERS = {
     "invalid-json": "got a message that is not JSON: '{not JSON: wss://qa:***@example.test/ws?token=***",
     "unknown-type": "got a message of unknown type 'surprise': '{\"type\": \"surprise\"",
-    "oversized": "the connection ended: sent 1009 (message too big)",
+    "oversized": "the connection ended: the client's own message size limit (1048576 bytes) was exceeded",
 }
+
+#: The client's limit in these tests: the oversized answer (3 MiB) is over it.
+LIMIT = 1 << 20
 
 
 def _fails_at_once(call: Callable[[], object], bound: float = 1.0) -> str:
@@ -165,6 +168,7 @@ def _fails_at_once(call: Callable[[], object], bound: float = 1.0) -> str:
 @pytest.mark.parametrize("mode", sorted(BAD_ANSWERS))
 def test_a_start_answered_with_what_the_protocol_does_not_allow_fails_at_once(
         streams: StreamKeywords, mode: str) -> None:
+    streams.ctx.max_message_size = LIMIT
     with stream_servers.running("--start", mode) as url:
         streams.connect_to_stream_service(url)
         message = _fails_at_once(lambda: streams.start_stream("s"))
@@ -176,6 +180,7 @@ def test_a_start_answered_with_what_the_protocol_does_not_allow_fails_at_once(
 @pytest.mark.parametrize("mode", sorted(BAD_ANSWERS))
 def test_a_resume_answered_with_what_the_protocol_does_not_allow_fails_at_once(
         streams: StreamKeywords, mode: str) -> None:
+    streams.ctx.max_message_size = LIMIT
     with stream_servers.running("--start", "open", "--resume", mode) as url:
         streams.connect_to_stream_service(url)
         streams.start_stream("s")
@@ -188,6 +193,7 @@ def test_a_resume_answered_with_what_the_protocol_does_not_allow_fails_at_once(
 @pytest.mark.parametrize("mode", sorted(BAD_ANSWERS))
 def test_the_unknown_stream_probe_answered_with_what_the_protocol_does_not_allow_fails_at_once(
         streams: StreamKeywords, mode: str) -> None:
+    streams.ctx.max_message_size = LIMIT
     with stream_servers.running("--resume", mode) as url:
         streams.connect_to_stream_service(url)
         message = _fails_at_once(streams.resume_of_unknown_stream_should_be_refused)

@@ -13,8 +13,8 @@ How it answers a ``stream-start`` (``--start``) and a ``stream-resume`` (``--res
 - ``invalid-json``: a text frame that is not JSON, with a URL holding a password and a token
   in it, which a client must mask;
 - ``unknown-type``: a JSON object of a type the protocol does not have;
-- ``oversized``: a ``chunk`` message of ``--oversized-bytes`` (default 3 MiB), more than a
-  client accepts by default (1 MiB);
+- ``oversized``: a ``chunk`` message of ``--oversized-bytes`` (default 3 MiB), more than the
+  client accepts when its limit is set to 1 MiB (the tests set it; the default is 64 MiB);
 - ``error:CODE``: an error with that code (``error:stream-complete``).
 
 Tests start it with :func:`running`.

@@ -81,7 +81,10 @@ def describe_message(message: str | bytes, error: Exception, adapter: str,
 
 
 def close_of(conn: ObservedConnection) -> str:
-    """The close as websockets words it (``sent 1009 (message too big) …``), once closed."""
+    """How the connection closed: the client's own limit named when that was the cause,
+    otherwise the close as websockets words it (``received 1001 (going away) …``)."""
+    if conn.ended_by_client and conn.termination:
+        return conn.termination
     ws = conn.ws
     if ws is None or ws.protocol.state is not State.CLOSED:
         return "closing"
