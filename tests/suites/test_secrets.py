@@ -1,0 +1,136 @@
+"""No secret of ``WS_URL`` reaches any artefact of a run, at any log level (issue 11, item 2).
+
+The suites run against a reference server through a ``WS_URL`` that carries a password in
+its userinfo and a token in its query, at ``--loglevel TRACE`` (Robot then logs every
+keyword's arguments and return value), with the sign-off listener, Robot's xUnit and debug
+files, and the console captured. Then every artefact is searched, with log.html's and
+report.html's compressed strings decoded (``support.artefacts``), for the token, the password
+and the Basic authorization the client derives from the userinfo.
+
+Two positive controls keep the search honest: the same run plants a marker that *is*
+logged (a long, compressed log message, the console, a test message) and the search must find
+it in every artefact; and a control run that logs ``${WS_URL}`` itself must be caught.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from wsresilience.core.servers.process import ServerProcess
+
+from support import SUITES
+from support.artefacts import ARTEFACTS, artefact_texts, findings
+from support.suite_runner import read
+
+#: Unique per run, so nothing but this run can put them into an artefact.
+TOKEN = f"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJxYSJ9.{secrets.token_urlsafe(24)}"
+PASSWORD = f"S3cretPassw0rd{secrets.token_hex(6)}"
+SECRETS = {
+    "token": TOKEN,
+    "password": PASSWORD,
+    # websockets turns the URL's userinfo into this header; it must not be logged either.
+    "basic authorization": base64.b64encode(f"qa:{PASSWORD}".encode()).decode(),
+}
+MARKER = f"planted-marker-{secrets.token_hex(8)}"
+
+#: Quick tests that open connections, stream, and create proxies in front of the target.
+INCLUDE = ["AC-007.1", "AC-007.6", "AC-002.1", "AC-002.5", "control"]
+
+#: Two tests the search must see into every artefact: the JUnit files name tests and carry
+#: failure messages only, so the second one fails with the marker (and names it).
+CONTROL = f"""\
+*** Test Cases ***
+A Marker That Is Logged
+    [Tags]    control
+    Log    ${{{{ 'Robot compresses a long, repetitive message in log.html. ' * 30 }}}}${{MARKER}}
+    Log To Console    ${{MARKER}}
+    Set Test Message    ${{MARKER}}
+
+A Failure That Names The Marker {MARKER}
+    [Tags]    control
+    Fail    Expected to fail with ${{MARKER}}
+"""
+
+BYPASS = """\
+*** Test Cases ***
+The URL Logged As It Was Given
+    [Tags]    control
+    Log    ${{ 'Robot compresses a long, repetitive message in log.html. ' * 30 }}${WS_URL}
+    Set Test Message    ${WS_URL}
+"""
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerProcess]:
+    """The reference server with the keepalive settings of resources/thresholds.resource."""
+    proc = ServerProcess(["--port", "0", "--ping-interval", "0.5", "--ping-timeout", "0.5",
+                          "--close-timeout", "0.5"])
+    proc.start(15)
+    yield proc
+    proc.stop()
+
+
+def secret_url(server: ServerProcess) -> str:
+    """The server's URL with a password in its userinfo and a token in its query."""
+    return f"ws://qa:{PASSWORD}@127.0.0.1:{server.port}/?token={TOKEN}"
+
+
+def run_robot(outdir: Path, url: str, server: ServerProcess, *paths: Path) -> tuple[int, str]:
+    """Run ``paths`` at TRACE with every artefact a run can write; return (rc, console)."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "robot", "--loglevel", "TRACE", "--console", "verbose",
+           "--listener", "wsresilience.SignOffListener", "--xunit", "xunit.xml",
+           "--debugfile", "debug.txt", "--outputdir", str(outdir),
+           "--variable", f"WS_URL:{url}", "--variable", f"METRICS_URL:{server.http_url.rstrip('/')}/metrics",
+           "--variable", f"SERVER_PID:{server.pid}", "--variable", f"MARKER:{MARKER}"]
+    for tag in INCLUDE:
+        cmd += ["--include", tag]
+    proc = subprocess.run([*cmd, *map(str, paths)], cwd=outdir, capture_output=True, text=True, timeout=300)
+    assert (outdir / "output.xml").is_file(), proc.stdout[-2000:] + proc.stderr[-2000:]
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_the_search_finds_the_secrets_when_the_url_is_logged_as_given(
+        tmp_path: Path, server: ServerProcess) -> None:
+    """Positive control: a suite that logs ``${WS_URL}`` itself leaks it, and the search says where,
+    even where log.html holds it only compressed."""
+    suite = tmp_path / "bypass.robot"
+    suite.write_text(BYPASS)
+    run_robot(tmp_path / "out", secret_url(server), server, suite)
+    found = findings(tmp_path / "out", SECRETS)
+    for artefact in ("output.xml", "log.html", "report.html", "signoff.html", "debug.txt"):
+        assert f"{artefact}: token" in " ".join(found), found
+        assert f"{artefact}: password" in " ".join(found), found
+    # A plain grep would have missed them: log.html and report.html hold them only compressed.
+    for page in ("log.html", "report.html"):
+        path = tmp_path / "out" / page
+        assert TOKEN not in path.read_text(), f"expected the token only in compressed strings of {page}"
+        assert any(TOKEN in text for text in artefact_texts(path)), page
+
+
+def test_no_secret_of_ws_url_in_any_artefact(tmp_path: Path, server: ServerProcess) -> None:
+    """The suites pass against the secret-bearing URL, the planted marker is found in every
+    artefact, and the token, password and Basic authorization are found in none."""
+    control = tmp_path / "control.robot"
+    control.write_text(CONTROL)
+    outdir = tmp_path / "out"
+    rc, console = run_robot(outdir, secret_url(server), server,
+                            SUITES / "ws_resilience_007_heartbeat.robot",
+                            SUITES / "ws_resilience_002_stream_resume.robot", control)
+    run = read(outdir, rc)
+    assert set(run.by_criterion) == {"AC-007.1", "AC-007.6", "AC-002.1", "AC-002.5"}, run.by_test
+    assert all(statuses == {"PASS"} for statuses in run.by_criterion.values()), run.messages
+    assert run.by_test[f"A Failure That Names The Marker {MARKER}"] == "FAIL"
+
+    assert sorted(p.name for p in outdir.iterdir() if p.name in ARTEFACTS) == sorted(ARTEFACTS)
+    marked = findings(outdir, {"marker": MARKER}, console)
+    assert sorted(f.split(":")[0] for f in marked) == sorted(["console", *ARTEFACTS]), marked
+
+    assert findings(outdir, SECRETS, console) == []
