@@ -31,7 +31,7 @@ from wsresilience.core.conversations.attempts import Answer, authenticate_with, 
 from wsresilience.core.conversations.session import Refusal
 from wsresilience.core.conversations.transcript import session_data_in
 from wsresilience.core.evidence.figures import Figure, html_table
-from wsresilience.core.masking import Credential
+from wsresilience.core.masking import Credential, SecretOrStr, reveal
 from wsresilience.errors import ResilienceFailure
 
 #: What a JWT looks like in text: a base64url JSON header, a dot, more.
@@ -116,7 +116,7 @@ class SessionSecurityKeywords(LibraryComponent):
     @keyword(tags=["Assertion", *TAGS])
     def authentication_should_be_rejected(
         self,
-        url: str,
+        url: SecretOrStr,
         credential: Credential,
         expected_code: str,
         close_code: int = 4401,
@@ -133,6 +133,7 @@ class SessionSecurityKeywords(LibraryComponent):
 
         | Authentication Should Be Rejected    ${URL}    ${expired}    expired-token    conversation=${chat}
         """
+        url = reveal(url)
         self.ctx.add_secret(credential.token)
         limit = self.timeout_or_default(timeout)
         session = self.ctx.conversations.get(conversation).session if conversation else None
