@@ -101,7 +101,7 @@ class ServerResourcesKeywords(LibraryComponent):
     @keyword(tags=["Setter", CONCERN])
     def configure_server_probes(
         self,
-        metrics_url: str = "",
+        metrics_url: SecretOrStr = "",
         pid: str = "",
         target_url: SecretOrStr = "",
         connections_metric: str = "ws_open_connections",
@@ -115,9 +115,11 @@ class ServerResourcesKeywords(LibraryComponent):
         resource. Every keyword that reads the server uses this one configuration,
         including the sampler of `Flap Clients`.
 
+        Either URL may be a secret URL (`Get Target Url`).
+
         | Configure Server Probes    ${METRICS_URL}    ${SERVER_PID}    ${TARGET_URL}
         """
-        target_url = reveal(target_url)
+        metrics_url, target_url = reveal(metrics_url), reveal(target_url)
         self.ctx.probe = ResourceProbe.for_target(metrics_url, pid, target_url, connections_metric)
         logger.info(f"Server probes: {self.probe.describe()}.")
 
