@@ -15,6 +15,7 @@ it in every artefact; and a control run that logs ``${WS_URL}`` itself must be c
 from __future__ import annotations
 
 import base64
+import os
 import secrets
 import subprocess
 import sys
@@ -22,11 +23,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from robot.api import ExecutionResult
+from robot.result import TestSuite
 
 from wsresilience.core.servers.process import ServerProcess
 
 from support import SUITES
-from support.artefacts import ARTEFACTS, artefact_texts, findings
+from support.artefacts import ARTEFACTS, artefact_texts, every_file, findings
 from support.suite_runner import read
 
 #: Unique per run, so nothing but this run can put them into an artefact.
@@ -92,6 +95,20 @@ def metrics_url(server: ServerProcess) -> str:
     return f"{server.http_url.rstrip('/')}/metrics?api_key={METRICS_KEY}"
 
 
+def targets(outdir: Path) -> set[str]:
+    """The Target metadata of every suite in the run: which service it tested, masked."""
+    found: set[str] = set()
+
+    def visit(suite: TestSuite) -> None:
+        if suite.tests:
+            found.add(suite.metadata.get("Target", ""))
+        for child in suite.suites:
+            visit(child)
+
+    visit(ExecutionResult(str(outdir / "output.xml")).suite)
+    return found
+
+
 def run_robot(outdir: Path, url: str, server: ServerProcess, *paths: Path) -> tuple[int, str]:
     """Run ``paths`` at TRACE with every artefact a run can write; return (rc, console)."""
     outdir.mkdir(parents=True, exist_ok=True)
@@ -147,3 +164,35 @@ def test_no_secret_of_ws_url_in_any_artefact(tmp_path: Path, server: ServerProce
     assert sorted(f.split(":")[0] for f in marked) == sorted(["console", *ARTEFACTS]), marked
 
     assert findings(outdir, SECRETS, console) == []
+
+
+@pytest.mark.parametrize("passed_as", ["--variable", "environment"])
+def test_under_pabot_only_the_environment_keeps_the_secret_off_disk(
+        tmp_path: Path, server: ServerProcess, passed_as: str) -> None:
+    """pabot writes each process's options, ``--variable WS_URL:…`` included, to
+    ``pabot_results/<n>/robot_argfile.txt`` in the output folder, so a secret given on the
+    command line lands on disk whatever the library does (the control). Given as the
+    environment variable ``WS_URL``, which resources/thresholds.resource reads, it lands nowhere:
+    every file the run leaves is searched."""
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    url = secret_url(server)
+    cmd = [sys.executable, "-m", "pabot.pabot", "--no-pabotlib", "--testlevelsplit", "--processes", "2",
+           "--loglevel", "TRACE", "--outputdir", str(outdir), "--include", "AC-007.6", "--include", "AC-002.1"]
+    env = {**os.environ}
+    if passed_as == "--variable":
+        cmd += ["--variable", f"WS_URL:{url}"]
+    else:
+        env["WS_URL"] = url
+    proc = subprocess.run([*cmd, str(SUITES / "ws_resilience_007_heartbeat.robot"),
+                           str(SUITES / "ws_resilience_002_stream_resume.robot")],
+                          cwd=outdir, env=env, capture_output=True, text=True, timeout=300)
+    run = read(outdir, proc.returncode)
+    assert run.by_criterion == {"AC-007.6": {"PASS"}, "AC-002.1": {"PASS"}}, run.messages
+    assert targets(outdir) == {f"ws://qa:***@127.0.0.1:{server.port}/?token=*** (external service)"}
+    found = findings(outdir, SECRETS, proc.stdout + proc.stderr, files=every_file(outdir))
+    if passed_as == "--variable":
+        assert [f for f in found if f.endswith("robot_argfile.txt: token ×1")], found
+        assert all("robot_argfile.txt" in f for f in found), found
+    else:
+        assert found == []

@@ -53,15 +53,23 @@ def written_artefacts(outdir: Path) -> list[Path]:
     return [outdir / name for name in ARTEFACTS if (outdir / name).is_file()]
 
 
-def findings(outdir: Path, needles: Mapping[str, str], console: str = "") -> list[str]:
-    """Every ``"<artefact>: <label> ×<count>"`` where a needle appears (label → needle).
+def every_file(outdir: Path) -> list[Path]:
+    """Every file under ``outdir``, at any depth (pabot leaves a folder per process)."""
+    return sorted(path for path in outdir.rglob("*") if path.is_file())
 
-    ``console`` is what the run printed; each artefact is searched with its HTML strings
-    decoded (:func:`artefact_texts`), so a needle found only in a compressed string counts.
+
+def findings(outdir: Path, needles: Mapping[str, str], console: str = "",
+             files: Iterable[Path] | None = None) -> list[str]:
+    """Every ``"<file>: <label> ×<count>"`` where a needle appears (label → needle).
+
+    ``console`` is what the run printed; ``files`` default to the run's artefacts
+    (:func:`written_artefacts`), named relative to ``outdir``. Each is searched with its HTML
+    strings decoded (:func:`artefact_texts`), so a needle found only compressed counts.
     """
     found: list[str] = []
     sources: list[tuple[str, Iterable[str]]] = [("console", [console])] if console else []
-    sources += [(path.name, artefact_texts(path)) for path in written_artefacts(outdir)]
+    paths = written_artefacts(outdir) if files is None else files
+    sources += [(path.relative_to(outdir).as_posix(), artefact_texts(path)) for path in paths]
     for name, texts in sources:
         texts = list(texts)
         for label, needle in needles.items():
