@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 from robot.api import ExecutionResult
-from robot.result import TestSuite
+from robot.result import TestSuite as ResultSuite
 
 from wsresilience.core.servers.process import ServerProcess
 
@@ -99,7 +99,7 @@ def targets(outdir: Path) -> set[str]:
     """The Target metadata of every suite in the run: which service it tested, masked."""
     found: set[str] = set()
 
-    def visit(suite: TestSuite) -> None:
+    def visit(suite: ResultSuite) -> None:
         if suite.tests:
             found.add(suite.metadata.get("Target", ""))
         for child in suite.suites:
