@@ -166,6 +166,27 @@ def test_no_secret_of_ws_url_in_any_artefact(tmp_path: Path, server: ServerProce
     assert findings(outdir, SECRETS, console) == []
 
 
+def test_no_secret_in_the_failures_of_a_broken_service(tmp_path: Path) -> None:
+    """Failing tests word what they saw and where, into output.xml, the sign-off page and the
+    JUnit file: against a server without keepalive (``no-keepalive``) 007.1 and 007.6 FAIL,
+    and their messages name the target masked."""
+    broken = ServerProcess(["--port", "0", "--ping-interval", "0.5", "--ping-timeout", "0.5",
+                            "--close-timeout", "0.5", "--defect", "no-keepalive"])
+    broken.start(15)
+    try:
+        rc, console = run_robot(tmp_path, secret_url(broken), broken,
+                                SUITES / "ws_resilience_007_heartbeat.robot")
+    finally:
+        broken.stop()
+    run = read(tmp_path, rc)
+    assert run.by_criterion == {"AC-007.1": {"FAIL"}, "AC-007.6": {"FAIL"}}, run.messages
+    # The failures do name the target, so a secret they carried would be in these files.
+    masked = f"(ws://qa:***@127.0.0.1:{broken.port}/?token=***)."
+    for artefact in ("signoff-junit.xml", "xunit.xml", "output.xml"):
+        assert masked in (tmp_path / artefact).read_text(), artefact
+    assert findings(tmp_path, SECRETS, console) == []
+
+
 @pytest.mark.parametrize("passed_as", ["--variable", "environment"])
 def test_under_pabot_only_the_environment_keeps_the_secret_off_disk(
         tmp_path: Path, server: ServerProcess, passed_as: str) -> None:
