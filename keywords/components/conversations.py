@@ -28,7 +28,7 @@ from wsresilience.core.conversations.session import Leg, SessionConversation
 from wsresilience.core.conversations.transcript import Context, context_difference, first_difference
 from wsresilience.core.evidence.figures import Figure, html_table
 from wsresilience.core.evidence.judge import check
-from wsresilience.core.masking import Credential, mask_url
+from wsresilience.core.masking import Credential, SecretOrStr, mask_url, reveal
 from wsresilience.core.runtime.loop import gather_settled
 from wsresilience.errors import ResilienceFailure
 
@@ -63,13 +63,14 @@ class ConversationKeywords(LibraryComponent):
     # -- starting and talking -----------------------------------------------------------------------
 
     @keyword(tags=["Assertion", TAG])
-    def target_should_speak_the_session_protocol(self, url: str, timeout: timedelta | None = None) -> None:
+    def target_should_speak_the_session_protocol(self, url: SecretOrStr, timeout: timedelta | None = None) -> None:
         """Skips the test unless ``url`` speaks the session protocol (docs/protocol.md §7).
 
         Sends ``session-start`` unauthenticated: a server with the protocol answers error
         ``unauthenticated``; anything else means the checks cannot run here, and the test
         ends SKIP with the reason (never PASS).
         """
+        url = reveal(url)
         limit = self.timeout_or_default(timeout)
         answer = self.run(session_start_answer(url, limit), "an answer to session-start", limit + 2, url)
         if isinstance(answer, dict) and answer.get("type") == "error" and answer.get("code") == "unauthenticated":
@@ -83,7 +84,7 @@ class ConversationKeywords(LibraryComponent):
     @keyword(tags=[TAG])
     def start_conversation(
         self,
-        url: str,
+        url: SecretOrStr,
         credential: Credential,
         name: str | None = None,
         source_address: str | None = None,
@@ -96,6 +97,7 @@ class ConversationKeywords(LibraryComponent):
 
         | ${chat} =    Start Conversation    ${URL}    ${alice}
         """
+        url = reveal(url)
         if not isinstance(credential, Credential):
             raise TypeError(f"Expected a credential from Create Test User, got {type(credential).__name__}.")
         self.ctx.add_secret(credential.token)

@@ -41,7 +41,7 @@ from wsresilience.core.conversations.disclosure import Disclosure, Undisclosed, 
 from wsresilience.core.conversations.session import Refusal, SessionConversation
 from wsresilience.core.conversations.transcript import session_data_in
 from wsresilience.core.evidence.figures import Figure, html_table
-from wsresilience.core.masking import Credential
+from wsresilience.core.masking import Credential, SecretOrStr, reveal
 from wsresilience.errors import ResilienceFailure
 
 #: What a JWT looks like in text: a base64url JSON header, a dot, more.
@@ -126,7 +126,7 @@ class SessionSecurityKeywords(LibraryComponent):
     @keyword(tags=["Assertion", *TAGS])
     def authentication_should_be_rejected(
         self,
-        url: str,
+        url: SecretOrStr,
         credential: Credential,
         expected_code: str,
         close_code: int = 4401,
@@ -144,6 +144,7 @@ class SessionSecurityKeywords(LibraryComponent):
 
         | Authentication Should Be Rejected    ${URL}    ${expired}    expired-token    conversation=${chat}
         """
+        url = reveal(url)
         self.ctx.add_secret(credential.token)
         limit = self.timeout_or_default(timeout)
         conv = self.ctx.conversations.get(conversation) if conversation else None

@@ -34,7 +34,7 @@ from wsresilience.core.evidence.flapping import flap_summary_table, scenario_cha
 from wsresilience.core.evidence.judge import check
 from wsresilience.core.flapping.answer import ask_fresh
 from wsresilience.core.flapping.engine import Disconnect, FlapPlan, FlapResult, flap
-from wsresilience.core.masking import Credential, mask_url
+from wsresilience.core.masking import Credential, SecretOrStr, mask_url, reveal
 from wsresilience.core.probes.series import Sampler, Snapshot
 from wsresilience.core.runtime.timeouts import percent
 from wsresilience.errors import ResilienceFailure, WaitTimeout
@@ -97,7 +97,7 @@ class FlappingKeywords(LibraryComponent):
     @keyword(tags=[CONCERN])
     def flap_clients(
         self,
-        url: str,
+        url: SecretOrStr,
         clients: int = 10,
         cycles: int = 50,
         connected: timedelta = timedelta(milliseconds=100),
@@ -129,6 +129,7 @@ class FlappingKeywords(LibraryComponent):
         | ${run} =    Flap Clients    ${URL}    clients=10    cycles=50    jitter=20%    seed=7
         | Flap Clients    ${URL}    disconnect=abort    credentials=${users}
         """
+        url = reveal(url)
         creds = _credentials(credentials)
         plan = FlapPlan(
             url=url,
@@ -320,7 +321,7 @@ class FlappingKeywords(LibraryComponent):
     @keyword(tags=["Assertion", CONCERN])
     def fresh_connection_should_get_an_answer_within(
         self,
-        url: str,
+        url: SecretOrStr,
         credential: Credential,
         bound: timedelta = timedelta(seconds=1),
         question: str = "Are you still there?",
@@ -334,6 +335,7 @@ class FlappingKeywords(LibraryComponent):
 
         | Fresh Connection Should Get An Answer Within    ${URL}    ${newcomer}    1 s
         """
+        url = reveal(url)
         if not isinstance(credential, Credential):
             raise TypeError(f"Expected a credential from Create Test User, got {type(credential).__name__}.")
         limit = bound.total_seconds()

@@ -43,6 +43,7 @@ from wsresilience.core.client.observe import (
     wait_for_server_unresponsive,
 )
 from wsresilience.core.client.tls import client_ssl_context
+from wsresilience.core.masking import SecretOrStr, reveal
 from wsresilience.core.stats import LatencyStats
 from wsresilience.errors import ResilienceFailure
 
@@ -73,7 +74,7 @@ class HeartbeatKeywords(HeartbeatChecks):
     @keyword(tags=[TAG])
     def open_heartbeat_connection(
         self,
-        url: str,
+        url: SecretOrStr,
         behaviour: str = "responsive",
         name: str | None = None,
         timeout: timedelta | None = None,
@@ -93,13 +94,14 @@ class HeartbeatKeywords(HeartbeatChecks):
         | ${conn} =    Open Heartbeat Connection    ${URL}
         | ${zombie} =    Open Heartbeat Connection    ${URL}    name=zombie
         """
+        url = reveal(url)
         return self._open(url, [name or self.ctx.connections.next_name()], behaviour, timeout,
                           source_address, ca_file, verify_tls)[0]
 
     @keyword(tags=[TAG])
     def open_heartbeat_connections(
         self,
-        url: str,
+        url: SecretOrStr,
         count: int,
         behaviour: str = "responsive",
         prefix: str = "",
@@ -114,6 +116,7 @@ class HeartbeatKeywords(HeartbeatChecks):
         across the suite so they never repeat. All must open; the first failure fails the
         keyword and closes the others. TLS arguments as in `Open Heartbeat Connection`.
         """
+        url = reveal(url)
         names = ([f"{prefix}-{i + 1}" for i in range(int(count))] if prefix
                  else [self.ctx.connections.next_name() for _ in range(int(count))])
         return self._open(url, names, behaviour, timeout, source_address, ca_file, verify_tls)

@@ -34,7 +34,7 @@ from wsresilience.core.faults.backends import Backend, InProcessBackend, Toxipro
 from wsresilience.core.faults.handle import ProxyHandle, client_url, find_proxy, upstream_of
 from wsresilience.core.faults.server_end import ServerEnd
 from wsresilience.core.faults.toxics import milliseconds, rate_kb, toxic_specs
-from wsresilience.core.masking import mask_url
+from wsresilience.core.masking import SecretOrStr, SecretUrl, mask_url, protect_url, reveal
 from wsresilience.core.runtime.registry import ALL
 from wsresilience.errors import ResilienceFailure, ToxiproxyError, Unsupported
 
@@ -117,19 +117,23 @@ class NetworkFaultsKeywords(LibraryComponent):
         return old
 
     @keyword(tags=[TAG])
-    def create_proxy(self, target_url: str, name: str | None = None, seed: int | None = None) -> str:
+    def create_proxy(self, target_url: SecretOrStr, name: str | None = None,
+                     seed: int | None = None) -> str | SecretUrl:
         """Starts a proxy in front of ``target_url`` and returns the URL to connect to.
 
         The returned URL keeps the scheme, path and query of ``target_url``, with host
         ``127.0.0.1`` and an OS-chosen port. ``name`` defaults to ``proxy-1``, ``proxy-2``
-        …; ``seed`` fixes this proxy's random choices (in-process only).
+        …; ``seed`` fixes this proxy's random choices (in-process only). When the URL
+        carries a token (or ``target_url`` is a secret), it comes back as a secret URL that
+        Robot logs masked; every keyword that takes a URL accepts it.
 
         | ${url} =    Create Proxy    ${TARGET_URL}    name=zombie    seed=7
         """
+        given, target_url = target_url, reveal(target_url)
         upstream = upstream_of(target_url)
         name = name or self.ctx.proxies.next_name()
         if name in self.ctx.proxies:
-            raise ValueError(f"A proxy named {name!r} exists already ({self.ctx.proxies.get(name).url}).")
+            raise ValueError(f"A proxy named {name!r} exists already ({mask_url(self.ctx.proxies.get(name).url)}).")
         backend = self._backend()
         if seed is not None and isinstance(backend, ToxiproxyBackend):
             logger.info(f"seed={seed} ignored: the Toxiproxy API at {backend.where} draws with its own --seed.")
@@ -138,7 +142,7 @@ class NetworkFaultsKeywords(LibraryComponent):
         url = client_url(target_url, listen)
         self.ctx.proxies.add(name, ProxyHandle(name, url, listen, upstream, target_url, backend))
         logger.info(f"Proxy {name!r} ({backend.where}) listens on {listen}, in front of {mask_url(target_url)}.")
-        return url
+        return protect_url(url, given)
 
     @keyword(tags=[TAG])
     def delete_proxy(self, proxy: str = ALL) -> None:

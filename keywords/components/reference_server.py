@@ -22,7 +22,7 @@ from robot.api.deco import keyword
 from wsresilience.components.base import LibraryComponent
 from wsresilience.context import LibraryContext
 from wsresilience.core.evidence.judge import check
-from wsresilience.core.masking import Credential, fresh_user_name
+from wsresilience.core.masking import Credential, SecretOrStr, fresh_user_name, mask_url, reveal
 from wsresilience.core.probes.sources import scrape
 from wsresilience.core.runtime.timeouts import seconds
 from wsresilience.core.servers.process import ServerProcess
@@ -243,7 +243,7 @@ class ReferenceServerKeywords(LibraryComponent):
         name: str,
         assertion_operator: AssertionOperator | None = None,
         assertion_expected: float | None = None,
-        metrics_url: str = "",
+        metrics_url: SecretOrStr = "",
         message: str | None = None,
     ) -> float:
         """Returns the value of metric sample ``name``, optionally asserting on it.
@@ -254,11 +254,11 @@ class ReferenceServerKeywords(LibraryComponent):
         | ${n} =    Get Server Metric    ws_open_connections
         | Get Server Metric    ws_keepalive_terminations_total    >=    1
         """
-        url = metrics_url or self._metrics_url()
+        url = reveal(metrics_url) or self._metrics_url()
         try:
             samples = scrape(url)
         except ProbeUnavailable as exc:
             raise ResilienceFailure(str(exc)) from None
         if name not in samples:
-            raise ResilienceFailure(f"Metric {name!r} not found at {url}; it has: {', '.join(sorted(samples))}.")
+            raise ResilienceFailure(f"Metric {name!r} not found at {mask_url(url)}; it has: {', '.join(sorted(samples))}.")
         return check(samples[name], assertion_operator, assertion_expected, name, "", "", message)

@@ -31,6 +31,7 @@ from wsresilience.components.base import LibraryComponent
 from wsresilience.core.evidence.figures import Figure
 from wsresilience.core.evidence.flapping import comparison_table, growth_chart, growth_figures, growth_table
 from wsresilience.core.evidence.judge import check
+from wsresilience.core.masking import SecretOrStr, reveal
 from wsresilience.core.probes.leaks import judge_growth, parse_bytes
 from wsresilience.core.probes.series import (
     UNITS,
@@ -100,9 +101,9 @@ class ServerResourcesKeywords(LibraryComponent):
     @keyword(tags=["Setter", CONCERN])
     def configure_server_probes(
         self,
-        metrics_url: str = "",
+        metrics_url: SecretOrStr = "",
         pid: str = "",
-        target_url: str = "",
+        target_url: SecretOrStr = "",
         connections_metric: str = "ws_open_connections",
     ) -> None:
         """Tells the library where to read the server's resources: metrics and/or a process.
@@ -114,8 +115,11 @@ class ServerResourcesKeywords(LibraryComponent):
         resource. Every keyword that reads the server uses this one configuration,
         including the sampler of `Flap Clients`.
 
+        Either URL may be a secret URL (`Get Target Url`).
+
         | Configure Server Probes    ${METRICS_URL}    ${SERVER_PID}    ${TARGET_URL}
         """
+        metrics_url, target_url = reveal(metrics_url), reveal(target_url)
         self.ctx.probe = ResourceProbe.for_target(metrics_url, pid, target_url, connections_metric)
         logger.info(f"Server probes: {self.probe.describe()}.")
 
@@ -134,7 +138,7 @@ class ServerResourcesKeywords(LibraryComponent):
     @keyword(tags=["Getter", CONCERN])
     def get_server_version(
         self,
-        target_url: str,
+        target_url: SecretOrStr,
         assertion_operator: AssertionOperator | None = None,
         assertion_expected: str | None = None,
         message: str | None = None,
@@ -147,6 +151,7 @@ class ServerResourcesKeywords(LibraryComponent):
         | ${version} =    Get Server Version    ${TARGET_URL}
         | Get Server Version    ${TARGET_URL}    !=    not reported
         """
+        target_url = reveal(target_url)
         return check(server_version(target_url), assertion_operator, assertion_expected,
                      "server version", message=message)
 

@@ -1,9 +1,10 @@
 """Library-wide settings and plain helpers for suites.
 
-The one default timeout and the largest message a client accepts; what a suite reports about its run (the library version, a target
-URL with its secrets masked); and the arithmetic suites need to derive bounds from their
-thresholds (interval + timeout + tolerance, half a TTL, one more connection than the
-baseline), so resource files never compute with inline Python.
+The one default timeout and the largest message a client accepts; the run's secrets, read by
+name so Robot never logs them (the target URL, signing keys); what a suite reports about its
+run (the library version, a target URL with its secrets masked); and the arithmetic suites need
+to derive bounds from their thresholds (interval + timeout + tolerance, half a TTL, one more
+connection than the baseline), so resource files never compute with inline Python.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from datetime import timedelta
 
 from robot.api import logger
 from robot.api.deco import keyword
+from robot.api.types import Secret
+from robot.libraries.BuiltIn import BuiltIn
 
 from wsresilience.components.base import LibraryComponent
-from wsresilience.core.masking import mask_url
+from wsresilience.core.masking import SecretOrStr, SecretUrl, mask_url, protect_url, reveal
 
 TAG = "Settings"
 
@@ -65,6 +68,52 @@ class SettingsKeywords(LibraryComponent):
         """Returns the largest message, in bytes, a client accepts (see `Set Max Message Size`)."""
         return self.ctx.max_message_size
 
+    # -- the run's secrets ------------------------------------------------------------------
+
+    @keyword(tags=["Getter", TAG])
+    def get_target_url(self, variable: str = "WS_URL") -> str | SecretUrl:
+        """Returns the URL in the variable named ``variable``, held so Robot never logs its secrets.
+
+        Takes the variable's *name*, not its value: at ``--loglevel TRACE`` Robot logs every
+        keyword's arguments, and it logs every assignment (``VAR``, ``${x} =``), so
+        ``${WS_URL}`` passed or assigned anywhere would be written in full to output.xml and
+        log.html before a keyword could mask it. Read here, the URL comes back as a secret
+        URL when it carries a password, a secret-looking query value (``token=``, ``key=``
+        …) or was given as a Robot secret (``--variable "WS_URL: Secret:wss://…"``): Robot
+        then logs it as ``wss://qa:***@host/ws?token=***``, and every keyword of this library
+        that takes a URL connects with the real one. A URL without secrets comes back as the
+        plain string; an empty variable as an empty string.
+
+        | ${url} =    Get Target Url
+        | ${metrics} =    Get Target Url    METRICS_URL
+        """
+        value = _suite_variable(variable)
+        if isinstance(value, SecretUrl):
+            return value
+        if isinstance(value, Secret):
+            return SecretUrl(value.value)
+        if not isinstance(value, str):
+            raise TypeError(f"Expected variable ${{{variable}}} to hold a URL, got {type(value).__name__}.")
+        return protect_url(value) if value else ""
+
+    @keyword(tags=["Getter", TAG])
+    def get_secret_variable(self, variable: str) -> Secret:
+        """Returns the variable named ``variable`` as a Robot ``Secret``, which every log shows as ``<secret>``.
+
+        For signing keys, passwords and tokens the run is given (``AUTH_JWT_SECRET``): read
+        by name, for the reason `Get Target Url` gives, and passed on as the returned object to
+        keywords that accept a ``Secret`` (they read its ``value``). A variable that already
+        holds a ``Secret`` (``--variable "AUTH_JWT_SECRET: Secret:…"``) is returned as it is.
+
+        | ${signing} =    Get Secret Variable    AUTH_JWT_SECRET
+        """
+        value = _suite_variable(variable)
+        if isinstance(value, Secret):
+            return value
+        if not isinstance(value, str):
+            raise TypeError(f"Expected variable ${{{variable}}} to hold text, got {type(value).__name__}.")
+        return Secret(value)
+
     # -- what a run reports ------------------------------------------------------------------
 
     @keyword(tags=[TAG])
@@ -79,15 +128,16 @@ class SettingsKeywords(LibraryComponent):
         return __version__
 
     @keyword(tags=[TAG])
-    def get_masked_url(self, url: str) -> str:
+    def get_masked_url(self, url: SecretOrStr) -> str:
         """Returns ``url`` with its password and secret-looking query values replaced by ``***``.
 
         The same masking the library applies to every URL it prints, for URLs a suite
-        writes into its metadata or log itself.
+        writes into its metadata or log itself. ``url`` may be a secret URL (`Get Target Url`).
 
         | ${shown} =    Get Masked Url    wss://user:pw@host/ws?token=abc
         | Should Be Equal    ${shown}    wss://user:***@host/ws?token=***
         """
+        url = reveal(url)
         return mask_url(url)
 
     # -- deriving values from thresholds -------------------------------------------------------
@@ -136,3 +186,23 @@ class SettingsKeywords(LibraryComponent):
         if parts <= 0:
             raise ValueError(f"Expected a number of parts > 0, got {parts}.")
         return count // parts
+
+
+def _suite_variable(name: str) -> object:
+    """The value of Robot variable ``${name}``, never logged; fails if the name is not a name.
+
+    A value passed where the name belongs (``${WS_URL}`` instead of ``WS_URL``) has already
+    been logged by Robot: the failure says so without repeating it.
+    """
+    name = name.strip()
+    if name.startswith("${") and name.endswith("}"):
+        name = name[2:-1]
+    if not name or not name.replace("_", "").isalnum():
+        raise ValueError("Expected the name of a variable (e.g. WS_URL), got a value: pass the name "
+                         "without ${…}, or Robot logs the value before this keyword can hide it.")
+    missing = object()
+    value = BuiltIn().get_variable_value(f"${{{name}}}", missing)
+    if value is missing:
+        raise ValueError(f"Expected a variable ${{{name}}}; none is set (resources/thresholds.resource "
+                         "defines the run contract).")
+    return value

@@ -30,7 +30,7 @@ from wsresilience.components.streams_proxy import DegradedProxyKeywords
 from wsresilience.context import LibraryContext
 from wsresilience.core.evidence.figures import Figure
 from wsresilience.core.evidence.judge import check
-from wsresilience.core.masking import mask_url
+from wsresilience.core.masking import SecretOrStr, mask_url, reveal
 from wsresilience.core.evidence.streams import attempts_table, recovery_table, stream_resume_chart
 from wsresilience.core.streams.adapter import UNSUPPORTED, Refused, StreamAdapter, StreamRequest, load_adapter
 from wsresilience.core.streams.backoff import BackoffPolicy
@@ -129,7 +129,7 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
     # -- connecting and streaming ------------------------------------------------------------------
 
     @keyword(tags=[TAG])
-    def connect_to_stream_service(self, url: str, session: str = "main",
+    def connect_to_stream_service(self, url: SecretOrStr, session: str = "main",
                                   timeout: timedelta | None = None) -> str:
         """Opens a session's connection to ``url``, retrying per the retry policy.
 
@@ -142,6 +142,7 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
         | Connect To Stream Service    ${TARGET_URL}
         | Connect To Stream Service    ${TARGET_URL}    session=second
         """
+        url = reveal(url)
         wait = self.timeout_or_default(timeout)
         policy = self.policy
         s = StreamSession(session, url, self.adapter, policy, open_timeout=wait,

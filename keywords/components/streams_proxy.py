@@ -19,6 +19,7 @@ from wsresilience.components.base import LibraryComponent
 from wsresilience.context import LibraryContext
 from wsresilience.core.faults.toxics import toxic_specs
 from wsresilience.components.streams_checks import TAG
+from wsresilience.core.masking import SecretOrStr, SecretUrl, protect_url, reveal
 
 if TYPE_CHECKING:
     from wsresilience.core.faults.backends import InProcessBackend
@@ -36,12 +37,12 @@ class DegradedProxyKeywords(LibraryComponent):
     @keyword(tags=[TAG, "Deprecated"])
     def start_degraded_network_proxy(
         self,
-        upstream_url: str,
+        upstream_url: SecretOrStr,
         latency: timedelta = timedelta(milliseconds=20),
         jitter: timedelta = timedelta(milliseconds=10),
         rate_kbps: int = 2000,
         seed: int = 0,
-    ) -> str:
+    ) -> str | SecretUrl:
         """Deprecated: use `Create Proxy`, `Add Latency` (``direction=both``) and `Limit Bandwidth`.
 
         Starts an in-process fault proxy in front of ``upstream_url`` and returns the URL to
@@ -52,6 +53,7 @@ class DegradedProxyKeywords(LibraryComponent):
         package is not installed. The proxy stops at the end of the suite or with `Stop
         Degraded Network Proxy`.
         """
+        given, upstream_url = upstream_url, reveal(upstream_url)
         self.deprecated("Start Degraded Network Proxy", "Create Proxy, Add Latency and Limit Bandwidth")
         try:
             from wsresilience.core.faults.backends import InProcessBackend
@@ -74,7 +76,7 @@ class DegradedProxyKeywords(LibraryComponent):
         self._degraded = name
         logger.info(f"Fault proxy {name!r} on {listen} in front of {upstream}: latency "
                     f"{lat} ± {jit} ms both ways, downstream capped at {rate_kbps} KB/s, seed {seed}.")
-        return url
+        return protect_url(url, given)
 
     @keyword(tags=[TAG, "Deprecated"])
     def stop_degraded_network_proxy(self) -> None:

@@ -28,6 +28,7 @@ from websockets.sync.client import ClientConnection, connect
 import wsresilience.faultproxy.api
 from wsresilience.faultproxy import ProxyCollection
 from wsresilience.faultproxy.api import ApiServer
+from wsresilience.core.masking import SecretUrl
 from wsresilience.NetworkFaults import NetworkFaults
 
 from support import REPO
@@ -114,7 +115,10 @@ def round_trip(ws: ClientConnection, message: str = "hello", timeout: float = 5.
 
 def test_create_proxy_keeps_path_and_query_on_loopback(lib: NetworkFaults, servers: ServerThread) -> None:
     port = servers.echo()
-    url = lib.create_proxy(f"ws://localhost:{port}/chat/room?x=1&token=abc", name="p")
+    proxied = lib.create_proxy(f"ws://localhost:{port}/chat/room?x=1&token=abc", name="p")
+    # It carries the token, so it comes back as a secret URL that Robot logs masked.
+    assert isinstance(proxied, SecretUrl) and str(proxied).endswith("/chat/room?x=1&token=***")
+    url = proxied.value
     assert url.startswith("ws://127.0.0.1:") and url.endswith("/chat/room?x=1&token=abc")
     assert int(url.split(":")[2].split("/")[0]) not in (0, port)
     with connect(url) as ws:

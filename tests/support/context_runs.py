@@ -1,28 +1,23 @@
 """Helpers for the WS-RESILIENCE-001 suite-level tests: run the suite, read verdicts, find tokens.
 
 Robot's log.html and report.html keep their texts in a JavaScript model where longer strings
-are zlib-compressed and base64-encoded, so a plain grep can miss a token in them:
-:func:`output_texts` decodes every string before searching.
+are zlib-compressed and base64-encoded, so a plain grep can miss a token in them: the search
+decodes every string first (:func:`support.artefacts.artefact_texts`).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
-import zlib
 from pathlib import Path
 
 from support import SUITES, suite_runner
+from support.artefacts import artefact_texts
 from support.suite_runner import RunResult
 
 SUITE = SUITES / "ws_resilience_001_context.robot"
 
 #: A JWT (base64url JSON header starting ``{"``) and our malformed test tokens.
 TOKEN_PATTERNS = (re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"), re.compile(r"not-a-jwt-[A-Za-z0-9_-]+"))
-
-_JS_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
 def run_suite(outdir: Path, defect: str = "", *extra: str, pabot: bool = False) -> RunResult:
@@ -41,32 +36,11 @@ def outcomes(outdir: Path) -> dict[str, tuple[str, str]]:
     return suite_runner.read(outdir).outcomes()
 
 
-def output_texts(path: Path) -> list[str]:
-    """The file's text plus every string of its embedded JS model, decompressed."""
-    raw = path.read_text(encoding="utf-8", errors="replace")
-    texts = [raw]
-    if path.suffix != ".html":
-        return texts
-    for match in _JS_STRING.finditer(raw):
-        try:
-            value = json.loads(f'"{match.group(1)}"')
-        except ValueError:
-            continue
-        if value.startswith("*"):
-            texts.append(value[1:])
-            continue
-        try:
-            texts.append(zlib.decompress(base64.b64decode(value, validate=True)).decode("utf-8", "replace"))
-        except (binascii.Error, zlib.error, ValueError):
-            continue
-    return texts
-
-
 def token_findings(outdir: Path, known: list[str] | None = None) -> list[str]:
     """Where a token (known exactly, or by its shape) appears in log/report/output."""
     findings = []
     for name in ("log.html", "report.html", "output.xml"):
-        for text in output_texts(outdir / name):
+        for text in artefact_texts(outdir / name):
             for token in known or []:
                 if token in text:
                     findings.append(f"{name}: a known token")

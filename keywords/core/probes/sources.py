@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import psutil
 from prometheus_client.parser import text_string_to_metric_families
 
+from wsresilience.core.masking import mask_url
 from wsresilience.errors import ProbeUnavailable
 
 #: What :func:`server_version` says when the target does not tell.
@@ -57,11 +58,11 @@ def scrape(url: str, timeout: float = 5.0) -> dict[str, float]:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
             body = response.read().decode("utf-8", "replace")
     except (urllib.error.URLError, OSError) as exc:
-        raise ProbeUnavailable(f"metrics endpoint {url} did not answer: {exc}") from None
+        raise ProbeUnavailable(f"metrics endpoint {mask_url(url)} did not answer: {exc}") from None
     try:
         return parse_prometheus(body)
     except ValueError as exc:
-        raise ProbeUnavailable(f"metrics endpoint {url} is not Prometheus text: {exc}") from None
+        raise ProbeUnavailable(f"metrics endpoint {mask_url(url)} is not Prometheus text: {exc}") from None
 
 
 @dataclass(frozen=True)
