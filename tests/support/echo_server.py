@@ -1,7 +1,7 @@
 """A third-party stand-in: a plain ``websockets`` echo server, nothing of ours inside.
 
 ``python tests/support/echo_server.py [options]`` prints ``listening on ws://127.0.0.1:PORT/``
-and serves until SIGTERM. Without options it is websockets' defaults throughout; options:
+(``wss://`` with TLS) and serves until SIGTERM. Without options it is websockets' defaults throughout; options:
 
 - ``--ping-interval S`` / ``--ping-timeout S`` / ``--close-timeout S``: keepalive and closing
   (``--ping-interval 0`` turns keepalive off);
@@ -9,7 +9,9 @@ and serves until SIGTERM. Without options it is websockets' defaults throughout;
 - ``--leak-fd``: every connection opens a file descriptor (``/dev/null``) that is never
   closed, the resource leak the WS-RESILIENCE-006 leak checks must catch;
 - ``--silent``: accept connections and never send anything (no echo; with
-  ``--ping-interval 0``, no ping either): a server that never answers.
+  ``--ping-interval 0``, no ping either): a server that never answers;
+- ``--tls-cert PEM --tls-key PEM``: serve ``wss://`` with that certificate (tests make one
+  with ``support.tls_certs``).
 
 Tests start it with :func:`running` (or the ``echo_process`` fixture of ``tests/conftest.py``).
 """
@@ -21,6 +23,7 @@ import asyncio
 import os
 import re
 import signal
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -35,7 +38,8 @@ leaked: list[int] = []
 
 @dataclass(frozen=True)
 class EchoProcess:
-    """A running echo server process: its URL (``ws://127.0.0.1:PORT/``), port and pid."""
+    """A running echo server process: its URL (``ws://`` or ``wss://127.0.0.1:PORT/``), port
+    and pid."""
 
     url: str
     port: int
@@ -49,7 +53,7 @@ def running(*options: str) -> Iterator[EchoProcess]:
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
-        match = re.search(r"listening on (ws://127\.0\.0\.1:(\d+)/)", line)
+        match = re.search(r"listening on (wss?://127\.0\.0\.1:(\d+)/)", line)
         assert match, f"echo server said {line!r}"
         yield EchoProcess(match.group(1), int(match.group(2)), proc.pid)
     finally:
@@ -72,6 +76,10 @@ def server_options(args: argparse.Namespace) -> dict[str, Any]:
         options["close_timeout"] = args.close_timeout
     if args.no_compression:
         options["compression"] = None
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        options["ssl"] = context
     return options
 
 
@@ -83,6 +91,8 @@ async def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--no-compression", action="store_true")
     parser.add_argument("--leak-fd", action="store_true")
     parser.add_argument("--silent", action="store_true", help="never send: no echo")
+    parser.add_argument("--tls-cert", help="serve wss:// with this certificate (PEM)")
+    parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
     args = parser.parse_args(argv)
 
     async def echo(ws: ServerConnection) -> None:
@@ -94,7 +104,8 @@ async def main(argv: Sequence[str] | None = None) -> None:
 
     async with serve(echo, "127.0.0.1", 0, **server_options(args)) as server:
         port = server.sockets[0].getsockname()[1]
-        print(f"listening on ws://127.0.0.1:{port}/", flush=True)
+        scheme = "wss" if args.tls_cert else "ws"
+        print(f"listening on {scheme}://127.0.0.1:{port}/", flush=True)
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
