@@ -136,8 +136,8 @@ class SessionSecurityKeywords(LibraryComponent):
         self.ctx.add_secret(credential.token)
         limit = self.timeout_or_default(timeout)
         session = self.ctx.conversations.get(conversation).session if conversation else None
-        answer = self.run(authenticate_with(url, credential, session, limit), f"the server's answer to {credential}",
-                          limit * 2 + 2, url)
+        answer = self.run(authenticate_with(url, credential, session, limit, self.ctx.target.ssl_context(url)),
+                          f"the server's answer to {credential}", limit * 2 + 2, url)
         logger.info(replies_table(answer, f"Replies to {credential}"), html=True)
         leaked = [r for r in answer.replies if session_data_in(r) or r.get("type") == "auth-ok"]
         problems = _first_reply_problems(answer, expected_code)

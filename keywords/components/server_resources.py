@@ -117,6 +117,7 @@ class ServerResourcesKeywords(LibraryComponent):
         | Configure Server Probes    ${METRICS_URL}    ${SERVER_PID}    ${TARGET_URL}
         """
         self.ctx.probe = ResourceProbe.for_target(metrics_url, pid, target_url, connections_metric)
+        self.ctx.probe.ssl_context = self.ctx.target.ssl_context(metrics_url.strip())
         logger.info(f"Server probes: {self.probe.describe()}.")
 
     # -- connections -------------------------------------------------------------------------
@@ -147,7 +148,8 @@ class ServerResourcesKeywords(LibraryComponent):
         | ${version} =    Get Server Version    ${TARGET_URL}
         | Get Server Version    ${TARGET_URL}    !=    not reported
         """
-        return check(server_version(target_url), assertion_operator, assertion_expected,
+        version = server_version(target_url, ssl_context=self.ctx.target.ssl_context(target_url))
+        return check(version, assertion_operator, assertion_expected,
                      "server version", message=message)
 
     @keyword(tags=["Getter", CONCERN])

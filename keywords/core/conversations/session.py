@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -100,9 +101,12 @@ class SessionConnection(ObservedConnection):
 class SessionConversation:
     """One user's conversation with the agent, over successive connections."""
 
-    def __init__(self, name: str, url: str, credential: Credential) -> None:
+    def __init__(self, name: str, url: str, credential: Credential,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         self.name = name
         self.url = url
+        #: TLS for a ``wss://`` url (``None`` for ``ws://``), used by every connection.
+        self.ssl_context = ssl_context
         self.credential = credential
         self.session: str | None = None
         self.expected = ExpectedConversation()
@@ -150,7 +154,7 @@ class SessionConversation:
         self.legs.append(leg)
         conn = SessionConnection(f"{self.name}#{leg.number}", self.url)
         try:
-            await conn.open(timeout, source_address=source_address)
+            await conn.open(timeout, self.ssl_context, source_address=source_address)
         except ResilienceFailure:
             leg.outcome = "open failed"
             raise
