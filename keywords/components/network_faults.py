@@ -133,7 +133,7 @@ class NetworkFaultsKeywords(LibraryComponent):
         backend = self._backend()
         if seed is not None and isinstance(backend, ToxiproxyBackend):
             logger.info(f"seed={seed} ignored: the Toxiproxy API at {backend.where} draws with its own --seed.")
-        listen = self._backend_call(backend.create(name, upstream, seed),
+        listen = self._backend_call(backend.create(name, upstream, seed, self.ctx.target.ssl_context(target_url)),
                                     f"create proxy {name!r} in front of {upstream} ({backend.where})")
         url = client_url(target_url, listen)
         self.ctx.proxies.add(name, ProxyHandle(name, url, listen, upstream, target_url, backend))

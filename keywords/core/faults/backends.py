@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import ipaddress
 import os
+import ssl
 from typing import Any
 
 from wsresilience.faultproxy import FaultProxy, ProxyCollection, Toxic
@@ -42,8 +43,11 @@ class InProcessBackend:
     def proxy(self, name: str) -> FaultProxy:
         return self.collection.get(name)
 
-    async def create(self, name: str, upstream: str, seed: int | None) -> str:
-        proxy = await self.collection.create(name, upstream, seed=seed)
+    async def create(self, name: str, upstream: str, seed: int | None,
+                     tls: ssl.SSLContext | None = None) -> str:
+        """Start proxy ``name`` in front of ``upstream``; with ``tls``, the proxy is the TLS
+        client of the upstream and serves plain TCP (frames stay visible to the toxics)."""
+        proxy = await self.collection.create(name, upstream, seed=seed, upstream_tls=tls)
         seen = self.seen.setdefault(name, [])
 
         def track(conn: Connection) -> None:
@@ -109,7 +113,13 @@ class ToxiproxyBackend:
     def _path(self, name: str, tail: str = "") -> str:
         return f"/proxies/{self._names[name]}{tail}"
 
-    async def create(self, name: str, upstream: str, seed: int | None) -> str:
+    async def create(self, name: str, upstream: str, seed: int | None,
+                     tls: ssl.SSLContext | None = None) -> str:
+        if tls is not None:
+            raise Unsupported(
+                f"A proxy on the Toxiproxy API at {self.where} forwards bytes and cannot be the TLS "
+                f"client of the wss:// target {upstream}; use the in-process proxy (TOXIPROXY_URL empty)."
+            )
         remote = f"{name}.{os.getpid()}"
         listen_host = "127.0.0.1" if _is_loopback(self.client.host) else "0.0.0.0"
         answer = await self.client.request(

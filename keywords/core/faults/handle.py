@@ -139,6 +139,13 @@ def upstream_of(target_url: str) -> str:
 
 def client_url(target_url: str, listen: str) -> str:
     """``target_url`` pointed at a proxy listening on ``listen`` (``host:port``): the same
-    scheme, path and query, what a client connects to instead."""
+    path and query, what a client connects to instead.
+
+    The scheme is ``ws``: a proxy in front of a ``wss://`` target is the TLS client of the
+    target and serves plain TCP, so its clients speak plain WebSocket to it.
+
+    >>> client_url("wss://example.test/chat?x=1", "127.0.0.1:4567")
+    'ws://127.0.0.1:4567/chat?x=1'
+    """
     parts = urlsplit(target_url)
-    return urlunsplit((parts.scheme, listen, parts.path, parts.query, ""))
+    return urlunsplit(("ws", listen, parts.path, parts.query, ""))
