@@ -6,11 +6,15 @@ Against a real TLS echo server (``support.echo_server`` with a private CA's cert
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 
 import pytest
 from robot.api import logger
+from websockets.sync.client import connect
 
+from wsresilience.NetworkFaults import NetworkFaults
 from wsresilience.WebSocketResilience import WebSocketResilience
 from wsresilience.errors import OpenFailed
 
@@ -70,3 +74,46 @@ def test_a_missing_ca_file_is_named(lib: WebSocketResilience, tls_url: str) -> N
 def test_a_plain_target_needs_no_handshake_and_keeps_plain_connections(lib: WebSocketResilience) -> None:
     run(lib, "configure_target_tls", "ws://127.0.0.1:9/", ca_file="", verify_tls=True)
     assert lib.ctx.target.ssl_context("ws://127.0.0.1:9/") is None
+
+
+# -- proxies in front of a wss:// target -------------------------------------------------------
+
+
+def test_the_in_process_proxy_terminates_tls_and_serves_ws(
+    tls_url: str, tls_certificates: TestCertificates
+) -> None:
+    library = NetworkFaults()
+    try:
+        library.ctx.target.ca_file = str(tls_certificates.ca)
+        url = library.create_proxy(tls_url, name="tls")
+        assert url.startswith("ws://127.0.0.1:"), url
+        with connect(url) as ws:
+            ws.send("through the proxy")
+            assert ws.recv(timeout=5) == "through the proxy"
+        assert library.drop_pong_frames("tls")  # a frame fault: the proxy sees plaintext frames
+    finally:
+        library.ctx.close()
+
+
+def test_a_toxiproxy_api_carries_tls_through_and_refuses_frame_faults(
+    tls_url: str, tls_certificates: TestCertificates
+) -> None:
+    api = subprocess.Popen([sys.executable, "-m", "wsresilience.faultproxy", "--api-port", "0"],
+                           stdout=subprocess.PIPE, text=True)
+    library: NetworkFaults | None = None
+    try:
+        assert api.stdout is not None
+        line = api.stdout.readline()
+        library = NetworkFaults(toxiproxy_url=line.rsplit(" ", 1)[-1].strip())
+        library.ctx.target.ca_file = str(tls_certificates.ca)
+        url = library.create_proxy(tls_url, name="bytes")
+        assert url.startswith("wss://127.0.0.1:"), url
+        with pytest.raises(AssertionError) as caught:
+            library.drop_pong_frames("bytes")
+        message = str(caught.value)
+        assert "sees only ciphertext" in message and "in-process proxy" in message and "\n" not in message
+    finally:
+        if library is not None:
+            library.ctx.close()
+        api.terminate()
+        api.wait(10)
