@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 from wsresilience.faultproxy.errors import AlreadyExists, BadRequest, NotFound
@@ -42,13 +43,17 @@ class ProxyCollection:
         listen: str = "127.0.0.1:0",
         enabled: bool = True,
         seed: int | None = None,
+        upstream_tls: ssl.SSLContext | None = None,
     ) -> FaultProxy:
-        """Create and start a proxy; 409-style :class:`AlreadyExists` on a name clash."""
+        """Create and start a proxy; 409-style :class:`AlreadyExists` on a name clash.
+
+        ``upstream_tls``: connect upstream with TLS, serve plain TCP (see :class:`FaultProxy`)."""
         if name in self._proxies:
             raise AlreadyExists(f"proxy already exists: {name!r}")
         if seed is None and self._seed is not None:
             seed = self._seed + self._created
-        proxy = FaultProxy(name, listen=listen, upstream=upstream, enabled=enabled, seed=seed)
+        proxy = FaultProxy(name, listen=listen, upstream=upstream, enabled=enabled, seed=seed,
+                           upstream_tls=upstream_tls)
         await proxy.start()
         self._created += 1
         self._proxies[name] = proxy

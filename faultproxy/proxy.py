@@ -8,6 +8,13 @@ background loop with ``asyncio.run_coroutine_threadsafe(proxy.add_toxic(...), lo
 >>> await proxy.start()                      # doctest: +SKIP
 >>> proxy.port                               # the OS-chosen port  # doctest: +SKIP
 >>> await proxy.add_toxic("latency", attributes={"latency": 200, "jitter": 50})  # doctest: +SKIP
+
+In front of a TLS server (``wss://``) the proxy is given ``upstream_tls``, an
+``ssl.SSLContext``: it then connects upstream with TLS (verifying the server with that
+context) and serves *plain TCP* to its clients. The bytes between the toxics are
+therefore WebSocket frames, not ciphertext, and the frame-aware toxics (``drop_pongs``,
+``cut_at_frame``…) and the server-end notes (close frame, FIN, RST) work as over
+``ws://``. A client of such a proxy connects with ``ws://`` (plain TCP to the proxy).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +51,8 @@ class FaultProxy:
         upstream: str = "127.0.0.1:8765",
         enabled: bool = True,
         seed: int | None = None,
+        upstream_tls: ssl.SSLContext | None = None,
+        upstream_hostname: str | None = None,
     ) -> None:
         if not name or not isinstance(name, str):
             raise BadRequest(f"missing required field: name (expected a non-empty string, got {name!r})")
@@ -51,6 +61,12 @@ class FaultProxy:
         self.name = name
         self.listen = listen
         self.upstream = upstream
+        #: TLS to the upstream (``None``: plain TCP); clients still get plain TCP.
+        self.upstream_tls = upstream_tls
+        #: The name the upstream certificate must carry (default: the upstream host).
+        self.upstream_hostname = upstream_hostname
+        #: Why recent upstream connections failed (one line each, newest last, at most 10).
+        self.upstream_failures: list[str] = []
         self._want_enabled = bool(enabled)
         self._rng = random.Random(seed)
         self._toxics: dict[str, Toxic] = {}
@@ -165,10 +181,14 @@ class FaultProxy:
                 writer.transport.abort()
                 return
             host, port = split_address(self.upstream, what="upstream")
+            tls: dict[str, Any] = {}
+            if self.upstream_tls is not None:
+                tls = {"ssl": self.upstream_tls, "server_hostname": self.upstream_hostname or host}
             try:
                 async with asyncio.timeout(UPSTREAM_CONNECT_TIMEOUT):
-                    upstream = await asyncio.open_connection(host, port, limit=READ_SIZE)
-            except (OSError, TimeoutError):
+                    upstream = await asyncio.open_connection(host, port, limit=READ_SIZE, **tls)
+            except (OSError, TimeoutError) as exc:
+                self.upstream_failures = [*self.upstream_failures[-9:], f"{type(exc).__name__}: {exc}"]
                 writer.transport.abort()  # as Toxiproxy: the client is dropped
                 return
             conn = Connection((reader, writer), upstream)

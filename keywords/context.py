@@ -19,6 +19,7 @@ loop-side code returns results and the components judge and word them.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+import ssl
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from robot.utils import secs_to_timestr
 
 from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE, message_size
+from wsresilience.core.client.tls import client_ssl_context
 from wsresilience.core.masking import known_secrets, mask_secret, mask_url
 from wsresilience.core.probes.series import ResourceProbe
 from wsresilience.core.runtime.loop import LoopThread, acquire_loop, release_loop
@@ -46,7 +48,8 @@ class Target:
     """The service under test, as far as the library needs to know it.
 
     ``url`` is what the suites test (empty until set); ``ca_file`` and ``verify_tls`` apply
-    to every ``wss://`` connection any component opens.
+    to every ``wss://`` connection any component opens (`Configure Target TLS` sets them):
+    each one asks :meth:`ssl_context` for the URL it connects to.
     """
 
     url: str = ""
@@ -57,6 +60,13 @@ class Target:
     def masked_url(self) -> str:
         """The URL with passwords and secret query values hidden."""
         return mask_url(self.url) if self.url else ""
+
+    def ssl_context(self, url: str, ca_file: str | None = None,
+                    verify_tls: bool | None = None) -> ssl.SSLContext | None:
+        """The TLS context for connecting to ``url`` (``None`` unless ``wss://``), from these
+        settings; ``ca_file``/``verify_tls`` given here override them for one keyword."""
+        return client_ssl_context(url, self.ca_file if ca_file is None else ca_file,
+                                  self.verify_tls if verify_tls is None else verify_tls)
 
 
 class LibraryContext:

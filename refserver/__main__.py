@@ -2,7 +2,8 @@
 
 Prints one line ``refserver listening on ws://HOST:PORT/ (pid N)`` once it accepts
 connections (with ``--port 0`` the OS chooses the port), and stops cleanly on SIGTERM or
-SIGINT.
+SIGINT. With ``--tls-cert PEM --tls-key PEM`` it serves ``wss://`` (its HTTP endpoints
+``https://``) and says so in that line.
 """
 
 from __future__ import annotations
@@ -40,10 +41,15 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
     parser.add_argument("--require-epoch", action="store_true",
                         help="refuse a stream resume that names no epoch (epoch-changed), "
                              "as a strict server may")
+    parser.add_argument("--tls-cert", default=None, metavar="PEM",
+                        help="serve wss:// with this certificate (chain first); needs --tls-key")
+    parser.add_argument("--tls-key", default=None, metavar="PEM", help="the certificate's private key")
     parser.add_argument("--defect", action="append", default=[], metavar="NAME",
                         help="start with a seeded defect: " + ", ".join(sorted(DEFECTS)))
     parser.add_argument("--version", action="version", version=f"refserver {__version__}")
     args = parser.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.exit(2, "refserver: --tls-cert and --tls-key go together.\n")
     try:
         defects = Defect.parse_all(args.defect)
     except UnknownDefect as exc:
@@ -59,6 +65,8 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
         data_dir=args.data_dir,
         session_ttl=args.session_ttl,
         require_epoch=args.require_epoch,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
     )
 
 

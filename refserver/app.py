@@ -7,6 +7,7 @@ import contextlib
 import http
 import itertools
 import logging
+import ssl
 from collections.abc import Callable
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -89,7 +90,8 @@ class ServerApp:
     @property
     def url(self) -> str:
         """The WebSocket URL clients connect to."""
-        return f"ws://{self.config.host}:{self.port}/"
+        scheme = "wss" if self.config.tls_cert else "ws"
+        return f"{scheme}://{self.config.host}:{self.port}/"
 
     async def start(self) -> None:
         """Bind and start serving."""
@@ -105,7 +107,16 @@ class ServerApp:
             process_request=self._process_request,
             server_header=f"refserver/{__version__}",
             backlog=self.config.backlog,
+            ssl=self._server_ssl_context(),
         )
+
+    def _server_ssl_context(self) -> ssl.SSLContext | None:
+        """TLS for ``wss://`` when the configuration names a certificate, else ``None``."""
+        if not self.config.tls_cert:
+            return None
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.config.tls_cert, self.config.tls_key)
+        return context
 
     async def stop(self) -> None:
         """Close every connection and stop listening."""

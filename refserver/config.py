@@ -36,9 +36,15 @@ class ServerConfig:
     #: Refuse a stream resume that names no epoch with ``epoch-changed``, as a strict server
     #: may (protocol section 8); off, a resume without an epoch is taken as this epoch's.
     require_epoch: bool = False
+    #: A certificate (PEM, chain first) and its key: serve ``wss://`` (and ``https://`` for
+    #: ``/metrics``, ``/version``, ``/healthz``) instead of ``ws://``. Both or neither.
+    tls_cert: str | None = None
+    tls_key: str | None = None
 
     def __post_init__(self) -> None:
         self.defects = Defect.parse_all(self.defects)
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("TLS needs both a certificate (--tls-cert) and its key (--tls-key).")
 
     def has(self, defect: Defect) -> bool:
         """Whether the server runs with seeded defect ``defect``."""

@@ -10,8 +10,9 @@ import pytest
 from wsresilience.core.runtime.loop import LoopThread
 from wsresilience.core.servers.process import ServerProcess
 
-from support import echo_server
+from support import echo_server, tls_certs
 from support.echo_server import EchoProcess
+from support.tls_certs import TestCertificates
 
 
 @pytest.fixture
@@ -23,6 +24,13 @@ def echo_process() -> Iterator[Callable[..., EchoProcess]]:
     """
     with ExitStack() as stack:
         yield lambda *options: stack.enter_context(echo_server.running(*options))
+
+
+@pytest.fixture(scope="session")
+def tls_certificates(tmp_path_factory: pytest.TempPathFactory) -> TestCertificates:
+    """A private CA (``ca``, the bundle to trust) and a server certificate and key it signed
+    for ``localhost`` and ``127.0.0.1``; made once per test session (``support.tls_certs``)."""
+    return tls_certs.make(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture

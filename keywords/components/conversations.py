@@ -72,7 +72,8 @@ class ConversationKeywords(LibraryComponent):
         """
         url = reveal(url)
         limit = self.timeout_or_default(timeout)
-        answer = self.run(session_start_answer(url, limit), "an answer to session-start", limit + 2, url)
+        answer = self.run(session_start_answer(url, limit, self.ctx.target.ssl_context(url)),
+                          "an answer to session-start", limit + 2, url)
         if isinstance(answer, dict) and answer.get("type") == "error" and answer.get("code") == "unauthenticated":
             return
         seen = answer if isinstance(answer, str) else f"a {answer.get('type')!r} message"
@@ -101,7 +102,8 @@ class ConversationKeywords(LibraryComponent):
         if not isinstance(credential, Credential):
             raise TypeError(f"Expected a credential from Create Test User, got {type(credential).__name__}.")
         self.ctx.add_secret(credential.token)
-        conv = SessionConversation(name or credential.user, url, credential, self.ctx.max_message_size)
+        conv = SessionConversation(name or credential.user, url, credential, self.ctx.max_message_size,
+                                   self.ctx.target.ssl_context(url))
         self.ctx.conversations.add(conv.name, conv)
         limit = self.timeout_or_default(timeout)
         reply = self.run(conv.open_session(limit, source_address), f"a new session for {credential}", limit * 3, url)

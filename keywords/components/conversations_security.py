@@ -149,8 +149,8 @@ class SessionSecurityKeywords(LibraryComponent):
         limit = self.timeout_or_default(timeout)
         conv = self.ctx.conversations.get(conversation) if conversation else None
         session = conv.session if conv is not None else None
-        answer = self.run(authenticate_with(url, credential, session, limit), f"the server's answer to {credential}",
-                          limit * 2 + 2, url)
+        answer = self.run(authenticate_with(url, credential, session, limit, self.ctx.target.ssl_context(url)),
+                          f"the server's answer to {credential}", limit * 2 + 2, url)
         logger.info(replies_table(answer, f"Replies to {credential}"), html=True)
         leaked = [r for r in answer.replies if session_data_in(r) or r.get("type") == "auth-ok"]
         revealed = self._revealed(answer.frames, answer.close_reason, conv, [credential.user, session or ""])

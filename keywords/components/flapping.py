@@ -143,6 +143,7 @@ class FlappingKeywords(LibraryComponent):
             tokens=[c.token for c in creds],
             open_timeout=self.timeout_or_default(open_timeout),
             max_message_size=self.ctx.max_message_size,
+            ssl_context=self.ctx.target.ssl_context(url),
         )
         self._users = len({c.user for c in creds[: plan.clients]}) if creds else 0
         probe = self.ctx.probe
@@ -340,7 +341,7 @@ class FlappingKeywords(LibraryComponent):
             raise TypeError(f"Expected a credential from Create Test User, got {type(credential).__name__}.")
         limit = bound.total_seconds()
         wait = max(limit, self.ctx.timeout)
-        plan = FlapPlan(url=url, open_timeout=wait)
+        plan = FlapPlan(url=url, open_timeout=wait, ssl_context=self.ctx.target.ssl_context(url))
         try:
             answer = self.run(ask_fresh(plan, credential.token, question),
                               f"an answer from {credential.user}'s agent", wait + 1, url)

@@ -42,7 +42,6 @@ from wsresilience.core.client.observe import (
     wait_for_server_pings,
     wait_for_server_unresponsive,
 )
-from wsresilience.core.client.tls import client_ssl_context
 from wsresilience.core.masking import SecretOrStr, reveal
 from wsresilience.core.stats import LatencyStats
 from wsresilience.errors import ResilienceFailure
@@ -132,9 +131,7 @@ class HeartbeatKeywords(HeartbeatChecks):
         verify_tls: bool | None,
     ) -> list[str]:
         wanted = Behaviour.parse(behaviour)
-        target = self.ctx.target
-        context = client_ssl_context(url, target.ca_file if ca_file is None else ca_file,
-                                     target.verify_tls if verify_tls is None else verify_tls)
+        context = self.ctx.target.ssl_context(url, ca_file, verify_tls)
         for n in names:
             if n in self.ctx.connections:
                 raise ValueError(f"A connection named {n!r} already exists.")

@@ -121,11 +121,17 @@ class NetworkFaultsKeywords(LibraryComponent):
                      seed: int | None = None) -> str | SecretUrl:
         """Starts a proxy in front of ``target_url`` and returns the URL to connect to.
 
-        The returned URL keeps the scheme, path and query of ``target_url``, with host
-        ``127.0.0.1`` and an OS-chosen port. ``name`` defaults to ``proxy-1``, ``proxy-2``
-        …; ``seed`` fixes this proxy's random choices (in-process only). When the URL
-        carries a token (or ``target_url`` is a secret), it comes back as a secret URL that
-        Robot logs masked; every keyword that takes a URL accepts it.
+        The returned URL keeps the path and query of ``target_url``, with host ``127.0.0.1``
+        and an OS-chosen port. ``name`` defaults to ``proxy-1``, ``proxy-2`` …; ``seed``
+        fixes this proxy's random choices (in-process only). When the URL carries a token
+        (or ``target_url`` is a secret), it comes back as a secret URL that Robot logs
+        masked; every keyword that takes a URL accepts it.
+
+        In front of a ``wss://`` target the in-process proxy is the TLS client of the target
+        (verified with the `Configure Target TLS` settings) and serves plain TCP, so the
+        URL returned is ``ws://127.0.0.1:PORT/…`` and every fault sees WebSocket frames. A
+        Toxiproxy API forwards the client's TLS instead (the URL stays ``wss://``; frame
+        faults are refused there).
 
         | ${url} =    Create Proxy    ${TARGET_URL}    name=zombie    seed=7
         """
@@ -137,9 +143,9 @@ class NetworkFaultsKeywords(LibraryComponent):
         backend = self._backend()
         if seed is not None and isinstance(backend, ToxiproxyBackend):
             logger.info(f"seed={seed} ignored: the Toxiproxy API at {backend.where} draws with its own --seed.")
-        listen = self._backend_call(backend.create(name, upstream, seed),
+        listen = self._backend_call(backend.create(name, upstream, seed, self.ctx.target.ssl_context(target_url)),
                                     f"create proxy {name!r} in front of {upstream} ({backend.where})")
-        url = client_url(target_url, listen)
+        url = client_url(target_url, listen, terminates_tls=isinstance(backend, InProcessBackend))
         self.ctx.proxies.add(name, ProxyHandle(name, url, listen, upstream, target_url, backend))
         logger.info(f"Proxy {name!r} ({backend.where}) listens on {listen}, in front of {mask_url(target_url)}.")
         return protect_url(url, given)

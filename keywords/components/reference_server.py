@@ -256,7 +256,7 @@ class ReferenceServerKeywords(LibraryComponent):
         """
         url = reveal(metrics_url) or self._metrics_url()
         try:
-            samples = scrape(url)
+            samples = scrape(url, ssl_context=self.ctx.target.ssl_context(url))
         except ProbeUnavailable as exc:
             raise ResilienceFailure(str(exc)) from None
         if name not in samples:

@@ -121,6 +121,7 @@ class ServerResourcesKeywords(LibraryComponent):
         """
         metrics_url, target_url = reveal(metrics_url), reveal(target_url)
         self.ctx.probe = ResourceProbe.for_target(metrics_url, pid, target_url, connections_metric)
+        self.ctx.probe.ssl_context = self.ctx.target.ssl_context(metrics_url.strip())
         logger.info(f"Server probes: {self.probe.describe()}.")
 
     # -- connections -------------------------------------------------------------------------
@@ -152,7 +153,8 @@ class ServerResourcesKeywords(LibraryComponent):
         | Get Server Version    ${TARGET_URL}    !=    not reported
         """
         target_url = reveal(target_url)
-        return check(server_version(target_url), assertion_operator, assertion_expected,
+        version = server_version(target_url, ssl_context=self.ctx.target.ssl_context(target_url))
+        return check(version, assertion_operator, assertion_expected,
                      "server version", message=message)
 
     @keyword(tags=["Getter", CONCERN])

@@ -10,6 +10,7 @@ connection than the baseline), so resource files never compute with inline Pytho
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from robot.api import logger
 from robot.api.deco import keyword
@@ -17,6 +18,7 @@ from robot.api.types import Secret
 from robot.libraries.BuiltIn import BuiltIn
 
 from wsresilience.components.base import LibraryComponent
+from wsresilience.core.client.tls import check_tls
 from wsresilience.core.masking import SecretOrStr, SecretUrl, mask_url, protect_url, reveal
 
 TAG = "Settings"
@@ -113,6 +115,40 @@ class SettingsKeywords(LibraryComponent):
         if not isinstance(value, str):
             raise TypeError(f"Expected variable ${{{variable}}} to hold text, got {type(value).__name__}.")
         return Secret(value)
+
+    @keyword(tags=["Setter", TAG])
+    def configure_target_tls(self, url: SecretOrStr = "", ca_file: str = "", verify_tls: bool = True,
+                             timeout: timedelta | None = None) -> None:
+        """Sets how every connection to a ``wss://`` target (and ``https://`` metrics) is verified.
+
+        ``ca_file`` is a PEM bundle of CAs to trust instead of the system's (a private CA, a
+        self-signed certificate); ``verify_tls=False`` accepts any certificate and host name,
+        and the log says so with a warning. Every keyword that connects (heartbeat, flapping,
+        streams, conversations, proxies, the server probes) uses these settings unless given
+        its own.
+
+        With a ``wss://`` ``url`` the keyword also completes one TLS handshake with it, so a
+        target that cannot be trusted fails here, in one line naming the certificate problem,
+        instead of in every test. The suites call it from ``Start Target Service`` with
+        ``WS_CA_FILE`` and ``WS_VERIFY_TLS``:
+
+        | Configure Target TLS    ${url}    ca_file=${WS_CA_FILE}    verify_tls=${WS_VERIFY_TLS}
+        """
+        if ca_file and not Path(ca_file).is_file():
+            raise ValueError(f"Expected WS_CA_FILE to be a PEM file of CAs to trust; {ca_file!r} is not a file.")
+        url = reveal(url)
+        target = self.ctx.target
+        target.url, target.ca_file, target.verify_tls = url, ca_file, bool(verify_tls)
+        if not target.verify_tls:
+            logger.warn("TLS certificate verification is OFF (WS_VERIFY_TLS=False): wss:// and https:// "
+                        "connections accept any certificate and host name.")
+        elif ca_file:
+            logger.info(f"TLS: trusting the CAs in {ca_file} for wss:// and https:// connections.")
+        context = target.ssl_context(url)
+        if context is not None:
+            limit = self.timeout_or_default(timeout)
+            self.run(check_tls(url, context, limit), "a TLS handshake", limit + 1, target=url)
+            logger.info(f"TLS handshake with {target.masked_url} succeeded.")
 
     # -- what a run reports ------------------------------------------------------------------
 

@@ -146,7 +146,8 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
         wait = self.timeout_or_default(timeout)
         policy = self.policy
         s = StreamSession(session, url, self.adapter, policy, open_timeout=wait,
-                          max_message_size=self.ctx.max_message_size)
+                          max_message_size=self.ctx.max_message_size,
+                          ssl_context=self.ctx.target.ssl_context(url))
         proxy = next((p for p in self.ctx.proxies if p.serves(url)), None)
         if proxy is not None:  # a failure then names the service behind the proxy too
             s.via = f" through proxy {proxy.name!r} in front of {mask_url(proxy.target)}"

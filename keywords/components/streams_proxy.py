@@ -9,6 +9,7 @@ Bandwidth`; this module goes with it.
 
 from __future__ import annotations
 
+import ssl
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -66,7 +67,8 @@ class DegradedProxyKeywords(LibraryComponent):
         lat, jit = round(latency.total_seconds() * 1000), round(jitter.total_seconds() * 1000)
         name, backend = self.ctx.proxies.next_name(), InProcessBackend()
         try:
-            listen = self.run(_start_degraded(backend, name, upstream, lat, jit, int(rate_kbps), int(seed)),
+            tls = self.ctx.target.ssl_context(upstream_url)
+            listen = self.run(_start_degraded(backend, name, upstream, lat, jit, int(rate_kbps), int(seed), tls),
                               "the fault proxy to start", target=upstream_url)
         except BaseException:
             self.run(backend.close(), "the fault proxy to stop", timeout=10)
@@ -92,11 +94,11 @@ class DegradedProxyKeywords(LibraryComponent):
 
 
 async def _start_degraded(backend: InProcessBackend, name: str, upstream: str, latency_ms: int,
-                          jitter_ms: int, rate_kbps: int, seed: int) -> str:
+                          jitter_ms: int, rate_kbps: int, seed: int, tls: ssl.SSLContext | None) -> str:
     """Start proxy ``name`` with latency ± jitter both ways and a downstream bandwidth cap;
     returns its listening address (loop-side)."""
     latency = {"latency": latency_ms, "jitter": jitter_ms}
-    listen = await backend.create(name, upstream, seed)
+    listen = await backend.create(name, upstream, seed, tls)
     for toxic in (*toxic_specs("latency", latency, "downstream", 1.0, None),
                   *toxic_specs("latency", latency, "upstream", 1.0, None),
                   *toxic_specs("bandwidth", {"rate": rate_kbps}, "downstream", 1.0, None)):

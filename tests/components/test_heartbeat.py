@@ -16,7 +16,7 @@ from assertionengine import AssertionOperator as Op
 from websockets.asyncio.server import Server, serve
 from websockets.exceptions import ConnectionClosed
 
-from wsresilience.components import heartbeat as heartbeat_module
+from wsresilience import context as context_module
 from wsresilience.components.heartbeat import HeartbeatKeywords
 from wsresilience.context import LibraryContext
 from wsresilience.core.client import observe
@@ -102,7 +102,7 @@ def test_tls_arguments_fall_back_to_the_library_target(
         seen.append((url, ca_file, verify_tls))
         return client_ssl_context(url, ca_file, verify_tls)
 
-    monkeypatch.setattr(heartbeat_module, "client_ssl_context", spy)
+    monkeypatch.setattr(context_module, "client_ssl_context", spy)
     hb.ctx.target.ca_file, hb.ctx.target.verify_tls = "/etc/target-ca.pem", False
     hb.open_heartbeat_connection(quiet.url)
     hb.open_heartbeat_connection(quiet.url, ca_file="/tmp/mine.pem", verify_tls=True)

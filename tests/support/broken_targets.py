@@ -5,7 +5,8 @@ Every target is a real socket or a real name:
 - ``http-404``, ``http-403``: the echo server process answering the upgrade with that
   status (``--answer-status``), a wrong path and a refused client;
 - ``untrusted-tls``: the echo server process serving ``wss://`` with a self-signed
-  certificate (:func:`support.tls.self_signed`), which a default client does not trust;
+  certificate signed by a private CA (:func:`support.tls_certs.make`), which a default client
+  does not trust;
 - ``malformed-url``: a URL that is not ``ws://`` or ``wss://``;
 - ``unknown-host``: a name under the reserved ``.invalid`` TLD with a ``!`` in it. The
   resolver refuses such a name itself (``EAI_NONAME`` in microseconds): on this machine a
@@ -26,7 +27,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from support.echo_server import running
-from support.tls import self_signed
+from support import tls_certs
 
 #: A URL that is not a WebSocket URL at all.
 MALFORMED_URL = "http//not a websocket url"
@@ -45,7 +46,8 @@ TRANSIENT = ("http-503", "http-429")
 def broken_targets(directory: Path) -> Iterator[dict[str, str]]:
     """Start the server-backed broken targets (certificates go to ``directory``); yield
     ``{name: url}`` for every name in :data:`PERMANENT` and :data:`TRANSIENT`."""
-    cert, key = self_signed(directory)
+    made = tls_certs.make(directory)
+    cert, key = made.cert, made.key
     with ExitStack() as stack:
         def start(*options: str) -> str:
             return stack.enter_context(running(*options)).url

@@ -1,7 +1,7 @@
 """A third-party stand-in: a plain ``websockets`` echo server, nothing of ours inside.
 
 ``python tests/support/echo_server.py [options]`` prints ``listening on ws://127.0.0.1:PORT/``
-and serves until SIGTERM. Without options it is websockets' defaults throughout; options:
+(``wss://`` with TLS) and serves until SIGTERM. Without options it is websockets' defaults throughout; options:
 
 - ``--ping-interval S`` / ``--ping-timeout S`` / ``--close-timeout S``: keepalive and closing
   (``--ping-interval 0`` turns keepalive off);
@@ -15,8 +15,8 @@ and serves until SIGTERM. Without options it is websockets' defaults throughout;
   ``N`` handshakes are accepted before that (a service that turns a reconnect away);
 - ``--send-on-connect BYTES``: send one text message of ``BYTES`` bytes as soon as a
   connection opens (the server's own limit does not apply to what it sends);
-- ``--tls-cert PEM --tls-key PEM``: serve ``wss://`` with that certificate (a self-signed
-  one, from :func:`support.tls.self_signed`, is not trusted by a default client).
+- ``--tls-cert PEM --tls-key PEM``: serve ``wss://`` with that certificate (tests make
+  one with ``support.tls_certs``; it is not trusted by a default client).
 
 Tests start it with :func:`running` (or the ``echo_process`` fixture of ``tests/conftest.py``).
 """

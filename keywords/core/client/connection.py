@@ -11,10 +11,10 @@ time:
     Keeps reading, but drops its PONG frames on the way out (websockets has no switch for
     that, so the protocol's ``send_frame`` is wrapped).
 ``frozen``
-    Stops reading altogether (the transport is paused). The server's bytes wait unread in
-    the kernel; whenever something arrives (one shared edge-triggered epoll, see
-    :mod:`.frozenwatch`), the client peeks at them and at the TCP state, so it still sees
-    the server give up (close frame waiting, FIN → CLOSE_WAIT, or RST) without reading.
+    Stops reading altogether: websockets gets none of the server's bytes, so it answers no
+    ping. The client still sees the server give up (close frame waiting, end of stream, or
+    reset) without reading: over ``ws://`` by peeking at the kernel's receive buffer, over
+    ``wss://`` from the decrypted bytes it holds back (see :mod:`.freeze`).
 
 A client-side heartbeat pings the server at its own interval, measures the round-trip
 time, and flags a server that stops answering.
@@ -29,8 +29,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
-import os
-import socket
 import ssl
 import time
 from typing import Any
@@ -39,15 +37,13 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State as WsState
 
-from wsresilience.faultproxy.wsframes import OP_CLOSE, OP_PING
 from wsresilience.core.runtime.events import EventLog
-from wsresilience.core.client.frozenwatch import FrozenSocketWatcher
+from wsresilience.core.client.freeze import Freeze, freeze_for
 from wsresilience.core.client.recording import Behaviour, RecordingClientConnection
 from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE, client_close_description
 from wsresilience.core.runtime.loop import wait_until
 from wsresilience.core.masking import mask_secret, mask_url
 from wsresilience.core.client.open_errors import describe_open_error
-from wsresilience.core.client.wire import peek_frames, tcp_state
 from wsresilience.errors import OpenFailed
 
 
@@ -95,8 +91,8 @@ class ObservedConnection:
         self.secrets: list[str] = []
         self._changed = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._peek_sock: socket.socket | None = None
-        self._queued_pings = 0
+        #: How the connection is frozen while its behaviour is ``frozen`` (see :mod:`.freeze`).
+        self.freeze: Freeze | None = None
         self.record_state(ConnState.CONNECTING)
 
     # -- recording --------------------------------------------------------------------
@@ -141,7 +137,7 @@ class ObservedConnection:
         self.record("connection lost", type(exc).__name__ if exc else "")
         if not self.closing_by_us:
             self._terminated(f"TCP {'reset' if exc else 'closed'} by server")
-        self._release_peek_socket()
+        self._release_freeze()
         self.record_state(ConnState.CLOSED)
 
     def _terminated(self, how: str) -> None:
@@ -238,7 +234,7 @@ class ObservedConnection:
         self.closing_by_us = True
         for task in list(self._tasks):
             task.cancel()
-        self._release_peek_socket()
+        self._release_freeze()
         if self.ws is not None and self.ws.transport is not None:
             self.ws.transport.abort()
 
@@ -259,13 +255,12 @@ class ObservedConnection:
         if behaviour is previous:
             return
         self.record("behaviour", behaviour.value)
-        if previous is Behaviour.FROZEN:
-            self._release_peek_socket()
-            if self.ws is not None and not self.ws.transport.is_closing():
-                self.ws.transport.resume_reading()
+        if previous is Behaviour.FROZEN and self.freeze is not None:
+            freeze, self.freeze = self.freeze, None
+            freeze.thaw()
         if behaviour is Behaviour.FROZEN and self.ws is not None and not self.ws.transport.is_closing():
-            self.ws.transport.pause_reading()
-            self._open_peek_socket()
+            self.freeze = freeze_for(self)
+            self.freeze.start()
         if self.terminated_at is not None or self.state is ConnState.CLOSED:
             return
         if behaviour is Behaviour.RESPONSIVE:
@@ -275,42 +270,15 @@ class ObservedConnection:
             self.silent_since = time.monotonic()
             self.record_state(ConnState.SILENT, behaviour.value)
 
-    def _open_peek_socket(self) -> None:
-        assert self.ws is not None
-        raw = self.ws.transport.get_extra_info("socket")
-        self._queued_pings = 0
-        if raw is None or raw.fileno() < 0 or self._peek_sock is not None:
-            return
-        self._peek_sock = socket.socket(fileno=os.dup(raw.fileno()))
-        # Registering reports what is already waiting, so nothing that came before is missed.
-        FrozenSocketWatcher.on(asyncio.get_running_loop()).watch(
-            self._peek_sock.fileno(), self._check_frozen_socket
-        )
+    def deliver_held(self, data: bytes, eof: bool) -> None:
+        """Give websockets the bytes (and end of stream) a TLS freeze held back."""
+        if isinstance(self.ws, RecordingClientConnection):
+            self.ws.deliver(data, eof)
 
-    def _release_peek_socket(self) -> None:
-        if self._peek_sock is not None:
-            FrozenSocketWatcher.forget(asyncio.get_running_loop(), self._peek_sock.fileno())
-            self._peek_sock.close()
-            self._peek_sock = None
-
-    def _check_frozen_socket(self) -> None:
-        """Something arrived on a frozen socket: see whether the server pinged or gave up."""
-        if self._peek_sock is None or self.terminated_at is not None:
-            return
-        frames, reset = peek_frames(self._peek_sock)
-        pings = sum(1 for f in frames if f.opcode == OP_PING)
-        for _ in range(pings - self._queued_pings):
-            self.record("ping received", "waiting unread (frozen)")
-        self._queued_pings = max(self._queued_pings, pings)
-        closes = [f for f in frames if f.opcode == OP_CLOSE]
-        if closes and self.close_code is None:
-            code, reason = closes[0].close_code or 1005, closes[0].close_reason
-            self.on_close_frame(code, reason, "close frame (unread)")
-        state = tcp_state(self._peek_sock)
-        if reset:
-            self._terminated("TCP reset by server (seen while frozen)")
-        elif state in ("CLOSE_WAIT", "CLOSE", "LAST_ACK"):
-            self._terminated(f"server half-closed TCP ({state}, seen while frozen)")
+    def _release_freeze(self) -> None:
+        if self.freeze is not None:
+            freeze, self.freeze = self.freeze, None
+            freeze.release()
 
     # -- client heartbeat --------------------------------------------------------------------
 

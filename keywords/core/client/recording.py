@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from websockets.asyncio.client import ClientConnection
 from websockets.frames import Close, Frame, Opcode
 
+from wsresilience.core.client.freeze import TlsFreeze
 from wsresilience.core.runtime.choices import parse_choice
 
 if TYPE_CHECKING:
@@ -65,6 +66,27 @@ class RecordingClientConnection(ClientConnection):
 
         protocol.send_frame = filtered_send_frame
         protocol.recv_frame = observed_recv_frame
+
+    def data_received(self, data: bytes) -> None:
+        freeze = self.observer.freeze
+        if isinstance(freeze, TlsFreeze) and freeze.active:
+            freeze.hold(data)  # frozen over TLS: decrypted, held back from websockets
+            return
+        super().data_received(data)
+
+    def eof_received(self) -> None:
+        freeze = self.observer.freeze
+        if isinstance(freeze, TlsFreeze) and freeze.active:
+            freeze.hold_eof()
+            return
+        super().eof_received()
+
+    def deliver(self, data: bytes, eof: bool) -> None:
+        """Hand websockets what a TLS freeze held back, then the end of stream if it came."""
+        if data:
+            super().data_received(data)
+        if eof:
+            super().eof_received()
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -68,12 +69,13 @@ class RaceEntry:
         return isinstance(self.outcome, dict)
 
 
-async def session_start_answer(url: str, timeout: float) -> dict[str, Any] | str:
+async def session_start_answer(url: str, timeout: float,
+                               ssl_context: ssl.SSLContext | None = None) -> dict[str, Any] | str:
     """Send ``session-start`` unauthenticated; the reply, or why none came (as text).
 
     A server speaking the protocol answers error ``unauthenticated``.
     """
-    probe = SessionConversation("protocol-probe", url, Credential("probe", "", "none"))
+    probe = SessionConversation("protocol-probe", url, Credential("probe", "", "none"), ssl_context)
     conn = await probe.open_raw(timeout)
     try:
         return await probe.request(conn, {"type": "session-start"}, timeout)
@@ -83,12 +85,13 @@ async def session_start_answer(url: str, timeout: float) -> dict[str, Any] | str
         await conn.close()
 
 
-async def authenticate_with(url: str, credential: Credential, session: str | None, timeout: float) -> Answer:
+async def authenticate_with(url: str, credential: Credential, session: str | None, timeout: float,
+                            ssl_context: ssl.SSLContext | None = None) -> Answer:
     """Send ``auth`` with ``credential`` and, without waiting, a resume of ``session`` and a history request.
 
     Collects up to three replies (one without ``session``) or until the server closes.
     """
-    probe = SessionConversation(f"{credential.kind}-token", url, credential)
+    probe = SessionConversation(f"{credential.kind}-token", url, credential, ssl_context)
     conn = await probe.open_raw(timeout)
     conn.secrets.append(credential.token)
     await conn.send(json.dumps({"type": "auth", "token": credential.token}))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -134,9 +135,12 @@ class SessionConversation:
     """One user's conversation with the agent, over successive connections."""
 
     def __init__(self, name: str, url: str, credential: Credential,
-                 max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE) -> None:
+                 max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         self.name = name
         self.url = url
+        #: TLS for a ``wss://`` url (``None`` for ``ws://``), used by every connection.
+        self.ssl_context = ssl_context
         self.credential = credential
         #: The largest message (bytes) each of its connections accepts.
         self.max_message_size = max_message_size
@@ -186,7 +190,8 @@ class SessionConversation:
         self.legs.append(leg)
         conn = SessionConnection(f"{self.name}#{leg.number}", self.url)
         try:
-            await conn.open(timeout, source_address=source_address, max_size=self.max_message_size)
+            await conn.open(timeout, self.ssl_context, source_address=source_address,
+                            max_size=self.max_message_size)
         except ResilienceFailure:
             leg.outcome = "open failed"
             raise

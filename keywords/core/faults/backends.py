@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import ipaddress
 import os
+import ssl
 from typing import Any
 
 from wsresilience.faultproxy import FaultProxy, ProxyCollection, Toxic
@@ -42,8 +43,11 @@ class InProcessBackend:
     def proxy(self, name: str) -> FaultProxy:
         return self.collection.get(name)
 
-    async def create(self, name: str, upstream: str, seed: int | None) -> str:
-        proxy = await self.collection.create(name, upstream, seed=seed)
+    async def create(self, name: str, upstream: str, seed: int | None,
+                     tls: ssl.SSLContext | None = None) -> str:
+        """Start proxy ``name`` in front of ``upstream``; with ``tls``, the proxy is the TLS
+        client of the upstream and serves plain TCP (frames stay visible to the toxics)."""
+        proxy = await self.collection.create(name, upstream, seed=seed, upstream_tls=tls)
         seen = self.seen.setdefault(name, [])
 
         def track(conn: Connection) -> None:
@@ -104,12 +108,20 @@ class ToxiproxyBackend:
         self.client = ToxiproxyClient(url)
         self.where = self.client.url
         self._names: dict[str, str] = {}
+        #: Proxies in front of a wss:// target: they carry TLS through, frames unseen.
+        self._ciphertext: set[str] = set()
         self._flaps: dict[str, asyncio.Task[None]] = {}
 
     def _path(self, name: str, tail: str = "") -> str:
         return f"/proxies/{self._names[name]}{tail}"
 
-    async def create(self, name: str, upstream: str, seed: int | None) -> str:
+    async def create(self, name: str, upstream: str, seed: int | None,
+                     tls: ssl.SSLContext | None = None) -> str:
+        """Create proxy ``name`` on the API. Toxiproxy forwards bytes: in front of a ``wss://``
+        target (``tls`` given) the client's TLS goes through it end to end, so the proxy
+        sees ciphertext and refuses frame faults (:meth:`add`)."""
+        if tls is not None:
+            self._ciphertext.add(name)
         remote = f"{name}.{os.getpid()}"
         listen_host = "127.0.0.1" if _is_loopback(self.client.host) else "0.0.0.0"
         answer = await self.client.request(
@@ -123,6 +135,12 @@ class ToxiproxyBackend:
         return listen
 
     async def add(self, name: str, toxic: dict[str, Any]) -> dict[str, Any]:
+        if toxic["type"] in FRAME_TOXICS and name in self._ciphertext:
+            raise Unsupported(
+                f"The {toxic['type']} fault reads WebSocket frames, but proxy {name!r} on the Toxiproxy "
+                f"API at {self.where} carries the client's TLS to the wss:// target end to end and sees "
+                "only ciphertext. Use the in-process proxy (TOXIPROXY_URL empty), which terminates TLS."
+            )
         if toxic["type"] in FRAME_TOXICS and not await self.client.is_faultproxy():
             raise Unsupported(
                 f"The {toxic['type']} fault is WebSocket-aware and only faultproxy has it; the "

@@ -137,8 +137,19 @@ def upstream_of(target_url: str) -> str:
     return f"{host}:{port}"
 
 
-def client_url(target_url: str, listen: str) -> str:
+def client_url(target_url: str, listen: str, terminates_tls: bool = True) -> str:
     """``target_url`` pointed at a proxy listening on ``listen`` (``host:port``): the same
-    scheme, path and query, what a client connects to instead."""
+    path and query, what a client connects to instead.
+
+    A proxy that ``terminates_tls`` (the in-process one) is the TLS client of a ``wss://``
+    target and serves plain TCP, so its clients get ``ws://``; a proxy that forwards bytes
+    (Toxiproxy) keeps the scheme, and the client's TLS passes through it.
+
+    >>> client_url("wss://example.test/chat?x=1", "127.0.0.1:4567")
+    'ws://127.0.0.1:4567/chat?x=1'
+    >>> client_url("wss://example.test/chat", "127.0.0.1:4567", terminates_tls=False)
+    'wss://127.0.0.1:4567/chat'
+    """
     parts = urlsplit(target_url)
-    return urlunsplit((parts.scheme, listen, parts.path, parts.query, ""))
+    scheme = "ws" if terminates_tls else parts.scheme
+    return urlunsplit((scheme, listen, parts.path, parts.query, ""))

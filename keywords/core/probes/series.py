@@ -15,6 +15,7 @@ snapshots taken round after round, is in :mod:`wsresilience.core.probes.leaks`.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -119,6 +120,8 @@ class ResourceProbe:
         self.pid = pid
         self.port = port
         self.metrics = {**METRICS, "connections": connections_metric}
+        #: TLS for an ``https://`` metrics endpoint (the target's settings), else ``None``.
+        self.ssl_context: ssl.SSLContext | None = None
         #: Sources that have answered at least once; losing one later is a failure.
         self.answered: set[str] = set()
 
@@ -178,7 +181,7 @@ class ResourceProbe:
         sources: dict[str, str] = {}
         problems: list[str] = []
         if self.metrics_url:
-            samples = self._read("metrics", lambda: scrape(self.metrics_url), "The server's ", problems)
+            samples = self._read("metrics", lambda: scrape(self.metrics_url, ssl_context=self.ssl_context), "The server's ", problems)
             if samples is not None:
                 for resource, metric in self.metrics.items():
                     if metric in samples:

@@ -9,6 +9,7 @@ reason, never PASS.
 
 from __future__ import annotations
 
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -26,16 +27,18 @@ from wsresilience.errors import ProbeUnavailable
 NOT_REPORTED = "not reported"
 
 
-def server_version(target_url: str, timeout: float = 2.0) -> str:
+def server_version(target_url: str, timeout: float = 2.0, ssl_context: ssl.SSLContext | None = None) -> str:
     """What ``GET /version`` on the WebSocket URL's host answers, or ``not reported``.
 
     Credentials in the URL are dropped; an answer of more than one line is not a version.
+    A ``wss://`` target is asked over ``https://`` with ``ssl_context`` (the target's TLS
+    settings).
     """
     parts = urlsplit(target_url)
     scheme = "https" if parts.scheme == "wss" else "http"
     url = f"{scheme}://{parts.netloc.rsplit('@', 1)[-1]}/version"
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=timeout, context=ssl_context) as response:  # noqa: S310
             text = response.read(200).decode("utf-8", "replace").strip()
     except (urllib.error.URLError, OSError, ValueError):
         return NOT_REPORTED
@@ -52,10 +55,10 @@ def parse_prometheus(text: str) -> dict[str, float]:
     return samples
 
 
-def scrape(url: str, timeout: float = 5.0) -> dict[str, float]:
-    """Fetch and parse a Prometheus text endpoint."""
+def scrape(url: str, timeout: float = 5.0, ssl_context: ssl.SSLContext | None = None) -> dict[str, float]:
+    """Fetch and parse a Prometheus text endpoint (``https://`` verified with ``ssl_context``)."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=timeout, context=ssl_context) as response:  # noqa: S310
             body = response.read().decode("utf-8", "replace")
     except (urllib.error.URLError, OSError) as exc:
         raise ProbeUnavailable(f"metrics endpoint {mask_url(url)} did not answer: {exc}") from None

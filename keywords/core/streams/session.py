@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any
@@ -52,9 +53,12 @@ class StreamSession:
 
     def __init__(self, name: str, url: str, adapter: StreamAdapter, policy: BackoffPolicy,
                  open_timeout: float = 5.0, ack_every: int = 16,
-                 max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE) -> None:
+                 max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         self.name = name
         self.url = url
+        #: TLS for a ``wss://`` url (``None`` for ``ws://``), used by every (re)connection.
+        self.ssl_context = ssl_context
         self.adapter = adapter
         self.policy = policy
         self.open_timeout = open_timeout
@@ -96,7 +100,7 @@ class StreamSession:
             self.connections += 1
             conn = StreamConnection(f"{self.name}-{self.connections}", self.url, self.connections,
                                     self.on_message, self.changed.set)
-            await conn.open(self.open_timeout, max_size=self.max_message_size)
+            await conn.open(self.open_timeout, self.ssl_context, max_size=self.max_message_size)
             return conn
 
         old = self.connection
