@@ -75,7 +75,8 @@ async def session_start_answer(url: str, timeout: float,
 
     A server speaking the protocol answers error ``unauthenticated``.
     """
-    probe = SessionConversation("protocol-probe", url, Credential("probe", "", "none"), ssl_context)
+    probe = SessionConversation("protocol-probe", url, Credential("probe", "", "none"),
+                                ssl_context=ssl_context)
     conn = await probe.open_raw(timeout)
     try:
         return await probe.request(conn, {"type": "session-start"}, timeout)
@@ -91,7 +92,7 @@ async def authenticate_with(url: str, credential: Credential, session: str | Non
 
     Collects up to three replies (one without ``session``) or until the server closes.
     """
-    probe = SessionConversation(f"{credential.kind}-token", url, credential, ssl_context)
+    probe = SessionConversation(f"{credential.kind}-token", url, credential, ssl_context=ssl_context)
     conn = await probe.open_raw(timeout)
     conn.secrets.append(credential.token)
     await conn.send(json.dumps({"type": "auth", "token": credential.token}))

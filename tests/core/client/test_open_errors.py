@@ -94,10 +94,10 @@ def test_the_resolvers_try_again_is_transient() -> None:
 
 def test_the_certificate_is_trusted_once_its_ca_is_given(lt: LoopThread, targets: dict[str, str],
                                                         tls_dir: Path) -> None:
-    """The untrusted-TLS target is a working wss:// server: with its certificate as the CA
+    """The untrusted-TLS target is a working wss:// server: with the CA that signed it trusted
     the same open succeeds, so the permanent error above is the certificate, nothing else."""
     url = targets["untrusted-tls"]
-    cert = tls_dir / "cert.pem"
+    cert = tls_dir / "ca.pem"  # the private CA that signed the server certificate
 
     async def go() -> bool:
         conn = ObservedConnection("c", url)
