@@ -7,7 +7,8 @@ another component might need. What is shared lives here, set in one place:
   and released when the library goes out of scope;
 - the default timeout, which `Set Library Timeout` changes for every component at once;
 - the handle registries: connections, conversations, stream sessions, proxies;
-- the target (its URL and TLS settings) and the server probes;
+- the target (its URL and TLS settings), the server probes, and the token source test
+  users' tokens come from;
 - the secrets to mask, and cleanups run at the end of the library's scope.
 
 Keywords run in Robot's thread and hand coroutines to the loop with :meth:`run`; the
@@ -30,6 +31,7 @@ from wsresilience.core.runtime.registry import Registry
 from wsresilience.core.runtime.timeouts import TimeLike, seconds
 
 if TYPE_CHECKING:
+    from wsresilience.core.auth.tokens import TokenSource
     from wsresilience.core.client.connection import ObservedConnection
     from wsresilience.core.conversations.session import SessionConversation
     from wsresilience.core.faults.handle import ProxyHandle
@@ -73,6 +75,9 @@ class LibraryContext:
         self.toxiproxy_url = toxiproxy_url.strip()
         self.target = Target()
         self.probe = ResourceProbe()
+        #: Where test users' tokens come from (the reference-server keywords set and change
+        #: it); None: the target gives none.
+        self.tokens: TokenSource | None = None
         self.connections: Registry[ObservedConnection] = Registry("connection", "client")
         self.conversations: Registry[SessionConversation] = Registry("conversation")
         self.stream_sessions: Registry[StreamSession] = Registry("stream session", "session")

@@ -60,15 +60,16 @@ class RaceEntry:
         return isinstance(self.outcome, dict)
 
 
-async def session_start_answer(url: str, timeout: float) -> dict[str, Any] | str:
-    """Send ``session-start`` unauthenticated; the reply, or why none came (as text).
+async def session_start_answer(url: str, timeout: float,
+                               message: dict[str, Any] | None = None) -> dict[str, Any] | str:
+    """Send ``session-start`` (or ``message``) unauthenticated; the reply, or why none came (as text).
 
     A server speaking the protocol answers error ``unauthenticated``.
     """
     probe = SessionConversation("protocol-probe", url, Credential("probe", "", "none"))
     conn = await probe.open_raw(timeout)
     try:
-        return await probe.request(conn, {"type": "session-start"}, timeout)
+        return await probe.request(conn, message or {"type": "session-start"}, timeout)
     except (ConnectionEnded, TimeoutError) as exc:
         return str(exc)
     finally:
