@@ -37,8 +37,12 @@ def _explain(run: suite_runner.RunResult) -> str:
     return "\n".join(f"{status} {name}: {message[:300]}" for name, (status, message) in run.outcomes().items())
 
 
-def _run(suite: str, outdir: Path, *variables: str, include: str = "") -> suite_runner.RunResult:
+def _run(suite: str, outdir: Path, *variables: str, include: str = "", trace: bool = False) -> suite_runner.RunResult:
+    """Run ``suite`` with ``--variable`` for each of ``variables``; ``trace`` logs at TRACE level
+    (every keyword's arguments and return values)."""
     options = [opt for v in variables for opt in ("--variable", v)]
+    if trace:
+        options += ["--loglevel", "TRACE"]
     if include:
         options += ["--include", include]
     return suite_runner.run(suite, outdir, options)
@@ -53,9 +57,11 @@ def _no_secrets(outdir: Path, secret: str) -> None:
 
 
 def test_001_runs_with_tokens_minted_from_the_services_secret(tmp_path: Path, secret: str) -> None:
-    """WS_URL + AUTH_JWT_SECRET: every criterion passes; 001.7 skips, as the suite cannot restart it."""
+    """WS_URL + AUTH_JWT_SECRET: every criterion passes; 001.7 skips, as the suite cannot restart it.
+    Logged at TRACE level, and still no secret or token in the outputs."""
     with external_server(secret) as server:
-        run = _run(CONTEXT, tmp_path, *_target(server), f"AUTH_JWT_SECRET:{secret}", "AUTH_JWT_ISSUER:refserver")
+        run = _run(CONTEXT, tmp_path, *_target(server), f"AUTH_JWT_SECRET:{secret}", "AUTH_JWT_ISSUER:refserver",
+                   trace=True)
     found = run.by_criterion
     assert set(found) == ALL_001, _explain(run)
     assert all(found[c] == {"PASS"} for c in ALL_001 - {"AC-001.7"}), _explain(run)
@@ -65,8 +71,8 @@ def test_001_runs_with_tokens_minted_from_the_services_secret(tmp_path: Path, se
     _no_secrets(tmp_path, secret)
 
 
-def test_a_token_for_the_wrong_audience_is_what_the_service_refuses(tmp_path: Path, secret: str) -> None:
-    """The claims matter: tokens minted for another issuer are rejected, so the run fails at once."""
+def test_tokens_for_the_wrong_issuer_are_refused_by_the_service(tmp_path: Path, secret: str) -> None:
+    """The claims matter: tokens minted with another issuer are rejected, so every test fails."""
     with external_server(secret) as server:
         run = _run(CONTEXT, tmp_path, *_target(server), f"AUTH_JWT_SECRET:{secret}", "AUTH_JWT_ISSUER:someone-else",
                    include="AC-001.1")
@@ -75,9 +81,10 @@ def test_a_token_for_the_wrong_audience_is_what_the_service_refuses(tmp_path: Pa
 
 
 def test_001_runs_with_tokens_from_a_command(tmp_path: Path, secret: str) -> None:
-    """WS_URL + AUTH_TOKEN_COMMAND that honours a negative {ttl}: the expired-token check runs too."""
+    """WS_URL + AUTH_TOKEN_COMMAND that honours a negative {ttl}: the expired-token check runs too.
+    Logged at TRACE level, and still no secret or token in the outputs."""
     with external_server(secret) as server:
-        run = _run(CONTEXT, tmp_path, *_target(server), f"AUTH_TOKEN_COMMAND:{TOKEN_COMMAND}")
+        run = _run(CONTEXT, tmp_path, *_target(server), f"AUTH_TOKEN_COMMAND:{TOKEN_COMMAND}", trace=True)
     found = run.by_criterion
     assert all(found[c] == {"PASS"} for c in ALL_001 - {"AC-001.7"}), _explain(run)
     assert found["AC-001.7"] == {"SKIP"}, _explain(run)
