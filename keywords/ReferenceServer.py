@@ -30,7 +30,16 @@ class ReferenceServer(ResilienceLibrary):
 
     The library starts the server with a signing secret of its own, so `Create Test User`
     and `Create Expired Credential` can hand out tokens the server accepts (or rejects as
-    expired). Credentials print with their token masked.
+    expired). For another service, `Use Token Secret` mints them with its signing secret, or
+    `Use Token Command` gets each from a command (an identity provider's client); a kind of
+    token the source cannot give makes the check SKIP with the reason. Credentials print
+    with their token masked.
+
+    = A server of your own =
+
+    `Start Server Command` runs any server from a command line with ``{port}``; it is ready
+    once it accepts a WebSocket connection, and `Restart Reference Server` and `Stop
+    Reference Server` treat it like the bundled one (docs/protocol.md, section 10).
 
     = Metrics =
 

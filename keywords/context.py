@@ -9,7 +9,8 @@ another component might need. What is shared lives here, set in one place:
 - the largest message a client accepts (``max_message_size``), which every component
   that connects passes to its connections and `Set Max Message Size` changes;
 - the handle registries: connections, conversations, stream sessions, proxies;
-- the target (its URL and TLS settings) and the server probes;
+- the target (its URL and TLS settings), the server probes, and the token source test
+  users' tokens come from;
 - the secrets to mask, and cleanups run at the end of the library's scope.
 
 Keywords run in Robot's thread and hand coroutines to the loop with :meth:`run`; the
@@ -35,6 +36,7 @@ from wsresilience.core.runtime.registry import Registry
 from wsresilience.core.runtime.timeouts import TimeLike, seconds
 
 if TYPE_CHECKING:
+    from wsresilience.core.auth.tokens import TokenSource
     from wsresilience.core.client.connection import ObservedConnection
     from wsresilience.core.conversations.session import SessionConversation
     from wsresilience.core.faults.handle import ProxyHandle
@@ -90,6 +92,9 @@ class LibraryContext:
         self.toxiproxy_url = toxiproxy_url.strip()
         self.target = Target()
         self.probe = ResourceProbe()
+        #: Where test users' tokens come from (the reference-server keywords set and change
+        #: it); None: the target gives none.
+        self.tokens: TokenSource | None = None
         self.connections: Registry[ObservedConnection] = Registry("connection", "client")
         self.conversations: Registry[SessionConversation] = Registry("conversation")
         self.stream_sessions: Registry[StreamSession] = Registry("stream session", "session")

@@ -18,6 +18,8 @@ message alone. Errors that mean "this cannot be checked here" are SKIPs, raised 
 | ``Unsupported``     | a fault backend cannot do what was asked                           |
 | ``ServerStartFailed``| a server process did not start or died                            |
 | ``ProbeUnavailable``| the target offers no such probe (components turn it into a SKIP)   |
+| ``TokenUnavailable``| the token source cannot give that kind of token (a SKIP)           |
+| ``TokenSourceFailed``| the token source could not make a token (its command failed)      |
 | ``ConnectionEnded`` | the server closed a session connection (loop-side signal)          |
 """
 
@@ -127,6 +129,15 @@ class ServerStartFailed(WsResilienceError, RuntimeError):
 
 class ProbeUnavailable(WsResilienceError):
     """The target offers no such probe; components turn this into a SKIP with the reason."""
+
+
+class TokenUnavailable(WsResilienceError):
+    """The token source cannot give this kind of token (an expired one from a command that
+    cannot backdate); components turn this into a SKIP with the reason."""
+
+
+class TokenSourceFailed(WsResilienceError, RuntimeError):
+    """The token source could not make a token: its command failed, or the key cannot sign."""
 
 
 class ConnectionEnded(WsResilienceError):

@@ -35,6 +35,7 @@ CORE_MAY_IMPORT: dict[str, set[str]] = {
     "probes": {"runtime", "masking", "stats"},
     "faults": {"runtime", "masking"},
     "servers": {"runtime"},
+    "auth": {"masking"},
     # "stats and the result types of the others": the packages whose results it shows (an
     # import check cannot tell a result type from the rest of a module).
     "evidence": {"stats", "client", "streams", "conversations", "flapping", "probes"},

@@ -31,6 +31,7 @@ from wsresilience.context import LibraryContext
 from wsresilience.core.client.open_errors import describe_open_error
 from wsresilience.core.evidence.figures import Figure
 from wsresilience.core.evidence.flapping import flap_summary_table, scenario_chart
+from wsresilience.core.conversations.attempts import session_start_answer
 from wsresilience.core.evidence.judge import check
 from wsresilience.core.flapping.answer import ask_fresh
 from wsresilience.core.flapping.engine import Disconnect, FlapPlan, FlapResult, flap
@@ -318,6 +319,25 @@ class FlappingKeywords(LibraryComponent):
 
         self.judge(figures, "At most one agent per user during flapping", too_many)
         return len(samples)
+
+    @keyword(tags=["Assertion", CONCERN])
+    def target_should_speak_the_agent_protocol(self, url: str, timeout: timedelta | None = None) -> None:
+        """Skips the test unless ``url`` speaks the agent protocol (docs/protocol.md §9).
+
+        Sends ``ask`` unauthenticated: a server with agents answers error ``unauthenticated``;
+        anything else means the agent checks cannot run here, and the test ends SKIP with
+        what came back (never PASS).
+        """
+        limit = self.timeout_or_default(timeout)
+        answer = self.run(session_start_answer(url, limit, {"type": "ask", "text": "are you there?"}),
+                          "an answer to ask", limit + 2, url)
+        if isinstance(answer, dict) and answer.get("type") == "error" and answer.get("code") == "unauthenticated":
+            return
+        seen = answer if isinstance(answer, str) else f"a {answer.get('type')!r} message"
+        raise SkipExecution(self.ctx.mask(
+            f"The target {mask_url(url)} does not speak the reference agent protocol (docs/protocol.md "
+            f"section 9): an unauthenticated ask got {seen}, not error 'unauthenticated'."
+        ))
 
     @keyword(tags=["Assertion", CONCERN])
     def fresh_connection_should_get_an_answer_within(

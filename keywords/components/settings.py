@@ -9,6 +9,8 @@ connection than the baseline), so resource files never compute with inline Pytho
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from datetime import timedelta
 from pathlib import Path
 
@@ -69,6 +71,18 @@ class SettingsKeywords(LibraryComponent):
     def get_max_message_size(self) -> int:
         """Returns the largest message, in bytes, a client accepts (see `Set Max Message Size`)."""
         return self.ctx.max_message_size
+
+    @keyword(tags=["Getter", TAG])
+    def replace_port_placeholder(self, template: SecretOrStr, url: SecretOrStr) -> str | SecretUrl:
+        """Returns ``template`` with ``{port}`` replaced by the port of ``url``.
+
+        For a ``METRICS_URL`` such as ``http://127.0.0.1:{port}/metrics`` when ``SERVER_COMMAND``
+        started the service on a port the OS chose. A template with secrets stays a secret URL.
+
+        | ${metrics} =    Replace Port Placeholder    ${template}    ${url}
+        """
+        filled = reveal(template).replace("{port}", str(urlsplit(reveal(url)).port or ""))
+        return protect_url(filled) if filled else ""
 
     # -- the run's secrets ------------------------------------------------------------------
 

@@ -70,8 +70,9 @@ class RaceEntry:
 
 
 async def session_start_answer(url: str, timeout: float,
-                               ssl_context: ssl.SSLContext | None = None) -> dict[str, Any] | str:
-    """Send ``session-start`` unauthenticated; the reply, or why none came (as text).
+                               ssl_context: ssl.SSLContext | None = None,
+                               message: dict[str, Any] | None = None) -> dict[str, Any] | str:
+    """Send ``session-start`` (or ``message``) unauthenticated; the reply, or why none came (as text).
 
     A server speaking the protocol answers error ``unauthenticated``.
     """
@@ -79,7 +80,7 @@ async def session_start_answer(url: str, timeout: float,
                                 ssl_context=ssl_context)
     conn = await probe.open_raw(timeout)
     try:
-        return await probe.request(conn, {"type": "session-start"}, timeout)
+        return await probe.request(conn, message or {"type": "session-start"}, timeout)
     except (ConnectionEnded, TimeoutError) as exc:
         return str(exc)
     finally:

@@ -1,4 +1,9 @@
-"""Start and stop the reference server as a real process on an OS-chosen port."""
+"""Start and stop the reference server as a real process on an OS-chosen port.
+
+:class:`ServerProcess` runs ``python -m wsresilience.refserver`` and takes its URL from the
+line it prints once it listens. A server named by a command line instead (``SERVER_COMMAND``)
+is :class:`~wsresilience.core.servers.command.CommandServer`, which shares the stopping here.
+"""
 
 from __future__ import annotations
 
@@ -101,11 +106,11 @@ class ServerProcess:
         if self.popen.poll() is not None:
             self.died_early = f"exit code {self.popen.returncode}; stderr: {self.stderr_tail() or 'nothing'}"
         else:
-            self.popen.send_signal(signal.SIGTERM)
+            self._signal(signal.SIGTERM)
             try:
                 self.popen.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.popen.kill()
+                self._signal(signal.SIGKILL)
                 self.popen.wait(5)
         if self._drain is not None:
             self._drain.join(2)
@@ -120,7 +125,18 @@ class ServerProcess:
     def kill(self) -> None:
         """SIGKILL: the server gets no chance to flush or say goodbye (:meth:`stop` reaps it)."""
         if self.popen is not None:
-            self.popen.kill()
+            self._signal(signal.SIGKILL)
+
+    def _signal(self, sig: signal.Signals) -> None:
+        """Send ``sig`` to the server process."""
+        assert self.popen is not None
+        self.popen.send_signal(sig)
+
+    def respawn(self) -> ServerProcess:
+        """A new, not yet started process with the same arguments and environment on the same port."""
+        args = list(self.args)
+        args[args.index("--port") + 1] = str(self.port)
+        return ServerProcess(args, env=dict(self.env))
 
     def stderr_tail(self, lines: int = 5) -> str:
         """The last lines the server wrote to stderr, joined with `` | ``."""
