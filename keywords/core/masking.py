@@ -88,6 +88,16 @@ def mask_secret(text: str, secrets: list[str]) -> str:
 
 _KNOWN: set[str] = set()
 
+#: Shorter secrets are not hidden in free text: replacing every ``p`` of a message would
+#: garble it (and tell the reader the secret). URLs are masked by structure
+#: (:func:`mask_url`), whatever the length of their password or token.
+MIN_TEXT_SECRET = 4
+
+
+def _remember(*secrets_: str) -> None:
+    """Add secrets to the process-wide set :func:`mask_text` hides in free text."""
+    _KNOWN.update(s for s in secrets_ if len(s) >= MIN_TEXT_SECRET)
+
 
 @dataclass(frozen=True)
 class Credential:
@@ -98,7 +108,7 @@ class Credential:
     kind: str = "valid"
 
     def __post_init__(self) -> None:
-        _KNOWN.add(self.token)
+        _remember(self.token)
 
     def __str__(self) -> str:
         return f"<user {self.user}: {self.kind} token ***>"
@@ -121,7 +131,7 @@ class SecretUrl(Secret):
 
     def __init__(self, value: str) -> None:
         super().__init__(value)
-        _KNOWN.update(url_secrets(value))
+        _remember(*url_secrets(value))
 
     @property
     def masked(self) -> str:
