@@ -26,8 +26,13 @@ PABOTLIB_TROUBLE = ("Address already in use", "PabotLib unreachable", "pabotlib"
 
 @pytest.fixture
 def port_8270_taken() -> Iterator[None]:
-    """Port 8270 held by a listening socket; if another process holds it already, so much the better."""
+    """Port 8270 held by a listening socket; if another process listens on it already, so much the better.
+
+    ``SO_REUSEADDR``, so that connections an earlier PabotLib left in TIME-WAIT do not stop the
+    bind: an ``EADDRINUSE`` then means a listener really holds the port.
+    """
     holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         holder.bind(("127.0.0.1", PABOTLIB_PORT))
         holder.listen()
