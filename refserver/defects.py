@@ -1,6 +1,6 @@
 """Seeded defects: named ways to break the reference server on purpose.
 
-Each one breaks specific acceptance criteria (see ACCEPTANCE.md); the suites must fail
+Each one breaks specific acceptance criteria (see docs/acceptance.md); the suites must fail
 exactly those when the server runs with it.
 
 The names are parsed once, when the server's configuration is built (``Defect.parse``), so

@@ -13,6 +13,8 @@ Documentation     WS-RESILIENCE-001: reconnection preserves the conversation con
 ...               Only the session's owner may resume it, only one connection holds it at a time,
 ...               and tokens never appear in the log. Every test uses fresh users and sessions.
 ...
+...               Criteria: docs/acceptance.md, section WS-RESILIENCE-001:
+...
 ...               | =Criterion= | =Requirement= |
 ...               | AC-001.1 | Authenticate with a token, hold a conversation, disconnect, reconnect to the session: the history (ids, order, content) and the agent state (memory, workflow step) are identical. |
 ...               | AC-001.2 | Brief (1 s) and medium (half the session TTL) disconnections keep the context; beyond the TTL the server says explicitly that the session expired, and a new session starts clean. |

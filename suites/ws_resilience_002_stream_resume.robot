@@ -13,6 +13,8 @@ Documentation     WS-RESILIENCE-002: mid-stream disconnection and resume.
 ...               reconnects with exponential backoff, resumes, and verifies that it
 ...               assembled each chunk exactly once, in order, intact.
 ...
+...               Criteria: docs/acceptance.md, section WS-RESILIENCE-002:
+...
 ...               | =Criterion= | =Requirement= |
 ...               | AC-002.1 | Text stream cut, resumed: SHA-256 matches, no gap/duplicate; reconnect < 2 s, resume < 500 ms, total < 5 s. |
 ...               | AC-002.2 | JSON stream cut mid-document: the reassembled document parses, validates and equals the original. |

@@ -13,6 +13,8 @@ Documentation     WS-RESILIENCE-006: rapid reconnection (flapping clients) and r
 ...               connections, sessions, descriptors or tasks left behind, and no memory
 ...               that climbs round after round.
 ...
+...               Criteria: docs/acceptance.md, section WS-RESILIENCE-006:
+...
 ...               | =Criterion= | =Requirement= |
 ...               | AC-006.1 | 10 concurrent clients each flap 50 times (connected 100 ms, disconnected 50 ms, with jitter): connection success rate ≥ 99%; handshake latency p95 < 200 ms; attempt rate reported. |
 ...               | AC-006.2 | After flapping and a settle period, the server's open-connection count is exactly back to baseline. |

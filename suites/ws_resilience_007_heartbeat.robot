@@ -12,6 +12,8 @@ Documentation     WS-RESILIENCE-007: heartbeat validation and zombie-connection 
 ...               going silent, and free everything it held. The client's own heartbeat
 ...               measures round-trip time and detects a server that stops answering.
 ...
+...               Criteria: docs/acceptance.md, section WS-RESILIENCE-007:
+...
 ...               | =Criterion= | =Requirement= |
 ...               | AC-007.1 | A responsive client stays connected for at least 5 server ping intervals; every server ping it receives is answered; observed ping spacing is SERVER_PING_INTERVAL ±10%; client-measured RTT p95 < 100 ms. |
 ...               | AC-007.2 | A client that stops answering pings (no-pong: keeps reading, drops its pongs; frozen: stops reading) is closed by the server within interval + timeout + 250 ms of going silent; the close code and reason are reported. |

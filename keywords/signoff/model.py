@@ -1,6 +1,6 @@
 """From an ``output.xml`` to the sign-off model: test IDs, their criteria, verdicts, evidence.
 
-The model follows the run contract in ``ACCEPTANCE.md``:
+The model follows the run contract in ``docs/acceptance.md``:
 
 * each suite's Documentation holds its criteria as a table, one row per criterion:
   ``| AC-007.1 | A responsive client stays connected ... |``;

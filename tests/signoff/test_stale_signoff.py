@@ -75,13 +75,13 @@ def test_a_filtered_robot_run_leaves_no_stale_signoff(tmp_path: Path) -> None:
 
 
 def test_a_filtered_pabot_run_leaves_no_stale_signoff(tmp_path: Path) -> None:
-    full = run_pabot(tmp_path, "--no-pabotlib", fail_zombie=False, library=True)
+    full = run_pabot(tmp_path, fail_zombie=False, library=True)
     done = subprocess.run([sys.executable, "-m", "wsresilience.signoff", str(full), "--xunit", JUNIT],
                           cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert page_says(full.parent / PAGE) == ("PASS", 4) and (full.parent / JUNIT).is_file()
 
-    merged = run_pabot(tmp_path, "--no-pabotlib", "--include", "AC-007.2", fail_zombie=False, library=True)
+    merged = run_pabot(tmp_path, "--include", "AC-007.2", fail_zombie=False, library=True)
 
     assert load(merged).totals["total"] == 1, "the filtered pabot run did not rewrite output.xml"
     assert not (stale := stale_signoff(merged.parent)), "\n".join(stale)
@@ -91,13 +91,13 @@ def test_a_filtered_pabot_run_leaves_no_stale_signoff(tmp_path: Path) -> None:
 def test_the_listener_clears_too_when_the_suites_do_not_import_the_library(tmp_path: Path) -> None:
     """pabot with ``--listener wsresilience.SignOffListener``: each worker writes a page for its
     own output in ``pabot_results/<n>/``; the merged output's folder keeps no earlier page."""
-    full = run_pabot(tmp_path, "--no-pabotlib", fail_zombie=False)
+    full = run_pabot(tmp_path, fail_zombie=False)
     done = subprocess.run([sys.executable, "-m", "wsresilience.signoff", str(full), "--xunit", JUNIT],
                           cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert page_says(full.parent / PAGE) == ("PASS", 4)
 
-    merged = run_pabot(tmp_path, "--no-pabotlib", "--listener", LISTENER, "--include", "AC-007.2",
+    merged = run_pabot(tmp_path, "--listener", LISTENER, "--include", "AC-007.2",
                        fail_zombie=False)
 
     assert load(merged).totals["total"] == 1, "the filtered pabot run did not rewrite output.xml"

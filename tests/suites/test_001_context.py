@@ -1,6 +1,6 @@
 """The WS-RESILIENCE-001 suite against the healthy reference server and every seeded defect.
 
-Each defect must fail every test tagged with the criteria ACCEPTANCE.md says it breaks.
+Each defect must fail every test tagged with the criteria docs/acceptance.md says it breaks.
 Defects that corrupt the context itself (``lose-history``, ``drop-last-message``) break every
 test that compares a context after a reconnect, which is nearly all of them; the others must
 leave every other criterion passing.
@@ -15,7 +15,7 @@ from support.context_runs import run_suite, outcomes, verdicts
 
 ALL = {f"AC-001.{i}" for i in range(1, 9)}
 
-#: defect: (criteria ACCEPTANCE.md says it breaks, criteria that must still pass)
+#: defect: (criteria docs/acceptance.md says it breaks, criteria that must still pass)
 DEFECTS = {
     "lose-history": ({"AC-001.1"}, set()),
     "drop-last-message": ({"AC-001.1"}, set()),

@@ -20,10 +20,10 @@ from support import SUITES, suite_runner
 SUITE = SUITES / "ws_resilience_002_stream_resume.robot"
 
 #: Tests that resume a stream: a server that cannot resume (skips, corrupts, forgets) fails
-#: them all, not only the criterion ACCEPTANCE.md lists first for the defect.
+#: them all, not only the criterion docs/acceptance.md lists first for the defect.
 RESUMING = {"AC-002.1", "AC-002.2", "AC-002.3", "AC-002.4", "AC-002.7", "AC-002.8", "AC-002.9"}
 
-#: defect -> (criteria ACCEPTANCE.md says it breaks, criteria that fail with it as a consequence)
+#: defect -> (criteria docs/acceptance.md says it breaks, criteria that fail with it as a consequence)
 DEFECTS: dict[str, tuple[set[str], set[str]]] = {
     # A replay that starts at the last seq again is a misplaced resume in every test that
     # resumes, though the assembler drops the repeated chunk.

@@ -15,7 +15,7 @@ from support.echo_server import EchoProcess
 SUITE = SUITES / "ws_resilience_006_flapping.robot"
 CRITERIA = [f"AC-006.{i}" for i in range(1, 7)]
 
-#: Seeded defect → the criteria whose tests must FAIL. ACCEPTANCE.md names the first; a
+#: Seeded defect → the criteria whose tests must FAIL. docs/acceptance.md names the first; a
 #: defect may break more where the failure is genuine (a registry leak also leaks on RST).
 BREAKS = {
     "leak-connections": {"AC-006.2", "AC-006.6"},

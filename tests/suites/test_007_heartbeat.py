@@ -14,9 +14,9 @@ from support.suite_runner import RunResult, run_suite
 SUITE = "ws_resilience_007_heartbeat.robot"
 CRITERIA = {"AC-007.1", "AC-007.2", "AC-007.3", "AC-007.4", "AC-007.5", "AC-007.6", "AC-007.7"}
 
-#: ACCEPTANCE.md section 2: which criteria each seeded defect breaks.
+#: docs/acceptance.md section 2: which criteria each seeded defect breaks.
 BREAKS = {
-    # ACCEPTANCE.md lists 007.1 and 007.2; issue 4 adds the half-open case, 007.6.
+    # docs/acceptance.md lists 007.1 and 007.2; issue 4 adds the half-open case, 007.6.
     "no-keepalive": {"AC-007.1", "AC-007.2", "AC-007.6"},
     "slow-reaper": {"AC-007.2"},
     "reap-healthy": {"AC-007.4"},

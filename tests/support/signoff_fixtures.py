@@ -141,15 +141,18 @@ def run_pabot(tmp: Path, *extra: str, names: tuple[str, ...] = ("heartbeat.robot
               fail_zombie: bool = True, library: bool = False) -> Path:
     """Run two suites with pabot (2 processes) into ``tmp/out`` and return its merged output.xml.
 
-    ``fail_zombie`` makes the AC-007.2 test fail; ``library`` as for :func:`write_suites`.
+    ``--no-pabotlib`` always: the suites take no locks, and PabotLib's port 8270 may be held by
+    another pabot run on the machine. ``fail_zombie`` makes the AC-007.2 test fail; ``library`` as for :func:`write_suites`.
+    What pabot printed is kept in ``tmp/pabot-console.txt``.
     """
     suites = write_suites(tmp / "suites", names, library)
     out = tmp / "out"
     command = [
-        sys.executable, "-m", "pabot.pabot", "--processes", "2", *extra, "--outputdir", str(out),
+        sys.executable, "-m", "pabot.pabot", "--no-pabotlib", "--processes", "2", *extra, "--outputdir", str(out),
         "--pythonpath", str(REPO), "--pythonpath", str(suites), "--variable", f"FAIL_ZOMBIE:{fail_zombie}",
         str(suites),
     ]
     completed = subprocess.run(command, cwd=tmp, capture_output=True, text=True, timeout=120)
+    (tmp / "pabot-console.txt").write_text(completed.stdout + completed.stderr, encoding="utf-8")
     assert (out / "output.xml").is_file(), completed.stdout + completed.stderr
     return out / "output.xml"

@@ -2,7 +2,7 @@
 
 The suites are the system under test here: they must PASS on the healthy reference server
 and FAIL the criteria a seeded defect breaks. Each run is a real ``robot`` (or ``pabot
---testlevelsplit``) process against a real server process, into its own output directory
+--no-pabotlib --testlevelsplit``) process against a real server process, into its own output directory
 (which is also its working directory, since pabot writes ``.pabotsuitenames`` there).
 """
 
@@ -22,13 +22,15 @@ from support import SUITES
 
 @dataclass
 class RunResult:
-    """Verdicts of one run: per criterion tag, per test, and the process exit code."""
+    """Verdicts of one run: per criterion tag, per test, the process exit code and its console."""
 
     returncode: int
     by_criterion: dict[str, set[str]]
     by_test: dict[str, str]
     messages: dict[str, str]
     outdir: Path
+    #: What the run printed (stdout, then stderr); empty when read back from a file alone.
+    console: str = ""
 
     def failed_criteria(self) -> set[str]:
         """Criteria with at least one failing test."""
@@ -54,7 +56,9 @@ def run(
     """Run one suite (a name in ``suites/`` or a path) with extra Robot ``options``."""
     outdir.mkdir(parents=True, exist_ok=True)
     if pabot:
-        cmd = [sys.executable, "-m", "pabot.pabot", "--testlevelsplit", "--processes", str(processes)]
+        # --no-pabotlib: the suites take no PabotLib locks, and PabotLib's port (8270) may be
+        # held by another pabot run on the machine.
+        cmd = [sys.executable, "-m", "pabot.pabot", "--no-pabotlib", "--testlevelsplit", "--processes", str(processes)]
     else:
         cmd = [sys.executable, "-m", "robot", "--console", "none"]
     cmd += ["--outputdir", str(outdir), *options, str(SUITES / suite)]
@@ -62,10 +66,10 @@ def run(
     assert (outdir / "output.xml").exists(), (
         f"no output.xml from {' '.join(cmd)}:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
     )
-    return read(outdir, proc.returncode)
+    return read(outdir, proc.returncode, proc.stdout + proc.stderr)
 
 
-def read(outdir: Path, returncode: int = 0) -> RunResult:
+def read(outdir: Path, returncode: int = 0, console: str = "") -> RunResult:
     """The verdicts in ``outdir/output.xml``; criterion tags are upper-cased."""
     result = ExecutionResult(str(outdir / "output.xml"))
     by_criterion: dict[str, set[str]] = defaultdict(set)
@@ -77,7 +81,7 @@ def read(outdir: Path, returncode: int = 0) -> RunResult:
         for tag in test.tags:
             if tag.upper().startswith("AC-"):
                 by_criterion[tag.upper()].add(test.status)
-    return RunResult(returncode, dict(by_criterion), by_test, messages, outdir)
+    return RunResult(returncode, dict(by_criterion), by_test, messages, outdir, console)
 
 
 def run_suite(
