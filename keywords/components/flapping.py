@@ -321,15 +321,18 @@ class FlappingKeywords(LibraryComponent):
         return len(samples)
 
     @keyword(tags=["Assertion", CONCERN])
-    def target_should_speak_the_agent_protocol(self, url: str, timeout: timedelta | None = None) -> None:
+    def target_should_speak_the_agent_protocol(self, url: SecretOrStr,
+                                               timeout: timedelta | None = None) -> None:
         """Skips the test unless ``url`` speaks the agent protocol (docs/protocol.md §9).
 
         Sends ``ask`` unauthenticated: a server with agents answers error ``unauthenticated``;
         anything else means the agent checks cannot run here, and the test ends SKIP with
         what came back (never PASS).
         """
+        url = reveal(url)
         limit = self.timeout_or_default(timeout)
-        answer = self.run(session_start_answer(url, limit, {"type": "ask", "text": "are you there?"}),
+        answer = self.run(session_start_answer(url, limit, self.ctx.target.ssl_context(url),
+                                               message={"type": "ask", "text": "are you there?"}),
                           "an answer to ask", limit + 2, url)
         if isinstance(answer, dict) and answer.get("type") == "error" and answer.get("code") == "unauthenticated":
             return
