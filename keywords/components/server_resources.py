@@ -36,6 +36,7 @@ from wsresilience.core.probes.series import (
     UNITS,
     ResourceProbe,
     Snapshot,
+    counts_of,
     resource_names,
     scale_of,
     wait_for_snapshot,
@@ -219,14 +220,15 @@ class ServerResourcesKeywords(LibraryComponent):
     ) -> Snapshot:
         """Waits until the server has settled, then returns a snapshot.
 
-        Settled: its connection count equals ``baseline``'s, or has not changed for
-        ``quiet``. Never fails on a count that stays off (that is for the checks to
-        judge); gives up waiting after ``timeout`` and takes the snapshot anyway.
+        Settled: every count it exposes (connections, descriptors, tasks …) equals
+        ``baseline``'s, or none has changed for ``quiet``. Never fails on a count that
+        stays off (that is for the checks to judge); gives up waiting after ``timeout``
+        and takes the snapshot anyway.
 
         | ${after} =    Take Settled Resource Snapshot    after round 1    baseline=${before}
         """
         first = self._snapshot(label)
-        want = baseline.get("connections") if baseline is not None else None
+        want = counts_of(baseline) if baseline is not None else None
         with self._readable():
             snap, _ = wait_until_settled(self.probe, want, quiet.total_seconds(), timeout.total_seconds(),
                                          first)

@@ -148,6 +148,23 @@ def test_counts_and_settling_skip_when_not_exposed(ctx: LibraryContext) -> None:
         kw.open_connection_count_should_return_to(0, timedelta(milliseconds=60))
 
 
+def test_a_settled_snapshot_waits_for_every_count_not_just_connections(ctx: LibraryContext) -> None:
+    """Node closes a socket's descriptor a moment after the TCP connection is gone: a round's
+    snapshot taken when the connections are back, but the descriptors not yet, would judge a
+    descriptor the server was about to close as a leak."""
+    kw = ServerResourcesKeywords(ctx)
+    baseline = Snapshot(0.0, {"connections": 0, "fds": 19, "rss_bytes": 50 * MB})
+    closing = {"connections": 0, "fds": 20, "rss_bytes": 51 * MB}
+    ctx.probe = ScriptedProbe(closing, closing, closing, {"connections": 0, "fds": 19, "rss_bytes": 51 * MB})  # type: ignore[assignment]
+    snap = kw.take_settled_resource_snapshot("after round 1", baseline, quiet=timedelta(seconds=5))
+    assert snap.get("fds") == 19 and snap.label == "after round 1"
+    # A count that stays off (a real leak) is snapshotted once it has been quiet, for the rule to judge.
+    ctx.probe = ScriptedProbe({"connections": 0, "fds": 25})  # type: ignore[assignment]
+    started = time.monotonic()
+    snap = kw.take_settled_resource_snapshot("leaking", baseline, quiet=timedelta(milliseconds=200))
+    assert snap.get("fds") == 25 and 0.2 <= time.monotonic() - started < 2
+
+
 def test_the_leak_rule_passes_a_step_and_fails_a_climb(ctx: LibraryContext) -> None:
     kw = ServerResourcesKeywords(ctx)
 

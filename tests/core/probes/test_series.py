@@ -15,6 +15,7 @@ from wsresilience.core.probes.series import (
     ResourceProbe,
     Sampler,
     Snapshot,
+    counts_of,
     resource_names,
     wait_until_settled,
 )
@@ -251,3 +252,30 @@ def test_settling_gives_up_after_the_timeout_and_says_so() -> None:
 def test_settling_without_a_connection_count_does_not_wait() -> None:
     snap, settled = wait_until_settled(_Counts([None]), 0, quiet=1, timeout=5)
     assert settled and snap.get("connections") is None
+
+
+class _Scripted:
+    """A probe stand-in whose snapshots follow a script, then stay at the last one."""
+
+    def __init__(self, *values: dict[str, float]) -> None:
+        self.values = values
+        self.reads = 0
+
+    def snapshot(self, label: str = "") -> Snapshot:
+        value = self.values[min(self.reads, len(self.values) - 1)]
+        self.reads += 1
+        return Snapshot(float(self.reads), dict(value), label=label)
+
+
+def test_settling_waits_for_every_wanted_count_not_just_connections() -> None:
+    baseline = Snapshot(0.0, {"connections": 0, "fds": 19, "rss_bytes": 50 * MB})
+    assert counts_of(baseline) == {"connections": 0, "fds": 19}
+    probe = _Scripted({"connections": 0, "fds": 20}, {"connections": 0, "fds": 20}, {"connections": 0, "fds": 19})
+    snap, settled = wait_until_settled(probe, counts_of(baseline), quiet=10, timeout=5, poll=0.001)
+    assert settled and snap.get("fds") == 19 and probe.reads == 3
+
+
+def test_settling_ends_when_no_wanted_count_changes_any_more() -> None:
+    probe = _Scripted({"connections": 3, "fds": 30}, {"connections": 0, "fds": 25})
+    snap, settled = wait_until_settled(probe, {"connections": 0, "fds": 19}, quiet=0.05, timeout=5, poll=0.01)
+    assert settled and snap.get("fds") == 25 and probe.reads > 3
