@@ -45,12 +45,16 @@ class ServerResources(ResilienceLibrary):
 
     = The leak rule =
 
-    A leak is a slope, not a step. `Resource Growth Should Show No Leak` takes one
-    snapshot before any load and one after each round. The first ``warmup_rounds`` may
-    add a one-time step (allocator arenas, caches); after them, the least-squares slope
-    per round and the net growth must stay within tolerance. Counts (descriptors, tasks)
-    are exact: tolerance 0. RSS gets ``rss_growth_max`` (default 10 MB) and a slope bound
-    (default: that growth spread over the judged rounds).
+    A leak is growth that keeps going, per connection served. `Resource Growth Should
+    Show No Leak` takes one snapshot before any load, one after each round, and the
+    connections each round made. The first ``warmup_rounds`` are not judged (allocator
+    arenas, caches). After them RSS is fitted with two straight segments over
+    connections served, all judged rounds and their late half; the lower slope, what a
+    leak keeps to the end, may not exceed ``rss_per_connection_max`` (default 12 KiB).
+    A plateau passes: a V8 heap or an allocator that levels off has a falling late slope,
+    and a slow warm-up ramp a low overall one. Counts (descriptors, tasks) are exact.
+    `Take Settled Resource Snapshot` waits for every count, not just connections, so a
+    descriptor about to be closed is not judged as kept.
 
     = Skips and failures =
 

@@ -19,7 +19,7 @@ Documentation     WS-RESILIENCE-006: rapid reconnection (flapping clients) and r
 ...               | AC-006.1 | 10 concurrent clients each flap 50 times (connected 100 ms, disconnected 50 ms, with jitter): connection success rate ≥ 99%; handshake latency p95 < 200 ms; attempt rate reported. |
 ...               | AC-006.2 | After flapping and a settle period, the server's open-connection count is exactly back to baseline. |
 ...               | AC-006.3 | At most one agent instance per user at every sample during flapping, and back to baseline after. |
-...               | AC-006.4 | Server memory is stable across several flapping rounds: no steady climb after warm-up, growth after warm-up ≤ 10 MB; descriptors and tasks exact. |
+...               | AC-006.4 | Server memory is stable across several flapping rounds: after warm-up no growth that keeps going, at most 12 KiB kept per connection both over all rounds and over the late ones (a heap that levels off is a plateau, not a leak); descriptors and tasks exact. |
 ...               | AC-006.5 | Right after flapping, a fresh connection authenticates, sends a message and gets the correct reply within 1 s. |
 ...               | AC-006.6 | Abrupt disconnects (TCP reset, no close handshake) during flapping leak nothing either. |
 ...
@@ -29,7 +29,7 @@ Documentation     WS-RESILIENCE-006: rapid reconnection (flapping clients) and r
 ...               connections; the checks that need the reference protocol (users, agents,
 ...               ask/answer) SKIP with the reason.
 Metadata          Test ID    WS-RESILIENCE-006
-Metadata          Thresholds    ${FLAP_CLIENTS} clients × ${FLAP_CYCLES} cycles (${CONNECTED_TIME} / ${DISCONNECTED_TIME}); success ≥ ${MIN_SUCCESS_RATE}%; handshake p95 < ${HANDSHAKE_P95_MAX_MS} ms; RSS growth ≤ ${RSS_GROWTH_MAX} after ${WARMUP_ROUNDS} warm-up round(s); answer within ${ANSWER_MAX}
+Metadata          Thresholds    ${FLAP_CLIENTS} clients × ${FLAP_CYCLES} cycles (${CONNECTED_TIME} / ${DISCONNECTED_TIME}); success ≥ ${MIN_SUCCESS_RATE}%; handshake p95 < ${HANDSHAKE_P95_MAX_MS} ms; RSS kept ≤ ${RSS_PER_CONNECTION_MAX} per connection over ${MEMORY_ROUNDS} rounds, ${WARMUP_ROUNDS} of warm-up; answer within ${ANSWER_MAX}
 
 # robocop: on=line-too-long
 Resource          ../resources/flapping.resource
@@ -71,15 +71,15 @@ Each User Keeps At Most One Agent While Flapping
     ...    criterion=AC-006.3    what=after flapping
 
 Server Memory Does Not Climb Across Flapping Rounds
-    [Documentation]    Several rounds of flapping: after a warm-up round, the server's memory
-    ...    shows no steady climb and its descriptors and tasks come back exactly.
+    [Documentation]    Many rounds of flapping: after a warm-up round, the server's memory
+    ...    may level off but not keep growing with every connection served, and its
+    ...    descriptors and tasks come back exactly.
     [Tags]    AC-006.4    slow    needs-metrics
-    ${snapshots}    Snapshot Resources After Each Flapping Round
+    ${snapshots}    ${connections}    Snapshot Resources After Each Flapping Round
     Compare Resource Snapshots    ${snapshots}[0]    ${snapshots}[-1]
-    Resource Growth Should Show No Leak    ${snapshots}
+    Resource Growth Should Show No Leak    ${snapshots}    ${connections}
     ...    warmup_rounds=${WARMUP_ROUNDS}
-    ...    rss_growth_max=${RSS_GROWTH_MAX}
-    ...    rss_slope_max=${RSS_SLOPE_MAX}
+    ...    rss_per_connection_max=${RSS_PER_CONNECTION_MAX}
     ...    criterion=AC-006.4
 
 Fresh Connection Gets The Right Answer Right After Flapping

@@ -32,11 +32,12 @@ from wsresilience.core.evidence.figures import Figure
 from wsresilience.core.evidence.flapping import comparison_table, growth_chart, growth_figures, growth_table
 from wsresilience.core.evidence.judge import check
 from wsresilience.core.masking import SecretOrStr, reveal
-from wsresilience.core.probes.leaks import judge_growth, parse_bytes
+from wsresilience.core.probes.leaks import judge_count, judge_memory, parse_bytes
 from wsresilience.core.probes.series import (
     UNITS,
     ResourceProbe,
     Snapshot,
+    counts_of,
     resource_names,
     scale_of,
     wait_for_snapshot,
@@ -226,14 +227,15 @@ class ServerResourcesKeywords(LibraryComponent):
     ) -> Snapshot:
         """Waits until the server has settled, then returns a snapshot.
 
-        Settled: its connection count equals ``baseline``'s, or has not changed for
-        ``quiet``. Never fails on a count that stays off (that is for the checks to
-        judge); gives up waiting after ``timeout`` and takes the snapshot anyway.
+        Settled: every count it exposes (connections, descriptors, tasks …) equals
+        ``baseline``'s, or none has changed for ``quiet``. Never fails on a count that
+        stays off (that is for the checks to judge); gives up waiting after ``timeout``
+        and takes the snapshot anyway.
 
         | ${after} =    Take Settled Resource Snapshot    after round 1    baseline=${before}
         """
         first = self._snapshot(label)
-        want = baseline.get("connections") if baseline is not None else None
+        want = counts_of(baseline) if baseline is not None else None
         with self._readable():
             snap, _ = wait_until_settled(self.probe, want, quiet.total_seconds(), timeout.total_seconds(),
                                          first)
@@ -328,43 +330,51 @@ class ServerResourcesKeywords(LibraryComponent):
     def resource_growth_should_show_no_leak(
         self,
         snapshots: Sequence[Snapshot],
+        connections: int | Sequence[int],
         warmup_rounds: int = 1,
-        rss_growth_max: str = "10 MB",
-        rss_slope_max: str = "",
+        rss_per_connection_max: str = "12 KiB",
         counts: str = "fds, tasks",
         criterion: str = "",
     ) -> None:
         """Judges snapshots taken before and after each flapping round by the leak rule.
 
-        A leak is a slope, not a step. ``snapshots``: one before any load, then one per
-        round (settled). After ``warmup_rounds``, RSS may not grow more than
-        ``rss_growth_max`` nor climb faster than ``rss_slope_max`` per round (default: the
-        growth bound spread over the judged rounds); each of ``counts`` must not grow at
-        all. Logs the figures beside their bounds, the values per round and a chart.
-        SKIPs when the target exposes no RSS.
+        A leak is growth that keeps going, per connection served. ``snapshots``: one before
+        any load, then one per round (settled); ``connections``: how many connections each
+        round made (one number, or a list with one per round). After ``warmup_rounds``:
 
-        | Resource Growth Should Show No Leak    ${snapshots}    warmup_rounds=1    rss_growth_max=10 MB
+        - RSS is fitted with two straight segments over connections served, all judged
+          rounds and their late half; the lower slope (what a leak keeps to the end) may
+          not exceed ``rss_per_connection_max``. A plateau passes (a V8 heap that levels
+          off, an allocator that keeps what it once needed): its late slope falls, or its
+          overall slope is low. Needs at least 5 judged rounds, so the late half reaches
+          past a warm-up's bend.
+        - Each of ``counts`` is exact: it may neither end higher than after warm-up nor climb.
+
+        Logs the figures beside their bounds, a table with the rates per half and the model,
+        and a chart against connections served. SKIPs when the target exposes no RSS.
+
+        | Resource Growth Should Show No Leak    ${snapshots}    ${connections}    rss_per_connection_max=12 KiB
         """
         snaps = list(snapshots)
         if not snaps or snaps[0].get("rss_bytes") is None:
             raise SkipExecution(f"The target exposes no resident memory (RSS) via {self.probe.describe()}.")
         warmup = int(warmup_rounds)
-        slope_max = parse_bytes(rss_slope_max) if str(rss_slope_max).strip() else None
-        verdicts = [judge_growth("rss_bytes", [s.get("rss_bytes") or 0.0 for s in snaps], warmup,
-                                 parse_bytes(rss_growth_max), slope_max)]
+        per_round = int(connections) if isinstance(connections, int | str) else [int(c) for c in connections]
+        verdicts = [judge_memory("rss_bytes", [s.get("rss_bytes") or 0.0 for s in snaps], per_round, warmup,
+                                 parse_bytes(rss_per_connection_max))]
         skipped = []
         for name in resource_names(counts):
             values = [s.get(name) for s in snaps]
             if any(v is None for v in values):
                 skipped.append(name)
                 continue
-            verdicts.append(judge_growth(name, [float(v or 0.0) for v in values], warmup, 0.0, 0.0))
+            verdicts.append(judge_count(name, [float(v or 0.0) for v in values], per_round, warmup))
         if skipped:
             logger.info(f"Not exposed by the target, so not judged: {', '.join(skipped)}.")
 
         def climbing() -> str:
             lines = "; ".join(v.describe(*scale_of(v.resource)) for v in verdicts if v.leak)
-            return f"Expected no steady climb after warm-up; {lines}."
+            return f"Expected no growth that keeps going after warm-up; {lines}."
 
         try:
             self.judge(growth_figures(verdicts, criterion), "Leak rule", climbing)

@@ -148,14 +148,41 @@ def test_counts_and_settling_skip_when_not_exposed(ctx: LibraryContext) -> None:
         kw.open_connection_count_should_return_to(0, timedelta(milliseconds=60))
 
 
-def test_the_leak_rule_passes_a_step_and_fails_a_climb(ctx: LibraryContext) -> None:
+def test_a_settled_snapshot_waits_for_every_count_not_just_connections(ctx: LibraryContext) -> None:
+    """Node closes a socket's descriptor a moment after the TCP connection is gone: a round's
+    snapshot taken when the connections are back, but the descriptors not yet, would judge a
+    descriptor the server was about to close as a leak."""
+    kw = ServerResourcesKeywords(ctx)
+    baseline = Snapshot(0.0, {"connections": 0, "fds": 19, "rss_bytes": 50 * MB})
+    closing = {"connections": 0, "fds": 20, "rss_bytes": 51 * MB}
+    ctx.probe = ScriptedProbe(closing, closing, closing, {"connections": 0, "fds": 19, "rss_bytes": 51 * MB})  # type: ignore[assignment]
+    snap = kw.take_settled_resource_snapshot("after round 1", baseline, quiet=timedelta(seconds=5))
+    assert snap.get("fds") == 19 and snap.label == "after round 1"
+    # A count that stays off (a real leak) is snapshotted once it has been quiet, for the rule to judge.
+    ctx.probe = ScriptedProbe({"connections": 0, "fds": 25})  # type: ignore[assignment]
+    started = time.monotonic()
+    snap = kw.take_settled_resource_snapshot("leaking", baseline, quiet=timedelta(milliseconds=200))
+    assert snap.get("fds") == 25 and 0.2 <= time.monotonic() - started < 2
+
+
+def test_the_leak_rule_passes_a_plateau_and_fails_growth_that_keeps_going(ctx: LibraryContext) -> None:
     kw = ServerResourcesKeywords(ctx)
 
     def rounds(*mb: float, fds: float = 10) -> list[Snapshot]:
         return [Snapshot(float(i), {"rss_bytes": v * MB, "fds": fds}) for i, v in enumerate(mb)]
 
-    kw.resource_growth_should_show_no_leak(rounds(30, 38, 38.5, 38.2, 38.4))
-    with pytest.raises(ResilienceFailure, match=r"Expected no steady climb after warm-up; rss_bytes per round"):
-        kw.resource_growth_should_show_no_leak(rounds(30, 32, 36, 40, 44))
+    # +3 MB a round (15 KiB per connection of 200), then flat: a plateau.
+    kw.resource_growth_should_show_no_leak(rounds(30, 38, 41, 44, 47, 48, 48.2, 48.1, 48.3, 48.2), 200)
+    kw.resource_growth_should_show_no_leak(rounds(30, 38, 38.5, 38.2, 38.4, 38.3, 38.4), [200, 180, 200, 200, 190, 200])
+    with pytest.raises(ResilienceFailure, match=r"Expected no growth that keeps going after warm-up; rss_bytes per "
+                                                r"round \[30, 32, 35, 38, 41, 44, 47\] MB over 1200 connections: .*"
+                                                r"sustained 15\.4 KiB per connection \(max 12\)\.$"):
+        kw.resource_growth_should_show_no_leak(rounds(30, 32, 35, 38, 41, 44, 47), 200)
+    with pytest.raises(ResilienceFailure, match=r"; fds per round \[10, 11, 12, 13, 14, 15, 16\] descriptors over "
+                                                r"1200 connections: .* it grew by 5 descriptors"):
+        kw.resource_growth_should_show_no_leak([Snapshot(float(i), {"rss_bytes": 30 * MB, "fds": 10 + i})
+                                                for i in range(7)], 200, rss_per_connection_max="1 MB")
+    with pytest.raises(ValueError, match="at least 5 values after 1 warm-up round"):
+        kw.resource_growth_should_show_no_leak(rounds(30, 31, 32, 33, 34), 200)
     with pytest.raises(SkipExecution, match="no resident memory"):
-        kw.resource_growth_should_show_no_leak([Snapshot(0.0, {"fds": 1})])
+        kw.resource_growth_should_show_no_leak([Snapshot(0.0, {"fds": 1})], 200)

@@ -75,38 +75,52 @@ def scenario_chart(samples: Sequence[Snapshot], agent_limit: float | None = None
 
 
 def growth_chart(verdicts: Sequence[GrowthVerdict], rss_unit_scale: float = MB) -> str:
-    """Each judged resource per round; RSS in MB on the right with the post-warm-up bound."""
+    """Each judged resource against connections served; RSS in MB on the right, with the
+    bound drawn as the slope a leak at the bound would climb from the late half's start."""
     series: dict[str, list[tuple[float, float]]] = {}
-    thresholds: list[tuple] = []
     right: list[str] = []
     for v in verdicts:
         if v.resource == "rss_bytes":
-            name = RSS_SERIES
-            series[name] = [(float(i), x / rss_unit_scale) for i, x in enumerate(v.values)]
-            right.append(name)
-            bound = (v.values[v.warmup] + v.growth_tolerance) / rss_unit_scale
-            thresholds.append((bound, f"after warm-up + {v.growth_tolerance / rss_unit_scale:g} MB", "right"))
+            series[RSS_SERIES] = [(x, y / rss_unit_scale) for x, y in zip(v.served, v.values)]
+            mid = v.middle
+            name = f"bound: {v.bound / 1024:g} KiB per connection from round {mid}"
+            series[name] = [(x, (v.values[mid] + v.bound * (x - v.served[mid])) / rss_unit_scale)
+                            for x in v.served[mid:]]
+            right += [RSS_SERIES, name]
         else:
-            series[v.resource] = [(float(i), x) for i, x in enumerate(v.values)]
-    return line_chart(series, "Server resources after each flapping round (round 0: before)",
-                      "round", "count", thresholds, y2_label="RSS (MB)", y2_series=right)
+            series[v.resource] = list(zip(v.served, v.values))
+    return line_chart(series, "Server resources after each flapping round (0: before any load)",
+                      "connections served", "count", y2_label="RSS (MB)", y2_series=right)
+
+
+def _rate(value: float, v: GrowthVerdict) -> str:
+    """A rate per connection as the table shows it: KiB for memory, the count's own unit."""
+    return f"{value / 1024:.3g} KiB" if not v.exact else f"{value:.3g}"
 
 
 def growth_table(verdicts: Sequence[GrowthVerdict]) -> str:
-    """Per resource: the values per round, warm-up step, slope and growth beside their bounds."""
+    """Per resource: values per round, warm-up step, the fitted rates, the judged figure and
+    the model that judged it (and why)."""
     rows: list[list[object]] = []
     for v in verdicts:
         scale, unit = (MB, "MB") if v.resource == "rss_bytes" else (1.0, "")
+        if v.exact:
+            judged = f"growth {v.growth:g} and {_rate(v.rate, v)} per connection (max 0)"
+        else:
+            judged = f"sustained {_rate(v.sustained_rate, v)} per connection (max {v.bound / 1024:g} KiB)"
         rows.append([
             v.resource,
-            ", ".join(f"{x / scale:.4g}" for x in v.values),
+            ", ".join(f"{x / scale:.4g}" for x in v.values) + f" {unit}".rstrip(),
+            f"{v.served[-1]:g} in {len(v.values) - 1} rounds",
             round(v.warmup_step / scale, 3),
-            f"{v.slope / scale:.4g} (max {v.slope_tolerance / scale:.4g}) {unit}/round",
-            f"{v.growth / scale:.4g} (max {v.growth_tolerance / scale:.4g}) {unit}",
+            f"{_rate(v.early_rate, v)} / {_rate(v.late_rate, v)} (from round {v.middle}) / {_rate(v.rate, v)}",
+            judged,
             "LEAK" if v.leak else "stable",
+            v.model,
         ])
-    return html_table(["resource", "per round (0 = before)", "warm-up step", "slope after warm-up",
-                       "growth after warm-up", "verdict"], rows, "Leak rule: slope and growth after warm-up")
+    return html_table(["resource", "per round (0 = before)", "connections", "warm-up step (not judged)",
+                       "per connection: early half / late half / all judged rounds", "judged", "verdict",
+                       "model, and why"], rows, "Leak rule: what each connection leaves behind, after warm-up")
 
 
 def comparison_table(before: Snapshot, after: Snapshot) -> str:
@@ -121,14 +135,21 @@ def comparison_table(before: Snapshot, after: Snapshot) -> str:
 
 
 def growth_figures(verdicts: Sequence[GrowthVerdict], criterion: str = "") -> list[Figure]:
-    """Per resource, its slope and its growth after warm-up beside their bounds."""
+    """Per resource, the figures the leak rule judges: memory's sustained rate per connection;
+    a count's growth and rate, both exactly 0 at most."""
     figures = []
     for v in verdicts:
         scale, unit = scale_of(v.resource)
-        note = f"warm-up step {v.warmup_step / scale:.3g} {unit} not judged"
-        figures.append(Figure(f"{v.resource} slope after warm-up", v.slope / scale, f"{unit}/round",
-                              v.slope_tolerance / scale, "<=", criterion, note=note))
-        figures.append(Figure(f"{v.resource} growth after warm-up", v.growth / scale, unit,
-                              v.growth_tolerance / scale, "<=", criterion,
-                              note=f"over {len(v.judged) - 1} rounds"))
+        note = f"warm-up step {v.warmup_step / scale:.3g} {unit} not judged; {v.served[-1]:g} connections"
+        if v.exact:
+            figures.append(Figure(f"{v.resource} growth after warm-up", v.growth, unit, 0.0, "<=", criterion,
+                                  note=note))
+            figures.append(Figure(f"{v.resource} per connection after warm-up", v.rate, f"{unit}/connection",
+                                  0.0, "<=", criterion, note="exact"))
+        else:
+            figures.append(Figure(
+                f"{v.resource} kept per connection, sustained", v.sustained_rate / 1024, "KiB/connection",
+                v.bound / 1024, "<=", criterion,
+                note=(f"lower of {v.rate / 1024:.3g} (all judged rounds) and {v.late_rate / 1024:.3g} "
+                      f"(late half, from round {v.middle}); {note}")))
     return figures

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ssl
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -272,26 +272,40 @@ def wait_for_snapshot(
         time.sleep(poll)
 
 
+def counts_of(snapshot: Snapshot) -> dict[str, float]:
+    """The counts a snapshot holds (connections, descriptors, tasks …): everything but memory."""
+    return {name: value for name, value in snapshot.values.items() if name != "rss_bytes"}
+
+
 def wait_until_settled(
     probe: ResourceProbe,
-    want_connections: float | None,
+    want: Mapping[str, float] | float | None,
     quiet: float,
     timeout: float,
     first: Snapshot | None = None,
     poll: float = 0.05,
 ) -> tuple[Snapshot, bool]:
-    """Poll until the server's connection count settles; return the last snapshot and whether it did.
+    """Poll until the server's counts settle; return the last snapshot and whether they did.
 
-    Settled: the count equals ``want_connections`` (when given), or has not changed for
-    ``quiet`` seconds (counted from ``first``, a snapshot just taken, when given), or the
-    target does not count connections at all.
+    ``want`` is the counts to come back to (e.g. :func:`counts_of` a baseline), or a
+    connection count alone. Settled: every wanted count the target exposes equals its
+    wanted value, or none of them has changed for ``quiet`` seconds (counted from
+    ``first``, a snapshot just taken, when given), or the target exposes none of them.
+    Connections alone are not enough: a server may drop a TCP connection a moment before
+    it closes the socket's descriptor.
     """
-    last: list[float | None] = [first.get("connections") if first is not None else None]
+    wanted = dict(want) if isinstance(want, Mapping) else {} if want is None else {"connections": float(want)}
+    names = list(wanted) or ["connections"]
+
+    def held(snap: Snapshot) -> dict[str, float]:
+        return {n: v for n in names if (v := snap.get(n)) is not None}
+
+    last: list[dict[str, float] | None] = [held(first) if first is not None else None]
     since = [time.monotonic()]
 
     def settled(snap: Snapshot) -> bool:
-        now = snap.get("connections")
-        if now is None or (want_connections is not None and now == want_connections):
+        now = held(snap)
+        if not now or (wanted and all(now[n] == wanted[n] for n in now if n in wanted)):
             return True
         if now != last[0]:
             last[0], since[0] = now, time.monotonic()

@@ -1,4 +1,6 @@
-"""Resource probes and the leak rule: Prometheus parsing, psutil sampling, slope detection."""
+"""Resource probes: Prometheus parsing, psutil sampling, snapshots, waiting until settled.
+
+The leak rule is in test_leaks.py."""
 
 from __future__ import annotations
 
@@ -9,12 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from wsresilience.core.probes.leaks import judge_growth, least_squares_slope, parse_bytes
 from wsresilience.core.probes.series import (
     MB,
     ResourceProbe,
     Sampler,
     Snapshot,
+    counts_of,
     resource_names,
     wait_until_settled,
 )
@@ -126,46 +128,6 @@ def test_sampler_collects_a_time_series(metrics_url: str) -> None:
     assert sampler.failed == 0
 
 
-def test_least_squares_slope() -> None:
-    assert least_squares_slope([0, 1, 2, 3], [5, 7, 9, 11]) == pytest.approx(2)
-    assert least_squares_slope([0, 1, 2], [4, 4, 4]) == 0
-    assert least_squares_slope([0], [4]) == 0
-
-
-def test_a_one_time_warm_up_step_is_not_a_leak() -> None:
-    mb = [100, 130, 130.4, 129.8, 130.2, 130.1]  # +30 MB once, then flat
-    verdict = judge_growth("rss_bytes", [v * MB for v in mb], warmup=1, growth_tolerance=10 * MB)
-    assert not verdict.leak
-    assert verdict.warmup_step == 30 * MB
-    assert abs(verdict.slope) < 0.5 * MB
-
-
-def test_a_steady_climb_is_a_leak_even_when_each_step_is_small() -> None:
-    mb = [100, 103, 106, 109, 112, 115]  # 3 MB per round: 12 MB after warm-up
-    verdict = judge_growth("rss_bytes", [v * MB for v in mb], warmup=1, growth_tolerance=10 * MB)
-    assert verdict.leak
-    assert verdict.slope == pytest.approx(3 * MB)
-    assert verdict.growth == pytest.approx(12 * MB)
-
-
-def test_a_slow_climb_is_caught_by_its_slope_before_the_growth_bound() -> None:
-    mb = [100, 100, 103, 106, 109]  # growth 9 MB and 3 MB/round: within the default bounds
-    assert not judge_growth("rss_bytes", [v * MB for v in mb], 1, 10 * MB).leak
-    verdict = judge_growth("rss_bytes", [v * MB for v in mb], 1, 10 * MB, slope_tolerance=1 * MB)
-    assert verdict.leak and verdict.growth < verdict.growth_tolerance
-
-
-def test_counts_are_exact_after_warm_up() -> None:
-    assert not judge_growth("fds", [9, 10, 10, 10, 10], warmup=1).leak  # lazily opened once
-    assert judge_growth("fds", [9, 10, 10, 10, 11], warmup=1).leak  # one more at the end
-    assert judge_growth("fds", [9, 10, 11, 12, 13], warmup=1).leak
-
-
-def test_the_rule_needs_three_values_after_warm_up() -> None:
-    with pytest.raises(ValueError, match="at least 3 values"):
-        judge_growth("rss_bytes", [1, 2, 3], warmup=1)
-
-
 def test_a_source_lost_mid_run_is_a_failure_not_a_skip() -> None:
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
@@ -187,13 +149,6 @@ def test_a_source_lost_mid_run_is_a_failure_not_a_skip() -> None:
     server.server_close()
     with pytest.raises(ProbeLost, match="answered earlier"):
         probe.snapshot()
-
-
-def test_sizes_are_read_in_binary_units() -> None:
-    assert parse_bytes("10 MB") == 10 * MB
-    assert parse_bytes("512 KiB") == 512 * 1024
-    assert parse_bytes(1048576) == MB
-    assert parse_bytes("1 GB") == 1024 * MB
 
 
 def test_resource_names_are_checked() -> None:
@@ -251,3 +206,30 @@ def test_settling_gives_up_after_the_timeout_and_says_so() -> None:
 def test_settling_without_a_connection_count_does_not_wait() -> None:
     snap, settled = wait_until_settled(_Counts([None]), 0, quiet=1, timeout=5)
     assert settled and snap.get("connections") is None
+
+
+class _Scripted:
+    """A probe stand-in whose snapshots follow a script, then stay at the last one."""
+
+    def __init__(self, *values: dict[str, float]) -> None:
+        self.values = values
+        self.reads = 0
+
+    def snapshot(self, label: str = "") -> Snapshot:
+        value = self.values[min(self.reads, len(self.values) - 1)]
+        self.reads += 1
+        return Snapshot(float(self.reads), dict(value), label=label)
+
+
+def test_settling_waits_for_every_wanted_count_not_just_connections() -> None:
+    baseline = Snapshot(0.0, {"connections": 0, "fds": 19, "rss_bytes": 50 * MB})
+    assert counts_of(baseline) == {"connections": 0, "fds": 19}
+    probe = _Scripted({"connections": 0, "fds": 20}, {"connections": 0, "fds": 20}, {"connections": 0, "fds": 19})
+    snap, settled = wait_until_settled(probe, counts_of(baseline), quiet=10, timeout=5, poll=0.001)
+    assert settled and snap.get("fds") == 19 and probe.reads == 3
+
+
+def test_settling_ends_when_no_wanted_count_changes_any_more() -> None:
+    probe = _Scripted({"connections": 3, "fds": 30}, {"connections": 0, "fds": 25})
+    snap, settled = wait_until_settled(probe, {"connections": 0, "fds": 19}, quiet=0.05, timeout=5, poll=0.01)
+    assert settled and snap.get("fds") == 25 and probe.reads > 3
