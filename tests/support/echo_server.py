@@ -55,14 +55,18 @@ class EchoProcess:
 
 
 @contextmanager
-def running(*options: str) -> Iterator[EchoProcess]:
-    """Start the echo server as a process with ``options``; stop it (SIGTERM) on exit."""
-    proc = subprocess.Popen([sys.executable, __file__, *options], stdout=subprocess.PIPE, text=True)
+def server_process(command: list[str], listening: str, name: str) -> Iterator[EchoProcess]:
+    """Run a test server ``command`` until it prints ``listening on URL``; stop it on exit.
+
+    ``listening`` is the URL pattern, with groups (URL, port). The one way every test
+    server here (Python or Node) is started and stopped: SIGTERM, then SIGKILL after 10 s.
+    """
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
-        match = re.search(r"listening on (wss?://127\.0\.0\.1:(\d+)/)", line)
-        assert match, f"echo server said {line!r}"
+        match = re.search(rf"listening on ({listening})", line)
+        assert match, f"{name} said {line!r}"
         yield EchoProcess(match.group(1), int(match.group(2)), proc.pid)
     finally:
         proc.terminate()
@@ -71,6 +75,14 @@ def running(*options: str) -> Iterator[EchoProcess]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextmanager
+def running(*options: str) -> Iterator[EchoProcess]:
+    """Start the echo server as a process with ``options``; stop it (SIGTERM) on exit."""
+    with server_process([sys.executable, __file__, *options], r"wss?://127\.0\.0\.1:(\d+)/",
+                        "echo server") as server:
+        yield server
 
 
 def server_options(args: argparse.Namespace) -> dict[str, Any]:

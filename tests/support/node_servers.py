@@ -16,15 +16,13 @@ need them SKIP with the reason.
 
 from __future__ import annotations
 
-import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from support import REPO
-from support.echo_server import EchoProcess
+from support.echo_server import EchoProcess, server_process
 
 #: The Node project of the test servers (package.json, package-lock.json, the scripts).
 NODE_DIR = REPO / "tests" / "servers" / "node"
@@ -49,17 +47,6 @@ def running(*options: str, script: Path = WS_ECHO) -> Iterator[EchoProcess]:
 
     The URL is the one the script prints, path and query included.
     """
-    proc = subprocess.Popen(["node", str(script), *options], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        match = re.search(r"listening on (ws://127\.0\.0\.1:(\d+)/\S*)", line)
-        assert match, f"{script.name} said {line!r}"
-        yield EchoProcess(match.group(1), int(match.group(2)), proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with server_process(["node", str(script), *options], r"ws://127\.0\.0\.1:(\d+)/\S*",
+                        script.name) as server:
+        yield server

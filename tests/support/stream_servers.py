@@ -27,9 +27,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import re
 import signal
-import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -47,20 +45,12 @@ GARBAGE = "{not JSON: wss://qa:hunter2@example.test/ws?token=s3cr3t-t0ken " + "x
 @contextmanager
 def running(*options: str) -> Iterator[str]:
     """Start the server as a process with ``options``; yields its URL; stops it (SIGTERM)."""
-    proc = subprocess.Popen([sys.executable, __file__, *options], stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        match = re.search(r"listening on (ws://127\.0\.0\.1:\d+/)", line)
-        assert match, f"stream server said {line!r}"
-        yield match.group(1)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    # Imported here: this file also runs as a script, where the support package is not on the path.
+    from support.echo_server import server_process
+
+    with server_process([sys.executable, __file__, *options], r"ws://127\.0\.0\.1:(\d+)/",
+                        "stream server") as server:
+        yield server.url
 
 
 def bad_answer(mode: str, message: dict[str, Any], oversized: int) -> str | None:
