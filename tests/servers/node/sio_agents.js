@@ -6,6 +6,7 @@
 //
 //   node sio_agents.js [--port N] [--token T] [--ping-interval MS] [--ping-timeout MS]
 //                      [--grace MS] [--agent-event NAME] [--duplicate-agents] [--leak-sockets]
+//                      [--leak-kib N]
 //
 // prints `listening on ws://127.0.0.1:PORT/` (the service URL; the socketio profile adds
 // /socket.io/), and stops on SIGTERM or SIGINT.
@@ -25,6 +26,7 @@
 //   --leak-sockets      every connection opens a TCP socket to a backend and never closes it:
 //                       Socket.IO's own counts drop, the descriptors never do (006.4 and
 //                       006.6 must FAIL)
+//   --leak-kib N        keep N KiB per connection forever (006.4 must FAIL)
 'use strict';
 
 const fs = require('fs');
@@ -34,9 +36,9 @@ const { Server } = require('socket.io');
 
 function options(argv) {
   const parsed = { port: 0, token: '', agentEvent: 'agent', pingInterval: 25000, pingTimeout: 20000, grace: 1000,
-    duplicateAgents: false, leakSockets: false };
+    duplicateAgents: false, leakSockets: false, leakKib: 0 };
   const valued = { '--port': 'port', '--token': 'token', '--ping-interval': 'pingInterval',
-    '--ping-timeout': 'pingTimeout', '--grace': 'grace', '--agent-event': 'agentEvent' };
+    '--ping-timeout': 'pingTimeout', '--grace': 'grace', '--agent-event': 'agentEvent', '--leak-kib': 'leakKib' };
   const flags = { '--duplicate-agents': 'duplicateAgents', '--leak-sockets': 'leakSockets' };
   for (let i = 0; i < argv.length; i += 1) {
     if (flags[argv[i]]) {
@@ -47,7 +49,7 @@ function options(argv) {
       i += 1;
     } else {
       console.error(`usage: sio_agents.js [--port N] [--token T] [--ping-interval MS] [--ping-timeout MS]`
-        + ` [--grace MS] [--agent-event NAME] [--duplicate-agents] [--leak-sockets]; got ${argv[i]}`);
+        + ` [--grace MS] [--agent-event NAME] [--duplicate-agents] [--leak-sockets] [--leak-kib N]; got ${argv[i]}`);
       process.exit(2);
     }
   }
@@ -57,7 +59,7 @@ function options(argv) {
 const opts = options(process.argv.slice(2));
 let nextAgent = 1;
 const agentsByUser = new Map(); // user -> [{ id, users: count of connections, retire: timer }]
-const leaked = []; // --leak-sockets: backend sockets never closed
+const leaked = []; // --leak-sockets, --leak-kib: what connections leave behind, never released
 
 function liveAgents() {
   let total = 0;
@@ -109,11 +111,15 @@ const httpServer = http.createServer((req, res) => {
     return;
   }
   const { total, perUserMax } = liveAgents();
+  const memory = process.memoryUsage();
   const lines = [
     `ws_open_connections ${io.engine.clientsCount}`,
     `ws_agent_instances ${total}`,
     `ws_agent_instances_per_user_max ${perUserMax}`,
-    `process_resident_memory_bytes ${process.memoryUsage().rss}`,
+    `process_resident_memory_bytes ${memory.rss}`,
+    `nodejs_heap_size_used_bytes ${memory.heapUsed}`,
+    `nodejs_heap_size_total_bytes ${memory.heapTotal}`,
+    `nodejs_external_memory_bytes ${memory.external}`,
   ];
   const fds = openFds();
   if (fds !== undefined) lines.push(`process_open_fds ${fds}`);
@@ -144,7 +150,10 @@ io.use((socket, next) => {
   return next();
 });
 
+let accepted = 0;
 io.on('connection', (socket) => {
+  accepted += 1;
+  if (opts.leakKib > 0) leaked.push(Buffer.alloc(opts.leakKib * 1024, (accepted % 251) + 1));
   const user = socket.handshake.auth.user;
   const agent = agentFor(user);
   socket.on(opts.agentEvent, () => {
@@ -159,7 +168,7 @@ httpServer.listen(opts.port, '127.0.0.1', () => {
 });
 
 function stop() {
-  for (const sock of leaked) sock.destroy();
+  for (const item of leaked) if (item.destroy) item.destroy();
   backend.close();
   io.close(() => process.exit(0));
   setTimeout(() => process.exit(0), 500).unref();
