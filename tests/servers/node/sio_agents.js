@@ -18,7 +18,8 @@
 //                   (--agent-event names both events otherwise)
 //   /metrics        ws_open_connections (Engine.IO clients), ws_agent_instances,
 //                   ws_agent_instances_per_user_max, process_resident_memory_bytes,
-//                   process_open_fds (read from /proc/self/fd)
+//                   process_open_fds (read from /proc/self/fd), nodejs_heap_size_used_bytes,
+//                   nodejs_heap_size_total_bytes, nodejs_external_memory_bytes (prom-client's names)
 //
 // Broken on purpose:
 //   --duplicate-agents  every connection creates a new agent and the old one is never retired
