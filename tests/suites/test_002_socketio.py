@@ -26,6 +26,9 @@ SUITE_001 = "ws_resilience_001_context.robot"
 RECOVERY = {"AC-002.1", "AC-002.7", "AC-002.8", "AC-002.9"}
 #: What the event convention cannot ask for (JSON, multipart, several kinds, a resume window).
 NOT_EXPRESSED = {"AC-002.2", "AC-002.3", "AC-002.4", "AC-002.6"}
+#: The broken services are judged without 002.5: backoff is the client's, before any
+#: handshake, and the healthy run proves it; its timing check is the one a loaded machine sways.
+NOT_BACKOFF = ("--exclude", "AC-002.5")
 
 
 @pytest.fixture
@@ -68,7 +71,7 @@ def test_a_service_with_recovery_passes_the_recovery_criteria(
 
 def test_a_service_with_recovery_off_fails_naming_the_lost_events(
         tmp_path: Path, sio_stream: Callable[..., EchoProcess]) -> None:
-    run = run_002(tmp_path, sio_stream("--recovery", "off"))
+    run = run_002(tmp_path, sio_stream("--recovery", "off"), *NOT_BACKOFF)
     for tag in RECOVERY:
         ((status, message),) = by_test_tag(run, tag)
         assert status == "FAIL", (tag, message)
@@ -77,16 +80,14 @@ def test_a_service_with_recovery_off_fails_naming_the_lost_events(
         count, first, last = map(int, found.groups())
         assert count == last - first + 1 and first > 1, message
         assert "recovery is off" in message, message
-    ((status, message),) = by_test_tag(run, "AC-002.5")  # backoff is not about recovery
-    assert status == "PASS", message
     assert_not_expressed_skip(run)
 
 
 def test_a_replay_with_a_duplicate_fails_every_recovery_criterion(
         tmp_path: Path, sio_stream: Callable[..., EchoProcess]) -> None:
     """The restore replays from the last offset itself: every resume repeats one event."""
-    run = run_002(tmp_path, sio_stream("--replay", "duplicate"))
-    assert run.by_criterion == {**{tag: {"FAIL"} for tag in RECOVERY}, "AC-002.5": {"PASS"},
+    run = run_002(tmp_path, sio_stream("--replay", "duplicate"), *NOT_BACKOFF)
+    assert run.by_criterion == {**{tag: {"FAIL"} for tag in RECOVERY},
                                 **{tag: {"SKIP"} for tag in NOT_EXPRESSED}}, run.outcomes()
     ((_, message),) = by_test_tag(run, "AC-002.1")
     assert re.search(r"Stream 'answer' is not intact: cut 1: the resume after seq (\d+) replayed from "
@@ -98,14 +99,13 @@ def test_a_replay_that_skips_an_event_fails_where_events_fell_into_the_gap(
     """The restore drops the first missed event. 002.1 stays away for DISCONNECTED_FOR and
     002.9's proxy adds latency, so events are always missed there; 002.7 and 002.8
     reconnect at once and fail only when an event fell into a gap (most runs)."""
-    run = run_002(tmp_path, sio_stream("--replay", "skip"))
+    run = run_002(tmp_path, sio_stream("--replay", "skip"), *NOT_BACKOFF)
     for tag in ("AC-002.1", "AC-002.9"):
         ((status, message),) = by_test_tag(run, tag)
         assert status == "FAIL", (tag, message)
         assert re.search(r"cut 1: the resume after seq (\d+) replayed from seq \d+ \(expected \d+\)",
                          message), message
         assert "first missing seq" in message, message
-    assert run.by_criterion["AC-002.5"] == {"PASS"}
     assert_not_expressed_skip(run)
 
 
