@@ -12,6 +12,8 @@ profiles for the other concerns will join it here.
 | :class:`ReferenceAdapter` | the reference server's ``stream/1`` protocol, a worked example |
 | :class:`StreamRequest` | what a test asks for: kind, size, chunk size, seed, pacing, window |
 | :class:`Started`, :class:`ChunkIn`, :class:`Ended`, :class:`Resumed`, :class:`Refused` | the events ``parse`` returns |
+| :class:`Reply`, :class:`Connected` | events of adapters with a handshake: a message to send back, the handshake's end (``recovered``) |
+| :class:`EventConvention`, :func:`register_for_profile` | the event names of event streams; a profile's own stream adapter |
 | ``Event`` | the union of those events |
 | :class:`UnexpectedMessage` | what ``parse`` raises for a message the protocol does not allow |
 | ``UNSUPPORTED`` | error codes meaning "no resumable streams here": tests SKIP |
@@ -23,29 +25,37 @@ from __future__ import annotations
 from wsresilience.core.streams.adapter import (
     UNSUPPORTED,
     ChunkIn,
+    Connected,
     Ended,
     Event,
+    EventConvention,
     ReferenceAdapter,
     Refused,
+    Reply,
     Resumed,
     Started,
     StreamAdapter,
     StreamRequest,
     UnexpectedMessage,
     load_adapter,
+    register_for_profile,
 )
 
 __all__ = [
     "UNSUPPORTED",
     "ChunkIn",
+    "Connected",
     "Ended",
     "Event",
+    "EventConvention",
     "ReferenceAdapter",
     "Refused",
+    "Reply",
     "Resumed",
     "Started",
     "StreamAdapter",
     "StreamRequest",
     "UnexpectedMessage",
     "load_adapter",
+    "register_for_profile",
 ]

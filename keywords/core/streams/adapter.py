@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import json
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from wsresilience.core.masking import mask_secret, mask_text
@@ -113,7 +114,35 @@ class Refused:
         return f"error {self.code!r}" + (f" ({said})" if said else "")
 
 
-Event = Started | ChunkIn | Ended | Resumed | Refused
+@dataclass(frozen=True)
+class Reply:
+    """A message the protocol wants sent back at once on the same connection: the answer to
+    the server's heartbeat (Engine.IO ``2`` → ``3``), or the next step of a handshake."""
+
+    message: str | bytes
+
+    def __str__(self) -> str:
+        return "a message to answer"
+
+
+@dataclass(frozen=True)
+class Connected:
+    """The application handshake on a connection finished (adapters with ``handshake``).
+
+    ``recovered`` says whether the service restored the state of the session's previous
+    connection (``resumes_connection`` adapters: Socket.IO connection state recovery), or is
+    ``None`` on a first connection, where there was nothing to recover. ``detail`` says why
+    in a phrase (``the service answered with the same pid``).
+    """
+
+    recovered: bool | None = None
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return "the end of the handshake"
+
+
+Event = Started | ChunkIn | Ended | Resumed | Refused | Reply | Connected
 
 
 class UnexpectedMessage(ValueError):
@@ -140,6 +169,27 @@ class StreamAdapter:
 
     #: Name shown in the log.
     name = "custom"
+    #: Whether a connection is usable only once :meth:`parse` returned :class:`Connected`
+    #: (an application handshake after the WebSocket one, answered through :class:`Reply`).
+    handshake = False
+    #: Whether a resume is the reconnect's handshake itself, for every stream at once
+    #: (Socket.IO connection state recovery), instead of one :meth:`resume_message` per stream.
+    resumes_connection = False
+
+    def for_session(self) -> StreamAdapter:
+        """The adapter one session uses: ``self`` (adapters keep no state), or a fresh copy
+        for an adapter that remembers where a connection got to (Socket.IO: the session's
+        pid and last offset)."""
+        return self
+
+    def connect_url(self, url: str) -> str:
+        """The URL a connection opens for the service ``url`` names (Socket.IO adds its path)."""
+        return url
+
+    def cannot_express(self, request: StreamRequest) -> str | None:
+        """Why this protocol cannot ask for ``request`` (``None`` when it can): the test then
+        SKIPs with that reason, e.g. ``the event convention streams text only``."""
+        return None
 
     def start_message(self, request: StreamRequest, ref: str) -> str | bytes:
         """The message that asks for a stream; answers must carry ``ref`` back."""
@@ -224,6 +274,38 @@ class ReferenceAdapter(StreamAdapter):
             return [Refused(str(m.get("code", "error")), str(m.get("message", "")),
                             m.get("stream"), None if ref is None else str(ref))]
         raise UnexpectedMessage(f"a message of unknown type {kind!r}")
+
+
+@dataclass(frozen=True)
+class EventConvention:
+    """Which events a service that streams as named events (Socket.IO) uses: the client emits
+    ``start`` with the request, the service emits ``chunk`` events ``{"id", "seq", "data"}``
+    and then ``end`` ``{"id", "n", "sha256"}``. Set from variables (docs/profiles.md)."""
+
+    start: str = "stream"
+    chunk: str = "chunk"
+    end: str = "end"
+
+
+#: Builds a profile's stream adapter from the event convention and the handshake's auth.
+AdapterFactory = Callable[[EventConvention, "dict[str, Any] | None"], StreamAdapter]
+
+#: Stream adapters of the protocol profiles (``WS_PROTOCOL``) whose streams are not the
+#: reference protocol's, by profile name; a module registers its own (:func:`register_for_profile`).
+_BY_PROFILE: dict[str, AdapterFactory] = {}
+
+
+def register_for_profile(profile: str, factory: AdapterFactory) -> None:
+    """Make ``factory`` the stream adapter of the protocol profile named ``profile``."""
+    _BY_PROFILE[profile] = factory
+
+
+def adapter_for_profile(profile: str, convention: EventConvention,
+                        auth: dict[str, Any] | None) -> StreamAdapter | None:
+    """The stream adapter of the profile named ``profile``, or ``None`` when it has none
+    (the reference profile uses :class:`ReferenceAdapter`, chosen by the caller)."""
+    factory = _BY_PROFILE.get(profile)
+    return None if factory is None else factory(convention, auth)
 
 
 def preview(text: str, limit: int = 80, hide: list[str] | None = None) -> str:

@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from wsresilience.core.client.connection import ObservedConnection
-from wsresilience.core.streams.adapter import UnexpectedMessage, preview
+from wsresilience.core.streams.adapter import Connected, UnexpectedMessage, preview
 
 #: What the connection does with each message (the session's ``on_message``).
 Handler = Callable[["StreamConnection", str | bytes], Awaitable[None]]
@@ -35,6 +35,9 @@ class StreamConnection(ObservedConnection):
         self.violation: str | None = None
         #: How the connection ended, when the client did not cut or close it.
         self.ended: str | None = None
+        #: The end of the application handshake (adapters with ``handshake``), and when.
+        self.handshake: Connected | None = None
+        self.ready_at: float | None = None
         self._handler = handler
         self._on_end = on_end
 

@@ -31,9 +31,11 @@ from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE
 from wsresilience.core.runtime.loop import gather_settled, wait_until
 from wsresilience.core.streams.adapter import (
     ChunkIn,
+    Connected,
     Ended,
     Event,
     Refused,
+    Reply,
     Resumed,
     Started,
     StreamAdapter,
@@ -42,6 +44,7 @@ from wsresilience.core.streams.adapter import (
 from wsresilience.core.streams.assembly import EndInfo, StreamAssembly
 from wsresilience.core.streams.backoff import BackoffPolicy, RetryLog, retry
 from wsresilience.core.streams.connection import StreamConnection
+from wsresilience.core.streams.recovery import resume_connection
 from wsresilience.core.streams.tracked import Recovery, TrackedStream
 from wsresilience.errors import ProtocolFailure, ResilienceFailure, StreamRefused, WaitTimeout
 
@@ -59,7 +62,8 @@ class StreamSession:
         self.url = url
         #: TLS for a ``wss://`` url (``None`` for ``ws://``), used by every (re)connection.
         self.ssl_context = ssl_context
-        self.adapter = adapter
+        #: The session's own adapter (:meth:`StreamAdapter.for_session`).
+        self.adapter = adapter.for_session()
         self.policy = policy
         self.open_timeout = open_timeout
         self.ack_every = ack_every
@@ -76,7 +80,7 @@ class StreamSession:
         self.changed = asyncio.Event()
         self._pending: dict[str, asyncio.Future[Started | Refused]] = {}
         #: Resumes of stream ids the service never issued, waiting for their answer, by id.
-        self._probes: dict[str, asyncio.Future[Event]] = {}
+        self.probes: dict[str, asyncio.Future[Event]] = {}
         #: The epoch the service announced last (in a start), sent with every resume.
         self.epoch = ""
         self._refs = itertools.count(1)
@@ -98,9 +102,16 @@ class StreamSession:
 
         async def attempt() -> StreamConnection:
             self.connections += 1
-            conn = StreamConnection(f"{self.name}-{self.connections}", self.url, self.connections,
-                                    self.on_message, self.changed.set)
+            conn = StreamConnection(f"{self.name}-{self.connections}", self.adapter.connect_url(self.url),
+                                    self.connections, self.on_message, self.changed.set)
             await conn.open(self.open_timeout, self.ssl_context, max_size=self.max_message_size)
+            if self.adapter.handshake:  # usable once the application handshake is done
+                try:
+                    await self.answer(conn, lambda: conn.handshake is not None, "the end of the "
+                                       f"{self.adapter.name} handshake", self.open_timeout)
+                except BaseException:
+                    conn.abort()
+                    raise
             return conn
 
         old = self.connection
@@ -131,7 +142,7 @@ class StreamSession:
         at that chunk before the request goes out, so no chunk can arrive before it."""
         if name in self.streams:
             raise ValueError(f"A stream named {name!r} already exists in session {self.name!r}.")
-        conn = self._require_connection()
+        conn = self.require_connection()
         ref = f"{name}-{next(self._refs)}"
         future: asyncio.Future[Started | Refused] = asyncio.get_running_loop().create_future()
         self._pending[ref] = future
@@ -139,7 +150,7 @@ class StreamSession:
         self.streams[name] = stream
         await conn.send(self.adapter.start_message(request, ref))
         try:
-            await self._answer(conn, future.done, f"the answer to the start of stream {name!r}", timeout)
+            await self.answer(conn, future.done, f"the answer to the start of stream {name!r}", timeout)
         except BaseException:
             del self.streams[name]
             raise
@@ -162,7 +173,7 @@ class StreamSession:
                                          started.components)
         self.by_id[started.stream_id] = stream
 
-    def _require_connection(self) -> StreamConnection:
+    def require_connection(self) -> StreamConnection:
         if self.connection is None or not self.connection.is_open:
             raise ResilienceFailure(f"Session {self.name!r} has no open connection to {self.masked_url}.")
         return self.connection
@@ -176,7 +187,12 @@ class StreamSession:
         now = time.monotonic()
         for event in events:
             probe = self._probe_answered(event)
-            if probe is not None:
+            if isinstance(event, Reply):  # a heartbeat answer or a handshake step
+                with contextlib.suppress(ConnectionClosed):
+                    await conn.send(event.message)
+            elif isinstance(event, Connected):
+                conn.handshake, conn.ready_at = event, now
+            elif probe is not None:
                 if not probe.done():
                     probe.set_result(event)
             elif isinstance(event, ChunkIn):
@@ -203,13 +219,13 @@ class StreamSession:
     def _probe_answered(self, event: Event) -> asyncio.Future[Event] | None:
         """The probe ``event`` answers: one naming its stream id, or an error naming no
         stream or request while a probe waits."""
-        if not self._probes:
+        if not self.probes:
             return None
         stream_id = getattr(event, "stream_id", None)
-        if stream_id in self._probes:
-            return self._probes[stream_id]
+        if stream_id in self.probes:
+            return self.probes[stream_id]
         if isinstance(event, Refused) and stream_id is None and event.ref is None:
-            return next(iter(self._probes.values()))
+            return next(iter(self.probes.values()))
         return None
 
     async def _on_chunk(self, conn: StreamConnection, chunk: ChunkIn, now: float) -> None:
@@ -288,46 +304,20 @@ class StreamSession:
             return None
         return stream.assembly.last_contiguous
 
-    async def ask_resume_of(self, stream_id: str, timeout: float) -> Event | None:
-        """Resume ``stream_id`` (which the service never issued) on the open connection, with
-        the epoch the service announced; returns its answer, or ``None`` when none came
-        within ``timeout``.
-
-        Only the stream id is made up: a resume without the epoch may be refused as
-        ``epoch-changed`` by a strict but healthy server, which would hide whether it
-        knows the stream. When no stream was started on this session yet, the epoch is
-        learnt first from the smallest stream the service will send (see
-        :meth:`learn_epoch`).
-        """
-        conn = self._require_connection()
-        epoch = self.epoch or await self.learn_epoch(timeout)
-        future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
-        self._probes[stream_id] = future
-        try:
-            await conn.send(self.adapter.resume_message(stream_id, 3, epoch))
-            await self._answer(conn, future.done, "the answer to the resume of an unknown stream", timeout)
-        except WaitTimeout:
-            return None
-        finally:
-            self._probes.pop(stream_id, None)
-        return future.result()
-
-    async def learn_epoch(self, timeout: float) -> str:
-        """Ask for a one-byte stream, receive it to its end and forget it; returns the epoch
-        the service announced with it (``""`` if it announces none)."""
-        name = "(epoch probe)"
-        stream = await self.start(name, StreamRequest("text", 1, 1), timeout)
-        try:
-            await wait_until(lambda: stream.ended_at is not None, self.changed, timeout)
-        finally:
-            del self.streams[name]
-            self.by_id.pop(stream.stream_id, None)
-        return self.epoch
-
-    async def resume(self, timeout: float) -> None:
-        """Reconnect (with retries) and resume every unfinished stream; wait for the answers."""
+    async def resume(self, timeout: float, away: float = 0.0) -> None:
+        """Reconnect (with retries) and resume every unfinished stream; wait for the answers.
+        With a ``resumes_connection`` adapter the reconnect's handshake is the resume
+        (:func:`~wsresilience.core.streams.recovery.resume_connection`). ``away``: stay
+        disconnected that long first (the service goes on emitting: what a resume replays)."""
+        if away > 0:
+            await asyncio.sleep(away)
+            for stream in self.streams.values():
+                if stream.ended_at is None and stream.recoveries and stream.recoveries[-1].connected_at is None:
+                    stream.recoveries[-1].away_s += away
+        if self.adapter.resumes_connection:
+            return await resume_connection(self, timeout)
         log = await self.connect()
-        conn = self._require_connection()
+        conn = self.require_connection()
         now = time.monotonic()
         waiting = [s for s in self.streams.values() if s.ended_at is None]
         for stream in waiting:
@@ -353,7 +343,7 @@ class StreamSession:
 
         names = ", ".join(s.name for s in waiting)
         try:
-            await self._answer(conn, lambda: all(has_answer(s) for s in waiting),
+            await self.answer(conn, lambda: all(has_answer(s) for s in waiting),
                                f"the answer to the resume of {names}", timeout)
         except WaitTimeout:
             silent = [s.name for s in waiting if not has_answer(s)]
@@ -370,13 +360,13 @@ class StreamSession:
         """Wait until every named stream has ended (verify it to know whether it is whole)."""
         streams = [self.streams[n] for n in names]
         try:
-            await self._answer(self.connection, lambda: all(s.ended_at is not None for s in streams),
+            await self.answer(self.connection, lambda: all(s.ended_at is not None for s in streams),
                                f"the end of {', '.join(repr(n) for n in names)}", timeout)
         except WaitTimeout:
             return False
         return True
 
-    async def _answer(self, conn: StreamConnection | None, answered: Callable[[], bool], what: str,
+    async def answer(self, conn: StreamConnection | None, answered: Callable[[], bool], what: str,
                       timeout: float) -> None:
         """Wait until ``answered()``; fail at once with :class:`ProtocolFailure`, naming what
         arrived, when ``conn`` brings a message the protocol does not allow or ends first,
