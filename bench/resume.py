@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import json
+import statistics
 import subprocess
 import sys
 import time
@@ -67,6 +70,90 @@ async def resumable(url: str, streams: int, cuts: int, size: int, chunk: int, ac
         "reconnect_ms_p50": percentile(reconnect_ms, 50),
         "reconnect_ms_p99": percentile(reconnect_ms, 99),
     }
+
+
+async def ingest(url: str, size: int, chunk: int, ack_every: int, max_in_flight: int,
+                 adapter: ReferenceAdapter) -> dict[str, float]:
+    """The library's client receiving ONE stream, no cuts: how fast it ingests chunk messages.
+
+    Clocked from the first chunk's arrival to the end message's (the server generates the
+    content before its first chunk, outside this clock, as for :func:`bare_ingest`); the
+    stream is verified (every seq once, SHA-256) after the clock stops.
+    """
+    policy = BackoffPolicy(base=0.01, factor=2, cap=0.2, limit=3, seed=1)
+    session = StreamSession("ingest", url, adapter, policy, ack_every=ack_every, max_message_size=None)
+    await session.connect()
+    try:
+        stream = await session.start("x", StreamRequest("text", size, chunk, seed=7,
+                                                        max_in_flight=max_in_flight), 10)
+        cpu = time.process_time()
+        if not await session.wait_complete(["x"], 120):
+            raise SystemExit("bench: the library's ingest stream did not end within 120 s")
+        cpu = time.process_time() - cpu
+        assert stream.ended_at is not None
+        seconds = stream.ended_at - stream.assembly.arrivals[0].t
+        failure = stream.failure()
+        if failure is not None:
+            raise SystemExit(f"bench: {failure}")
+    finally:
+        await session.close()
+    return {"bytes": size, "seconds": seconds, "mb_per_s": size / seconds / 1e6, "cpu_s": cpu}
+
+
+async def bare_ingest(url: str, size: int, chunk: int, ack_every: int, max_in_flight: int) -> dict[str, float]:
+    """A bare ``websockets`` client of ``stream/1`` receiving the same stream from the same server.
+
+    It sends the same start, parses every message with ``json.loads``, keeps each chunk's
+    data and acks every ``ack_every`` chunks (the server's work is then the same as for the
+    library); clocked and verified like :func:`ingest`.
+    """
+    from websockets.asyncio.client import connect
+
+    request = {"kind": "text", "size": size, "chunk_size": chunk, "seed": 7, "interval_ms": 0}
+    if max_in_flight:
+        request["max_in_flight"] = max_in_flight
+    async with connect(url, compression=None, max_size=None, ping_interval=None) as ws:
+        await ws.send(json.dumps({"type": "stream-start", "ref": "x-1", "request": request}))
+        started = json.loads(await ws.recv())
+        cpu = time.process_time()
+        stream_id = started["stream"]
+        parts: list[str] = []
+        first = 0.0
+        async for raw in ws:
+            m = json.loads(raw)
+            if m["type"] == "chunk":
+                if not parts:
+                    first = time.perf_counter()
+                parts.append(m["data"])
+                if len(parts) % ack_every == 0:
+                    await ws.send(json.dumps({"type": "stream-ack", "stream": stream_id, "seq": m["seq"]}))
+            elif m["type"] == "stream-end":
+                seconds = time.perf_counter() - first
+                cpu = time.process_time() - cpu
+                break
+        await ws.send(json.dumps({"type": "stream-ack", "stream": stream_id, "seq": len(parts)}))
+    if hashlib.sha256("".join(parts).encode()).hexdigest() != m["sha256"]:
+        raise SystemExit("bench: the bare ingest stream does not match its SHA-256")
+    return {"bytes": size, "seconds": seconds, "mb_per_s": size / seconds / 1e6, "cpu_s": cpu}
+
+
+async def ingest_rounds(url: str, rounds: int, size: int, chunk: int, ack_every: int,
+                        max_in_flight: int) -> dict[str, float]:
+    """Library, bare and library over ``stream/2``, alternating ``rounds`` times on one
+    server; the median of each (the machine may be shared: the same-run ratio matters)."""
+    ours: list[dict[str, float]] = []
+    theirs: list[dict[str, float]] = []
+    for _ in range(rounds):
+        ours.append(await ingest(url, size, chunk, ack_every, max_in_flight, ReferenceAdapter()))
+        theirs.append(await bare_ingest(url, size, chunk, ack_every, max_in_flight))
+
+    def median(runs: list[dict[str, float]], key: str) -> float:
+        return statistics.median(r[key] for r in runs)
+
+    lib, bare_ = median(ours, "mb_per_s"), median(theirs, "mb_per_s")
+    return {"ingest_mb_per_s": lib, "bare_ingest_mb_per_s": bare_, "ingest_ratio": lib / bare_,
+            "ingest_client_cpu_s": median(ours, "cpu_s"), "bare_ingest_client_cpu_s": median(theirs, "cpu_s"),
+            "ingest_rounds": rounds, "ingest_bytes": size}
 
 
 #: The same payload as the resumable streams (the generated text of seeds 0..streams-1, in
@@ -120,12 +207,21 @@ def main() -> None:
     parser.add_argument("--ack-every", type=int, default=8, help="client acks every N chunks")
     parser.add_argument("--max-in-flight", type=int, default=8,
                         help="chunks the server may send beyond the last ack (0: no limit)")
+    parser.add_argument("--ingest-size", type=int, help="bytes of the one ingest stream "
+                        "(default 16 MiB, 4 MiB with --quick)")
+    parser.add_argument("--ingest-rounds", type=int, default=3,
+                        help="ingest runs per side, alternating; the median is reported")
+    parser.add_argument("--ingest-max-in-flight", type=int, default=0,
+                        help="max_in_flight of the ingest stream (0: no limit)")
     args = parser.parse_args()
     streams = args.streams or (20 if args.quick else 100)
     cuts = args.cuts if args.cuts is not None else (3 if args.quick else 10)
+    ingest_size = args.ingest_size or ((4 if args.quick else 16) << 20)
     with reference_server(["--port", "0", "--ping-interval", "0"]) as server:
         ours = asyncio.run(resumable(server.url, streams, cuts, args.size, args.chunk, args.ack_every,
                                      args.max_in_flight))
+        fast = asyncio.run(ingest_rounds(server.url, args.ingest_rounds, ingest_size, args.chunk,
+                                         args.ack_every, args.ingest_max_in_flight))
     theirs = asyncio.run(bare(streams, args.size, args.chunk))
     print(table([
         ("", "resumable streams", "bare websockets"),
@@ -140,9 +236,17 @@ def main() -> None:
         ("reconnect ms p50 / p99", f"{ours['reconnect_ms_p50']:>11.2f} / {ours['reconnect_ms_p99']:<6.2f}"),
         ("lost / duplicated chunks", f"{ours['lost']:>11} / {ours['duplicated']:<6}"),
         ("streams failing verification", ours["broken_streams"]),
+        ("", "", ""),
+        ("ingest: 1 stream, no cuts", f"{fast['ingest_bytes']:,} B", "bare ws + json.loads"),
+        ("ingest MB/s (median)", f"{fast['ingest_mb_per_s']:.1f}", f"{fast['bare_ingest_mb_per_s']:.1f}"),
+        ("ingest ratio (goal >= 0.8)", f"{fast['ingest_ratio']:.2f}"),
+        ("ingest client CPU s (median)", f"{fast['ingest_client_cpu_s']:.3f}",
+         f"{fast['bare_ingest_client_cpu_s']:.3f}"),
     ], (32, 20, 20)))
     result = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in ours.items()}
     result["bare_mb_per_s"] = round(theirs["mb_per_s"], 3)
+    result["ratio"] = round(ours["mb_per_s"] / theirs["mb_per_s"], 3)
+    result.update({k: (round(v, 3) if isinstance(v, float) else v) for k, v in fast.items()})
     result["quick"] = args.quick
     result["ack_every"], result["max_in_flight"] = args.ack_every, args.max_in_flight
     emit(result)
