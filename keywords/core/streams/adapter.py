@@ -7,7 +7,8 @@ adapter, which turns it into a few plain events (:class:`Started`, :class:`Chunk
 connection: it is a translator, so it is short and easy to unit-test.
 
 :class:`ReferenceAdapter` speaks the reference server's protocol (docs/protocol.md,
-section 8). A service with another protocol gets its own subclass of
+section 8): it offers ``stream/2`` (chunks batched in binary frames, section 8.1) and reads
+``stream/1`` (a JSON message per chunk) from a service that does not take the offer. A service with another protocol gets its own subclass of
 :class:`StreamAdapter` (see docs/adapters.md); select it with the library's ``adapter``
 import argument or the `Use Stream Protocol Adapter` keyword, by dotted path. Extensions
 import this API from ``wsresilience.extend``, its stable public home.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,10 +160,28 @@ class StreamAdapter:
         raise NotImplementedError
 
 
+#: The versions of the reference protocol this adapter reads, preferred first.
+PROTOCOLS = ("stream/2", "stream/1")
+
+
 class ReferenceAdapter(StreamAdapter):
-    """The reference server's protocol, ``stream/1`` (docs/protocol.md, section 8)."""
+    """The reference server's protocol (docs/protocol.md, section 8), ``stream/2`` offered.
+
+    A start offers ``protocols`` (default: ``stream/2``, then ``stream/1``); the service
+    picks one and says which in its ``stream-started``. A ``stream/1`` service ignores the
+    offer and sends each chunk as a JSON message, as it always did. ``parse`` reads both
+    forms either way: every chunk, batched or not, becomes one :class:`ChunkIn` with its own
+    seq, so the session checks each exactly as it would in ``stream/1``. With
+    ``protocols=("stream/1",)`` the start carries no offer at all: ``stream/1`` byte for byte.
+    """
 
     name = "reference"
+
+    def __init__(self, protocols: Sequence[str] = PROTOCOLS) -> None:
+        unknown = [p for p in protocols if p not in PROTOCOLS]
+        if unknown or not protocols:
+            raise ValueError(f"Protocols must be some of {', '.join(PROTOCOLS)}, got {list(protocols)}.")
+        self.protocols = tuple(protocols)
 
     def start_message(self, request: StreamRequest, ref: str) -> str:
         body: dict[str, Any] = {
@@ -174,7 +194,10 @@ class ReferenceAdapter(StreamAdapter):
             body["components"] = [list(c) for c in request.components]
         if request.max_in_flight:
             body["max_in_flight"] = request.max_in_flight
-        return _dump({"type": "stream-start", "ref": ref, "request": body})
+        message: dict[str, Any] = {"type": "stream-start", "ref": ref, "request": body}
+        if self.protocols != ("stream/1",):
+            message["protocols"] = list(self.protocols)
+        return _dump(message)
 
     def resume_message(self, stream_id: str, last_seq: int, epoch: str) -> str:
         message: dict[str, Any] = {"type": "stream-resume", "stream": stream_id, "last_seq": last_seq}
@@ -186,10 +209,13 @@ class ReferenceAdapter(StreamAdapter):
         return _dump({"type": "stream-ack", "stream": stream_id, "seq": seq})
 
     def parse(self, message: str | bytes) -> list[Event]:
-        """The events of one message; every message of ``stream/1`` is a JSON object with a
-        known ``type`` (a text frame), anything else raises :class:`UnexpectedMessage`."""
+        """The events of one message: a text frame is a JSON object with a known ``type``, a
+        binary frame a ``stream/2`` batch of chunks (:func:`parse_batch`); anything else
+        raises :class:`UnexpectedMessage`."""
         if isinstance(message, bytes):
-            raise UnexpectedMessage("a binary message")
+            if "stream/2" not in self.protocols:
+                raise UnexpectedMessage("a binary message")
+            return parse_batch(message)  # type: ignore[return-value]
         try:
             m = json.loads(message)
         except ValueError:
@@ -224,6 +250,42 @@ class ReferenceAdapter(StreamAdapter):
             return [Refused(str(m.get("code", "error")), str(m.get("message", "")),
                             m.get("stream"), None if ref is None else str(ref))]
         raise UnexpectedMessage(f"a message of unknown type {kind!r}")
+
+
+def parse_batch(frame: bytes) -> list[ChunkIn]:
+    """The chunks of a ``stream/2`` frame, each with the seq its header names, in order.
+
+    The frame is a one-line JSON header, ``\n``, then the chunks' UTF-8 data back to back:
+    ``{"type": "chunks", "stream": ID, "seq": [n, …], "len": [bytes, …]}`` (+ ``"component":
+    [name, …]``). Seqs are taken as the header gives them, never derived, so a skipped or
+    repeated seq inside a batch reaches the assembly as it would in ``stream/1``. A header
+    whose lists disagree, or lengths that do not add up to the data, raise
+    :class:`UnexpectedMessage`.
+    """
+    header, newline, body = frame.partition(b"\n")
+    if not newline or not header.startswith(b"{"):
+        raise UnexpectedMessage("a binary message")
+    try:
+        h = json.loads(header)
+        stream, seqs, lengths = h["stream"], h["seq"], h["len"]
+        components = h.get("component") or [None] * len(seqs)
+        if h.get("type") != "chunks":
+            raise UnexpectedMessage(f"a binary message of type {h.get('type')!r}, not 'chunks'")
+        if not len(seqs) == len(lengths) == len(components) or sum(lengths) != len(body):
+            raise UnexpectedMessage(f"a 'chunks' frame whose header ({len(seqs)} seqs, "
+                                    f"{len(lengths)} lengths adding up to {sum(lengths)} bytes) "
+                                    f"does not match its {len(body)} bytes of data")
+        chunks = []
+        at = 0
+        for seq, length, component in zip(seqs, lengths, components):
+            chunks.append(ChunkIn(stream, int(seq), body[at:at + length].decode(), component))
+            at += length
+        return chunks
+    except UnexpectedMessage:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # UnicodeDecodeError is a ValueError
+        raise UnexpectedMessage(f"a 'chunks' frame with a missing or bad field "
+                                f"({type(exc).__name__}: {exc})") from None
 
 
 def preview(text: str, limit: int = 80, hide: list[str] | None = None) -> str:

@@ -175,6 +175,8 @@ class StreamSession:
             events = []
         now = time.monotonic()
         for event in events:
+            if conn.cut:  # cut inside a batch: the rest of it is lost, as on a real cut
+                break
             probe = self._probe_answered(event)
             if probe is not None:
                 if not probe.done():
