@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 
-from wsresilience.core.streams.adapter import ReferenceAdapter, StreamRequest
+from wsresilience.core.streams.adapter import PROTOCOLS, ReferenceAdapter, StreamRequest
 from wsresilience.core.streams.backoff import BackoffPolicy
 from wsresilience.core.streams.cuts import receive_with_cuts
 from wsresilience.core.streams.session import StreamSession
@@ -35,12 +35,17 @@ from wsresilience.core.streams.session import StreamSession
 from common import emit, percentile, reference_server, table
 
 
+def stream_1() -> ReferenceAdapter:
+    """The reference adapter offering ``stream/1`` only: a JSON message per chunk."""
+    return ReferenceAdapter(protocols=("stream/1",))
+
+
 async def resumable(url: str, streams: int, cuts: int, size: int, chunk: int, ack_every: int,
-                    max_in_flight: int) -> dict[str, float]:
+                    max_in_flight: int, protocols: tuple[str, ...] = PROTOCOLS) -> dict[str, float]:
     chunks_per_stream = -(-size // chunk)
     every = max(1, chunks_per_stream // (cuts + 1))
     policy = BackoffPolicy(base=0.01, factor=2, cap=0.2, limit=10, seed=1)
-    sessions = [StreamSession(f"s{i}", url, ReferenceAdapter(), policy, ack_every=ack_every)
+    sessions = [StreamSession(f"s{i}", url, ReferenceAdapter(protocols), policy, ack_every=ack_every)
                 for i in range(streams)]
     await asyncio.gather(*(s.connect() for s in sessions))
     started = time.perf_counter()
@@ -143,9 +148,11 @@ async def ingest_rounds(url: str, rounds: int, size: int, chunk: int, ack_every:
     server; the median of each (the machine may be shared: the same-run ratio matters)."""
     ours: list[dict[str, float]] = []
     theirs: list[dict[str, float]] = []
+    ours_v2: list[dict[str, float]] = []
     for _ in range(rounds):
-        ours.append(await ingest(url, size, chunk, ack_every, max_in_flight, ReferenceAdapter()))
+        ours.append(await ingest(url, size, chunk, ack_every, max_in_flight, stream_1()))
         theirs.append(await bare_ingest(url, size, chunk, ack_every, max_in_flight))
+        ours_v2.append(await ingest(url, size, chunk, ack_every, max_in_flight, ReferenceAdapter()))
 
     def median(runs: list[dict[str, float]], key: str) -> float:
         return statistics.median(r[key] for r in runs)
@@ -153,7 +160,7 @@ async def ingest_rounds(url: str, rounds: int, size: int, chunk: int, ack_every:
     lib, bare_ = median(ours, "mb_per_s"), median(theirs, "mb_per_s")
     return {"ingest_mb_per_s": lib, "bare_ingest_mb_per_s": bare_, "ingest_ratio": lib / bare_,
             "ingest_client_cpu_s": median(ours, "cpu_s"), "bare_ingest_client_cpu_s": median(theirs, "cpu_s"),
-            "ingest_rounds": rounds, "ingest_bytes": size}
+            "ingest_v2_mb_per_s": median(ours_v2, "mb_per_s"), "ingest_rounds": rounds, "ingest_bytes": size}
 
 
 #: The same payload as the resumable streams (the generated text of seeds 0..streams-1, in
