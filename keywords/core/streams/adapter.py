@@ -20,6 +20,7 @@ import importlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from wsresilience.core.masking import mask_secret, mask_text
@@ -206,7 +207,8 @@ class ReferenceAdapter(StreamAdapter):
         return _dump(message)
 
     def ack_message(self, stream_id: str, seq: int) -> str:
-        return _dump({"type": "stream-ack", "stream": stream_id, "seq": seq})
+        # Formatted, not dumped: one per few chunks; the same text as _dump would give.
+        return f'{{"type":"stream-ack","stream":{encode_basestring_ascii(stream_id)},"seq":{int(seq):d}}}'
 
     def parse(self, message: str | bytes) -> list[Event]:
         """The events of one message: a text frame is a JSON object with a known ``type``, a
@@ -217,7 +219,7 @@ class ReferenceAdapter(StreamAdapter):
                 raise UnexpectedMessage("a binary message")
             return parse_batch(message)  # type: ignore[return-value]
         try:
-            m = json.loads(message)
+            m = _loads(message)
         except ValueError:
             raise UnexpectedMessage("a message that is not JSON") from None
         if not isinstance(m, dict):
@@ -292,6 +294,21 @@ def preview(text: str, limit: int = 80, hide: list[str] | None = None) -> str:
     """``text`` on one line, URLs, known secrets and ``hide`` masked, cut to ``limit`` characters."""
     one_line = " ".join(mask_secret(mask_text(text), hide or []).split())
     return one_line if len(one_line) <= limit else one_line[:limit] + "…"
+
+
+_scan = json.JSONDecoder().scan_once
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text)``, a little faster for a message with no whitespace around it (every
+    chunk message of ``stream/1``): the C scanner straight away, without the two whitespace
+    matches of :meth:`json.JSONDecoder.decode`. Anything else, an error included, goes
+    through ``json.loads``, so what is accepted and how an error reads stay the same."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        end = -1
+    return value if end == len(text) else json.loads(text)
 
 
 def _dump(message: dict[str, Any]) -> str:

@@ -174,15 +174,18 @@ class StreamSession:
             self.unexpected.append(conn.reject(raw, exc, self.adapter.name, list(self.by_id)))
             events = []
         now = time.monotonic()
+        fed: list[TrackedStream] = []  # streams that got chunks: acked once, after the message
         for event in events:
             if conn.cut:  # cut inside a batch: the rest of it is lost, as on a real cut
                 break
-            probe = self._probe_answered(event)
+            probe = self._probe_answered(event) if self._probes else None
             if probe is not None:
                 if not probe.done():
                     probe.set_result(event)
             elif isinstance(event, ChunkIn):
-                await self._on_chunk(conn, event, now)
+                stream = self._on_chunk(event, conn.number, now)
+                if stream is not None and stream not in fed:
+                    fed.append(stream)
             elif isinstance(event, Ended):
                 await self._on_end(conn, event, now)
             elif isinstance(event, Started | Refused) and event.ref in self._pending:
@@ -200,6 +203,9 @@ class StreamSession:
                     answered[-1].resumed_from = event.from_seq
             else:
                 self.unexpected.append(str(event))
+        for stream in fed:
+            if stream.assembly.last_contiguous - stream.acked >= self.ack_every:
+                await self._ack(conn, stream)
         self.changed.set()
 
     def _probe_answered(self, event: Event) -> asyncio.Future[Event] | None:
@@ -214,22 +220,23 @@ class StreamSession:
             return next(iter(self._probes.values()))
         return None
 
-    async def _on_chunk(self, conn: StreamConnection, chunk: ChunkIn, now: float) -> None:
+    def _on_chunk(self, chunk: ChunkIn, connection: int, now: float) -> TrackedStream | None:
+        """Assemble ``chunk``; returns its stream, or ``None`` when the chunk cut the
+        connection (or belongs to no stream). The caller acks, once per message."""
         stream = self.by_id.get(chunk.stream_id)
         if stream is None:
             self.unexpected.append(f"chunk {chunk.seq} of unknown stream")
-            return
+            return None
         recovery = stream.recovering
         if recovery is not None:  # where this resume started is judged with the stream
             recovery.first_chunk_at, recovery.first_seq = now, chunk.seq
-        stream.assembly.add(chunk.seq, chunk.data, chunk.component, conn.number, now,
+        stream.assembly.add(chunk.seq, chunk.data, chunk.component, connection, now,
                             replay=bool(stream.recoveries))
         if stream.cut_after is not None and stream.assembly.received >= stream.cut_after:
             stream.cut_after = None
             self.cut("after chunk", now)
-            return
-        if stream.assembly.last_contiguous - stream.acked >= self.ack_every:
-            await self._ack(conn, stream)
+            return None
+        return stream
 
     async def _on_end(self, conn: StreamConnection, end: Ended, now: float) -> None:
         stream = self.by_id.get(end.stream_id)
