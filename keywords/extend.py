@@ -9,7 +9,7 @@ profiles for the other concerns will join it here.
 
 | name | what it is |
 | :class:`StreamAdapter` | the base class: ``start_message``, ``resume_message``, ``ack_message``, ``parse`` |
-| :class:`ReferenceAdapter` | the reference server's ``stream/1`` protocol, a worked example |
+| :class:`ReferenceAdapter` | the reference server's protocol (``stream/2`` offered, ``stream/1`` read), a worked example |
 | :class:`StreamRequest` | what a test asks for: kind, size, chunk size, seed, pacing, window |
 | :class:`Started`, :class:`ChunkIn`, :class:`Ended`, :class:`Resumed`, :class:`Refused` | the events ``parse`` returns |
 | ``Event`` | the union of those events |
