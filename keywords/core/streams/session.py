@@ -22,7 +22,7 @@ import contextlib
 import itertools
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
@@ -167,7 +167,9 @@ class StreamSession:
             raise ResilienceFailure(f"Session {self.name!r} has no open connection to {self.masked_url}.")
         return self.connection
 
-    async def on_message(self, conn: StreamConnection, raw: str | bytes) -> None:
+    def on_message(self, conn: StreamConnection, raw: str | bytes) -> Awaitable[None] | None:
+        """Take one message: its events recorded at once; returns the acks it makes due, to
+        await, or ``None`` (most chunks need none, and then cost no coroutine)."""
         try:
             events = self.adapter.parse(raw)
         except Exception as exc:  # a bad message must not kill the reader; waits see it
@@ -175,6 +177,7 @@ class StreamSession:
             events = []
         now = time.monotonic()
         fed: list[TrackedStream] = []  # streams that got chunks: acked once, after the message
+        ended: list[TrackedStream] = []  # streams now complete: acked to their end
         for event in events:
             if conn.cut:  # cut inside a batch: the rest of it is lost, as on a real cut
                 break
@@ -187,7 +190,9 @@ class StreamSession:
                 if stream is not None and stream not in fed:
                     fed.append(stream)
             elif isinstance(event, Ended):
-                await self._on_end(conn, event, now)
+                stream = self._on_end(event, now)
+                if stream is not None:
+                    ended.append(stream)
             elif isinstance(event, Started | Refused) and event.ref in self._pending:
                 future = self._pending[event.ref]  # type: ignore[index]
                 if isinstance(event, Started):
@@ -203,10 +208,14 @@ class StreamSession:
                     answered[-1].resumed_from = event.from_seq
             else:
                 self.unexpected.append(str(event))
-        for stream in fed:
-            if stream.assembly.last_contiguous - stream.acked >= self.ack_every:
-                await self._ack(conn, stream)
         self.changed.set()
+        due = ended + [s for s in fed if s not in ended
+                       and s.assembly.last_contiguous - s.acked >= self.ack_every]
+        return self._acks(conn, due) if due else None
+
+    async def _acks(self, conn: StreamConnection, streams: list[TrackedStream]) -> None:
+        for stream in streams:
+            await self._ack(conn, stream)
 
     def _probe_answered(self, event: Event) -> asyncio.Future[Event] | None:
         """The probe ``event`` answers: one naming its stream id, or an error naming no
@@ -238,10 +247,11 @@ class StreamSession:
             return None
         return stream
 
-    async def _on_end(self, conn: StreamConnection, end: Ended, now: float) -> None:
+    def _on_end(self, end: Ended, now: float) -> TrackedStream | None:
+        """Record the end; returns the stream when it is now complete (to ack to its end)."""
         stream = self.by_id.get(end.stream_id)
         if stream is None:
-            return
+            return None
         stream.assembly.finish(EndInfo(end.chunks, end.sha256, end.size, end.components))
         stream.ended_at = now
         recovery = stream.recovering
@@ -251,7 +261,8 @@ class StreamSession:
             stream.completed_at = now
             for r in stream.recoveries:
                 r.completed_at = r.completed_at or now
-            await self._ack(conn, stream)
+            return stream
+        return None
 
     async def _ack(self, conn: StreamConnection, stream: TrackedStream) -> None:
         message = self.adapter.ack_message(stream.stream_id, stream.assembly.last_contiguous)
