@@ -163,6 +163,22 @@ async def ingest_rounds(url: str, rounds: int, size: int, chunk: int, ack_every:
             "ingest_v2_mb_per_s": median(ours_v2, "mb_per_s"), "ingest_rounds": rounds, "ingest_bytes": size}
 
 
+async def bare_reconnects(url: str, streams: int, connections: int) -> float:
+    """Seconds for bare ``websockets`` clients to open and abort ``connections`` connections
+    each, ``streams`` at a time, against the same server: the handshakes alone that
+    ``streams x cuts`` cost (one first connection and one per cut), no stream, no resume."""
+    from websockets.asyncio.client import connect
+
+    async def client() -> None:
+        for _ in range(connections):
+            ws = await connect(url, compression=None, ping_interval=None)
+            ws.transport.abort()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(streams)))
+    return time.perf_counter() - started
+
+
 #: The same payload as the resumable streams (the generated text of seeds 0..streams-1, in
 #: chunk-size pieces), generated before the clock starts, sent as bare text frames.
 BARE_SERVER = """
@@ -227,6 +243,7 @@ def main() -> None:
     with reference_server(["--port", "0", "--ping-interval", "0"]) as server:
         ours = asyncio.run(resumable(server.url, streams, cuts, args.size, args.chunk, args.ack_every,
                                      args.max_in_flight))
+        floor = asyncio.run(bare_reconnects(server.url, streams, cuts + 1))
         fast = asyncio.run(ingest_rounds(server.url, args.ingest_rounds, ingest_size, args.chunk,
                                          args.ack_every, args.ingest_max_in_flight))
     theirs = asyncio.run(bare(streams, args.size, args.chunk))
@@ -243,6 +260,9 @@ def main() -> None:
         ("reconnect ms p50 / p99", f"{ours['reconnect_ms_p50']:>11.2f} / {ours['reconnect_ms_p99']:<6.2f}"),
         ("lost / duplicated chunks", f"{ours['lost']:>11} / {ours['duplicated']:<6}"),
         ("streams failing verification", ours["broken_streams"]),
+        ("bare handshakes alone, seconds", f"{floor:.3f}", f"{streams * (cuts + 1)} opens"),
+        ("  so at most MB/s (ratio)", f"{ours['bytes'] / floor / 1e6:.1f}",
+         f"({ours['bytes'] / floor / 1e6 / theirs['mb_per_s']:.2f})"),
         ("", "", ""),
         ("ingest: 1 stream, no cuts", f"{fast['ingest_bytes']:,} B", "bare ws + json.loads"),
         ("ingest MB/s (median)", f"{fast['ingest_mb_per_s']:.1f}", f"{fast['bare_ingest_mb_per_s']:.1f}"),
@@ -253,6 +273,8 @@ def main() -> None:
     result = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in ours.items()}
     result["bare_mb_per_s"] = round(theirs["mb_per_s"], 3)
     result["ratio"] = round(ours["mb_per_s"] / theirs["mb_per_s"], 3)
+    result["bare_handshakes_s"] = round(floor, 3)
+    result["handshake_bound_ratio"] = round(ours["bytes"] / floor / 1e6 / theirs["mb_per_s"], 3)
     result.update({k: (round(v, 3) if isinstance(v, float) else v) for k, v in fast.items()})
     result["quick"] = args.quick
     result["ack_every"], result["max_in_flight"] = args.ack_every, args.max_in_flight
