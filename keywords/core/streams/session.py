@@ -181,37 +181,49 @@ class StreamSession:
         for event in events:
             if conn.cut:  # cut inside a batch: the rest of it is lost, as on a real cut
                 break
-            probe = self._probe_answered(event) if self._probes else None
-            if probe is not None:
-                if not probe.done():
-                    probe.set_result(event)
-            elif isinstance(event, ChunkIn):
+            if isinstance(event, ChunkIn) and not self._probes:  # the hot path: one per chunk
                 stream = self._on_chunk(event, conn.number, now)
                 if stream is not None and stream not in fed:
                     fed.append(stream)
-            elif isinstance(event, Ended):
-                stream = self._on_end(event, now)
-                if stream is not None:
-                    ended.append(stream)
-            elif isinstance(event, Started | Refused) and event.ref in self._pending:
-                future = self._pending[event.ref]  # type: ignore[index]
-                if isinstance(event, Started):
-                    self._register(event.ref, event)
-                if not future.done():
-                    future.set_result(event)
-            elif isinstance(event, Refused) and event.stream_id in self.by_id:
-                self.by_id[event.stream_id].refused = event
-            elif isinstance(event, Resumed) and event.stream_id in self.by_id:
-                stream = self.by_id[event.stream_id]
-                answered = [r for r in stream.recoveries if r.resume_sent_at is not None]
-                if answered:
-                    answered[-1].resumed_from = event.from_seq
             else:
-                self.unexpected.append(str(event))
+                self._on_event(conn, event, now, fed, ended)
         self.changed.set()
-        due = ended + [s for s in fed if s not in ended
-                       and s.assembly.last_contiguous - s.acked >= self.ack_every]
+        due = [s for s in fed if s.assembly.last_contiguous - s.acked >= self.ack_every and s not in ended]
+        if ended:
+            due[:0] = ended
         return self._acks(conn, due) if due else None
+
+    def _on_event(self, conn: StreamConnection, event: Event, now: float, fed: list[TrackedStream],
+                  ended: list[TrackedStream]) -> None:
+        """Any event but a chunk no probe waits for: a probe's answer, a chunk, an end (a
+        stream now complete goes into ``ended``), a start's answer, an error, a resume's answer."""
+        probe = self._probe_answered(event) if self._probes else None
+        if probe is not None:
+            if not probe.done():
+                probe.set_result(event)
+        elif isinstance(event, ChunkIn):
+            stream = self._on_chunk(event, conn.number, now)
+            if stream is not None and stream not in fed:
+                fed.append(stream)
+        elif isinstance(event, Ended):
+            stream = self._on_end(event, now)
+            if stream is not None:
+                ended.append(stream)
+        elif isinstance(event, Started | Refused) and event.ref in self._pending:
+            future = self._pending[event.ref]  # type: ignore[index]
+            if isinstance(event, Started):
+                self._register(event.ref, event)
+            if not future.done():
+                future.set_result(event)
+        elif isinstance(event, Refused) and event.stream_id in self.by_id:
+            self.by_id[event.stream_id].refused = event
+        elif isinstance(event, Resumed) and event.stream_id in self.by_id:
+            stream = self.by_id[event.stream_id]
+            answered = [r for r in stream.recoveries if r.resume_sent_at is not None]
+            if answered:
+                answered[-1].resumed_from = event.from_seq
+        else:
+            self.unexpected.append(str(event))
 
     async def _acks(self, conn: StreamConnection, streams: list[TrackedStream]) -> None:
         for stream in streams:
