@@ -1,15 +1,23 @@
-"""Benchmark: many concurrent resumable streams, each cut again and again.
+"""Benchmark: many concurrent resumable streams, each cut again and again; and one stream, uncut.
 
-    python bench/resume.py            # 100 streams x 10 cuts, 256 KiB each
-    python bench/resume.py --quick    # 20 streams x 3 cuts (well under a minute)
+    python bench/resume.py            # 100 streams x 10 cuts, 256 KiB each; ingest of 16 MiB
+    python bench/resume.py --quick    # 20 streams x 3 cuts; ingest of 4 MiB (well under a minute)
 
 Starts the reference server as its own process, opens one session (connection) per stream,
 receives every stream while cutting its connection (client abort) every few chunks and
-resuming, then verifies each stream. Side by side, in the same run: a bare ``websockets``
-server process sends the same payload (the same generated text, generated before its clock
-starts) in the same chunk size as bare text frames, with no cuts, to one client connection;
-ours wraps each chunk in a JSON message with its seq, over one connection per stream, and
-generates the text inside the measured time. Prints a table; the last line is one JSON object.
+resuming, then verifies each stream: once over ``stream/1`` (a JSON message per chunk) and
+once over ``stream/2`` (chunks batched in binary frames, what the reference adapter and
+server negotiate; ``mb_per_s`` is this one). Side by side, in the same run: a bare
+``websockets`` server process sends the same payload (the same generated text, generated
+before its clock starts) in the same chunk size as bare text frames, with no cuts, to one
+client connection; ours goes over one connection per stream and the reference server
+generates the text inside the measured time. Then the bare handshakes alone: as many
+connections opened and aborted, as many at a time, against the same server.
+
+Ingest (the question "can the library keep up with a fast service?"): ONE stream, no cuts,
+received by the library's stream client over ``stream/1`` and by a bare ``websockets``
+client that parses the same JSON chunk messages from the same server, alternating
+``--ingest-rounds`` times; medians, and each side's client CPU time.
 
 The client acks every ``--ack-every`` chunks and asks the server to send at most
 ``--max-in-flight`` chunks beyond the last ack (0: no limit, the server sends a whole stream
@@ -241,6 +249,8 @@ def main() -> None:
     cuts = args.cuts if args.cuts is not None else (3 if args.quick else 10)
     ingest_size = args.ingest_size or ((4 if args.quick else 16) << 20)
     with reference_server(["--port", "0", "--ping-interval", "0"]) as server:
+        v1 = asyncio.run(resumable(server.url, streams, cuts, args.size, args.chunk, args.ack_every,
+                                   args.max_in_flight, ("stream/1",)))
         ours = asyncio.run(resumable(server.url, streams, cuts, args.size, args.chunk, args.ack_every,
                                      args.max_in_flight))
         floor = asyncio.run(bare_reconnects(server.url, streams, cuts + 1))
@@ -251,7 +261,7 @@ def main() -> None:
         ("", "resumable streams", "bare websockets"),
         ("streams x cuts", f"{streams} x {cuts}", "1 conn, no cuts"),
         ("payload bytes (same text)", f"{ours['bytes']:,}", f"{theirs['bytes']:,}"),
-        ("framing", "JSON chunk + seq", "bare text frame"),
+        ("framing", "stream/2 batch frames", "bare text frame"),
         ("ack every / max in flight", f"{args.ack_every} / {args.max_in_flight or 'no limit'}"),
         ("seconds", f"{ours['seconds']:.3f}", f"{theirs['seconds']:.3f}"),
         ("throughput MB/s", f"{ours['mb_per_s']:.1f}", f"{theirs['mb_per_s']:.1f}"),
@@ -260,11 +270,14 @@ def main() -> None:
         ("reconnect ms p50 / p99", f"{ours['reconnect_ms_p50']:>11.2f} / {ours['reconnect_ms_p99']:<6.2f}"),
         ("lost / duplicated chunks", f"{ours['lost']:>11} / {ours['duplicated']:<6}"),
         ("streams failing verification", ours["broken_streams"]),
+        ("same over stream/1: MB/s", f"{v1['mb_per_s']:.1f}", f"ratio {v1['mb_per_s'] / theirs['mb_per_s']:.3f}"),
+        ("  resume ms p50 / p99", f"{v1['resume_ms_p50']:>11.2f} / {v1['resume_ms_p99']:<6.2f}"),
+        ("  lost / dup. / failing streams", f"{v1['lost']} / {v1['duplicated']} / {v1['broken_streams']}"),
         ("bare handshakes alone, seconds", f"{floor:.3f}", f"{streams * (cuts + 1)} opens"),
         ("  so at most MB/s (ratio)", f"{ours['bytes'] / floor / 1e6:.1f}",
          f"({ours['bytes'] / floor / 1e6 / theirs['mb_per_s']:.2f})"),
         ("", "", ""),
-        ("ingest: 1 stream, no cuts", f"{fast['ingest_bytes']:,} B", "bare ws + json.loads"),
+        ("ingest: 1 stream, no cuts", f"{fast['ingest_bytes']:,} B", "bare + json.loads"),
         ("ingest MB/s (median)", f"{fast['ingest_mb_per_s']:.1f}", f"{fast['bare_ingest_mb_per_s']:.1f}"),
         ("ingest ratio (goal >= 0.8)", f"{fast['ingest_ratio']:.2f}"),
         ("ingest client CPU s (median)", f"{fast['ingest_client_cpu_s']:.3f}",
@@ -276,6 +289,10 @@ def main() -> None:
     result["bare_handshakes_s"] = round(floor, 3)
     result["handshake_bound_ratio"] = round(ours["bytes"] / floor / 1e6 / theirs["mb_per_s"], 3)
     result.update({k: (round(v, 3) if isinstance(v, float) else v) for k, v in fast.items()})
+    result["protocol"] = "stream/2"
+    result.update({f"stream1_{k}": (round(v, 3) if isinstance(v, float) else v) for k, v in v1.items()
+                   if k in ("mb_per_s", "lost", "duplicated", "broken_streams", "resume_ms_p50", "resume_ms_p99")})
+    result["stream1_ratio"] = round(v1["mb_per_s"] / theirs["mb_per_s"], 3)
     result["quick"] = args.quick
     result["ack_every"], result["max_in_flight"] = args.ack_every, args.max_in_flight
     emit(result)
