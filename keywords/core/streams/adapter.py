@@ -225,6 +225,8 @@ class ReferenceAdapter(StreamAdapter):
         if not isinstance(m, dict):
             raise UnexpectedMessage(f"a JSON {type(m).__name__}, not an object with a type")
         try:
+            if m.get("type") == "chunk":  # most messages: no further call
+                return [ChunkIn(m["stream"], int(m["seq"]), m["data"], m.get("component"))]
             return self._events(m)
         except UnexpectedMessage:
             raise

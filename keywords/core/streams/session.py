@@ -178,19 +178,20 @@ class StreamSession:
         now = time.monotonic()
         fed: list[TrackedStream] = []  # streams that got chunks: acked once, after the message
         ended: list[TrackedStream] = []  # streams now complete: acked to their end
+        number = conn.number
         for event in events:
             if conn.cut:  # cut inside a batch: the rest of it is lost, as on a real cut
                 break
             if isinstance(event, ChunkIn) and not self._probes:  # the hot path: one per chunk
-                stream = self._on_chunk(event, conn.number, now)
+                stream = self._on_chunk(event, number, now)
                 if stream is not None and stream not in fed:
                     fed.append(stream)
             else:
                 self._on_event(conn, event, now, fed, ended)
         self.changed.set()
-        due = [s for s in fed if s.assembly.last_contiguous - s.acked >= self.ack_every and s not in ended]
-        if ended:
-            due[:0] = ended
+        every = self.ack_every
+        due = ended + [s for s in fed if s.assembly.last_contiguous - s.acked >= every and s not in ended] \
+            if ended else [s for s in fed if s.assembly.last_contiguous - s.acked >= every]
         return self._acks(conn, due) if due else None
 
     def _on_event(self, conn: StreamConnection, event: Event, now: float, fed: list[TrackedStream],
@@ -248,11 +249,10 @@ class StreamSession:
         if stream is None:
             self.unexpected.append(f"chunk {chunk.seq} of unknown stream")
             return None
-        recovery = stream.recovering
-        if recovery is not None:  # where this resume started is judged with the stream
-            recovery.first_chunk_at, recovery.first_seq = now, chunk.seq
-        stream.assembly.add(chunk.seq, chunk.data, chunk.component, connection, now,
-                            replay=bool(stream.recoveries))
+        recoveries = stream.recoveries
+        if recoveries and recoveries[-1].first_chunk_at is None:  # stream.recovering, inlined
+            recoveries[-1].first_chunk_at, recoveries[-1].first_seq = now, chunk.seq  # judged with the stream
+        stream.assembly.add(chunk.seq, chunk.data, chunk.component, connection, now, bool(recoveries))
         if stream.cut_after is not None and stream.assembly.received >= stream.cut_after:
             stream.cut_after = None
             self.cut("after chunk", now)
