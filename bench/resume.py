@@ -35,6 +35,8 @@ import subprocess
 import sys
 import time
 
+import psutil
+
 from wsresilience.core.streams.adapter import PROTOCOLS, ReferenceAdapter, StreamRequest
 from wsresilience.core.streams.backoff import BackoffPolicy
 from wsresilience.core.streams.cuts import receive_with_cuts
@@ -48,14 +50,25 @@ def stream_1() -> ReferenceAdapter:
     return ReferenceAdapter(protocols=("stream/1",))
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has used so far."""
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
 async def resumable(url: str, streams: int, cuts: int, size: int, chunk: int, ack_every: int,
-                    max_in_flight: int, protocols: tuple[str, ...] = PROTOCOLS) -> dict[str, float]:
+                    max_in_flight: int, protocols: tuple[str, ...] = PROTOCOLS,
+                    server_pid: int | None = None) -> dict[str, float]:
+    """``streams`` sessions, each receiving one stream while cut ``cuts`` times; the figures,
+    with the client's and (given ``server_pid``) the server's CPU seconds in the measured time."""
     chunks_per_stream = -(-size // chunk)
     every = max(1, chunks_per_stream // (cuts + 1))
     policy = BackoffPolicy(base=0.01, factor=2, cap=0.2, limit=10, seed=1)
     sessions = [StreamSession(f"s{i}", url, ReferenceAdapter(protocols), policy, ack_every=ack_every)
                 for i in range(streams)]
     await asyncio.gather(*(s.connect() for s in sessions))
+    server_cpu = cpu_seconds(server_pid) if server_pid else 0.0
+    client_cpu = time.process_time()
     started = time.perf_counter()
     # The first cut is armed with the request: a fast stream cannot outrun the schedule.
     await asyncio.gather(*(s.start("x", StreamRequest("text", size, chunk, seed=i,
@@ -64,6 +77,8 @@ async def resumable(url: str, streams: int, cuts: int, size: int, chunk: int, ac
                            for i, s in enumerate(sessions)))
     made = await asyncio.gather(*(receive_with_cuts(s, ["x"], every, None, cuts, 120) for s in sessions))
     elapsed = time.perf_counter() - started
+    client_cpu = time.process_time() - client_cpu
+    server_cpu = cpu_seconds(server_pid) - server_cpu if server_pid else float("nan")
     resume_ms = [r.resume_s * 1000 for s in sessions for r in s.streams["x"].recoveries
                  if r.resume_s is not None]
     reconnect_ms = [r.reconnect_s * 1000 for s in sessions for r in s.streams["x"].recoveries
@@ -78,7 +93,7 @@ async def resumable(url: str, streams: int, cuts: int, size: int, chunk: int, ac
     return {
         "streams": streams, "cuts": sum(made), "bytes": streams * size, "seconds": elapsed,
         "mb_per_s": streams * size / elapsed / 1e6, "lost": lost, "duplicated": duplicated,
-        "broken_streams": broken,
+        "broken_streams": broken, "client_cpu_s": client_cpu, "server_cpu_s": server_cpu,
         "resume_ms_p50": percentile(resume_ms, 50), "resume_ms_p99": percentile(resume_ms, 99),
         "reconnect_ms_p50": percentile(reconnect_ms, 50),
         "reconnect_ms_p99": percentile(reconnect_ms, 99),
@@ -250,9 +265,9 @@ def main() -> None:
     ingest_size = args.ingest_size or ((4 if args.quick else 16) << 20)
     with reference_server(["--port", "0", "--ping-interval", "0"]) as server:
         v1 = asyncio.run(resumable(server.url, streams, cuts, args.size, args.chunk, args.ack_every,
-                                   args.max_in_flight, ("stream/1",)))
+                                   args.max_in_flight, ("stream/1",), server.pid))
         ours = asyncio.run(resumable(server.url, streams, cuts, args.size, args.chunk, args.ack_every,
-                                     args.max_in_flight))
+                                     args.max_in_flight, PROTOCOLS, server.pid))
         floor = asyncio.run(bare_reconnects(server.url, streams, cuts + 1))
         fast = asyncio.run(ingest_rounds(server.url, args.ingest_rounds, ingest_size, args.chunk,
                                          args.ack_every, args.ingest_max_in_flight))
@@ -270,9 +285,11 @@ def main() -> None:
         ("reconnect ms p50 / p99", f"{ours['reconnect_ms_p50']:>11.2f} / {ours['reconnect_ms_p99']:<6.2f}"),
         ("lost / duplicated chunks", f"{ours['lost']:>11} / {ours['duplicated']:<6}"),
         ("streams failing verification", ours["broken_streams"]),
+        ("CPU s in it: client / server", f"{ours['client_cpu_s']:>11.2f} / {ours['server_cpu_s']:<6.2f}"),
         ("same over stream/1: MB/s", f"{v1['mb_per_s']:.1f}", f"ratio {v1['mb_per_s'] / theirs['mb_per_s']:.3f}"),
         ("  resume ms p50 / p99", f"{v1['resume_ms_p50']:>11.2f} / {v1['resume_ms_p99']:<6.2f}"),
         ("  lost / dup. / failing streams", f"{v1['lost']} / {v1['duplicated']} / {v1['broken_streams']}"),
+        ("  CPU s: client / server", f"{v1['client_cpu_s']:>11.2f} / {v1['server_cpu_s']:<6.2f}"),
         ("bare handshakes alone, seconds", f"{floor:.3f}", f"{streams * (cuts + 1)} opens"),
         ("  so at most MB/s (ratio)", f"{ours['bytes'] / floor / 1e6:.1f}",
          f"({ours['bytes'] / floor / 1e6 / theirs['mb_per_s']:.2f})"),
@@ -291,7 +308,8 @@ def main() -> None:
     result.update({k: (round(v, 3) if isinstance(v, float) else v) for k, v in fast.items()})
     result["protocol"] = "stream/2"
     result.update({f"stream1_{k}": (round(v, 3) if isinstance(v, float) else v) for k, v in v1.items()
-                   if k in ("mb_per_s", "lost", "duplicated", "broken_streams", "resume_ms_p50", "resume_ms_p99")})
+                   if k in ("mb_per_s", "lost", "duplicated", "broken_streams", "resume_ms_p50", "resume_ms_p99",
+                            "client_cpu_s", "server_cpu_s")})
     result["stream1_ratio"] = round(v1["mb_per_s"] / theirs["mb_per_s"], 3)
     result["quick"] = args.quick
     result["ack_every"], result["max_in_flight"] = args.ack_every, args.max_in_flight
