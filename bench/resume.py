@@ -186,10 +186,11 @@ async def ingest_rounds(url: str, rounds: int, size: int, chunk: int, ack_every:
             "ingest_v2_mb_per_s": median(ours_v2, "mb_per_s"), "ingest_rounds": rounds, "ingest_bytes": size}
 
 
-async def bare_reconnects(url: str, streams: int, connections: int) -> float:
+async def bare_reconnects(url: str, streams: int, connections: int, server_pid: int) -> dict[str, float]:
     """Seconds for bare ``websockets`` clients to open and abort ``connections`` connections
     each, ``streams`` at a time, against the same server: the handshakes alone that
-    ``streams x cuts`` cost (one first connection and one per cut), no stream, no resume."""
+    ``streams x cuts`` cost (one first connection and one per cut), no stream, no resume;
+    with the client's and the server's CPU seconds."""
     from websockets.asyncio.client import connect
 
     async def client() -> None:
@@ -197,9 +198,11 @@ async def bare_reconnects(url: str, streams: int, connections: int) -> float:
             ws = await connect(url, compression=None, ping_interval=None)
             ws.transport.abort()
 
+    server_cpu, client_cpu = cpu_seconds(server_pid), time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(streams)))
-    return time.perf_counter() - started
+    return {"seconds": time.perf_counter() - started, "client_cpu_s": time.process_time() - client_cpu,
+            "server_cpu_s": cpu_seconds(server_pid) - server_cpu}
 
 
 #: The same payload as the resumable streams (the generated text of seeds 0..streams-1, in
@@ -268,7 +271,8 @@ def main() -> None:
                                    args.max_in_flight, ("stream/1",), server.pid))
         ours = asyncio.run(resumable(server.url, streams, cuts, args.size, args.chunk, args.ack_every,
                                      args.max_in_flight, PROTOCOLS, server.pid))
-        floor = asyncio.run(bare_reconnects(server.url, streams, cuts + 1))
+        handshakes = asyncio.run(bare_reconnects(server.url, streams, cuts + 1, server.pid))
+        floor = handshakes["seconds"]
         fast = asyncio.run(ingest_rounds(server.url, args.ingest_rounds, ingest_size, args.chunk,
                                          args.ack_every, args.ingest_max_in_flight))
     theirs = asyncio.run(bare(streams, args.size, args.chunk))
@@ -291,6 +295,7 @@ def main() -> None:
         ("  lost / dup. / failing streams", f"{v1['lost']} / {v1['duplicated']} / {v1['broken_streams']}"),
         ("  CPU s: client / server", f"{v1['client_cpu_s']:>11.2f} / {v1['server_cpu_s']:<6.2f}"),
         ("bare handshakes alone, seconds", f"{floor:.3f}", f"{streams * (cuts + 1)} opens"),
+        ("  CPU s: client / server", f"{handshakes['client_cpu_s']:>11.2f} / {handshakes['server_cpu_s']:<6.2f}"),
         ("  so at most MB/s (ratio)", f"{ours['bytes'] / floor / 1e6:.1f}",
          f"({ours['bytes'] / floor / 1e6 / theirs['mb_per_s']:.2f})"),
         ("", "", ""),
@@ -304,6 +309,8 @@ def main() -> None:
     result["bare_mb_per_s"] = round(theirs["mb_per_s"], 3)
     result["ratio"] = round(ours["mb_per_s"] / theirs["mb_per_s"], 3)
     result["bare_handshakes_s"] = round(floor, 3)
+    result["bare_handshakes_client_cpu_s"] = round(handshakes["client_cpu_s"], 3)
+    result["bare_handshakes_server_cpu_s"] = round(handshakes["server_cpu_s"], 3)
     result["handshake_bound_ratio"] = round(ours["bytes"] / floor / 1e6 / theirs["mb_per_s"], 3)
     result.update({k: (round(v, 3) if isinstance(v, float) else v) for k, v in fast.items()})
     result["protocol"] = "stream/2"
