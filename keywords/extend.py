@@ -10,6 +10,7 @@ profiles for the other concerns will join it here.
 | name | what it is |
 | :class:`StreamAdapter` | the base class: ``start_message``, ``resume_message``, ``ack_message``, ``parse`` |
 | :class:`ReferenceAdapter` | the reference server's protocol (``stream/2`` offered, ``stream/1`` read), a worked example |
+| :class:`ReferenceStream1Adapter` | the same, offering ``stream/1`` only (a JSON message per chunk) |
 | :class:`StreamRequest` | what a test asks for: kind, size, chunk size, seed, pacing, window |
 | :class:`Started`, :class:`ChunkIn`, :class:`Ended`, :class:`Resumed`, :class:`Refused` | the events ``parse`` returns |
 | ``Event`` | the union of those events |
@@ -26,6 +27,7 @@ from wsresilience.core.streams.adapter import (
     Ended,
     Event,
     ReferenceAdapter,
+    ReferenceStream1Adapter,
     Refused,
     Resumed,
     Started,
@@ -41,6 +43,7 @@ __all__ = [
     "Ended",
     "Event",
     "ReferenceAdapter",
+    "ReferenceStream1Adapter",
     "Refused",
     "Resumed",
     "Started",

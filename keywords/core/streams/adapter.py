@@ -256,6 +256,16 @@ class ReferenceAdapter(StreamAdapter):
         raise UnexpectedMessage(f"a message of unknown type {kind!r}")
 
 
+class ReferenceStream1Adapter(ReferenceAdapter):
+    """The reference protocol offering ``stream/1`` only: a JSON text message per chunk, as
+    before ``stream/2``. For a fault that must find each chunk's seq in a frame of its own
+    (``Cut At Frame    field=seq``), select it with ``Use Stream Protocol Adapter
+    wsresilience.extend.ReferenceStream1Adapter``."""
+
+    def __init__(self) -> None:
+        super().__init__(("stream/1",))
+
+
 def parse_batch(frame: bytes) -> list[ChunkIn]:
     """The chunks of a ``stream/2`` frame, each with the seq its header names, in order.
 

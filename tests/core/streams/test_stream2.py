@@ -18,7 +18,14 @@ from websockets.asyncio.client import connect
 
 from support import stream_servers
 from wsresilience.core.servers.process import ServerProcess
-from wsresilience.core.streams.adapter import ChunkIn, ReferenceAdapter, StreamRequest, UnexpectedMessage, parse_batch
+from wsresilience.core.streams.adapter import (
+    ChunkIn,
+    ReferenceAdapter,
+    StreamRequest,
+    UnexpectedMessage,
+    load_adapter,
+    parse_batch,
+)
 from wsresilience.core.streams.backoff import BackoffPolicy
 from wsresilience.core.streams.cuts import receive_with_cuts
 from wsresilience.core.streams.session import StreamSession
@@ -60,6 +67,8 @@ def test_an_adapter_that_offers_only_stream_1_refuses_any_binary_frame_and_offer
     assert json.loads(ReferenceAdapter().start_message(StreamRequest(), "r-1"))["protocols"] == ["stream/2", "stream/1"]
     with pytest.raises(ValueError, match="stream/3"):
         ReferenceAdapter(("stream/3",))
+    by_path = load_adapter("wsresilience.extend.ReferenceStream1Adapter")
+    assert by_path.protocols == STREAM_1 and "protocols" not in json.loads(by_path.start_message(StreamRequest(), "r"))
 
 
 def test_stream_1_chunk_messages_are_the_text_json_dumps_gives() -> None:
