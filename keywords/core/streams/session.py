@@ -18,38 +18,29 @@ Everything here runs on the library's event loop; keyword code reads the results
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
-from websockets.exceptions import ConnectionClosed
 
 from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE
 from wsresilience.core.runtime.loop import gather_settled, wait_until
-from wsresilience.core.streams.adapter import (
-    ChunkIn,
-    Ended,
-    Event,
-    Refused,
-    Resumed,
-    Started,
-    StreamAdapter,
-    StreamRequest,
-)
-from wsresilience.core.streams.assembly import EndInfo, StreamAssembly
+from wsresilience.core.streams.adapter import Event, Refused, Started, StreamAdapter, StreamRequest
+from wsresilience.core.streams.assembly import StreamAssembly
 from wsresilience.core.streams.backoff import BackoffPolicy, RetryLog, retry
 from wsresilience.core.streams.connection import StreamConnection
+from wsresilience.core.streams.intake import MessageIntake
 from wsresilience.core.streams.tracked import Recovery, TrackedStream
 from wsresilience.errors import ProtocolFailure, ResilienceFailure, StreamRefused, WaitTimeout
 
 __all__ = ["Recovery", "StreamSession", "TrackedStream", "close_sessions"]
 
 
-class StreamSession:
-    """Streams over one (replaceable) connection; runs on the event loop."""
+class StreamSession(MessageIntake):
+    """Streams over one (replaceable) connection; runs on the event loop. What each incoming
+    message does to its streams is :class:`~wsresilience.core.streams.intake.MessageIntake`'s."""
 
     def __init__(self, name: str, url: str, adapter: StreamAdapter, policy: BackoffPolicy,
                  open_timeout: float = 5.0, ack_every: int = 16,
@@ -166,123 +157,6 @@ class StreamSession:
         if self.connection is None or not self.connection.is_open:
             raise ResilienceFailure(f"Session {self.name!r} has no open connection to {self.masked_url}.")
         return self.connection
-
-    def on_message(self, conn: StreamConnection, raw: str | bytes) -> Awaitable[None] | None:
-        """Take one message: its events recorded at once; returns the acks it makes due, to
-        await, or ``None`` (most chunks need none, and then cost no coroutine)."""
-        try:
-            events = self.adapter.parse(raw)
-        except Exception as exc:  # a bad message must not kill the reader; waits see it
-            self.unexpected.append(conn.reject(raw, exc, self.adapter.name, list(self.by_id)))
-            events = []
-        now = time.monotonic()
-        fed: list[TrackedStream] = []  # streams that got chunks: acked once, after the message
-        ended: list[TrackedStream] = []  # streams now complete: acked to their end
-        number = conn.number
-        for event in events:
-            if conn.cut:  # cut inside a batch: the rest of it is lost, as on a real cut
-                break
-            if isinstance(event, ChunkIn) and not self._probes:  # the hot path: one per chunk
-                stream = self._on_chunk(event, number, now)
-                if stream is not None and stream not in fed:
-                    fed.append(stream)
-            else:
-                self._on_event(conn, event, now, fed, ended)
-        self.changed.set()
-        every = self.ack_every
-        due = ended + [s for s in fed if s.assembly.last_contiguous - s.acked >= every and s not in ended] \
-            if ended else [s for s in fed if s.assembly.last_contiguous - s.acked >= every]
-        return self._acks(conn, due) if due else None
-
-    def _on_event(self, conn: StreamConnection, event: Event, now: float, fed: list[TrackedStream],
-                  ended: list[TrackedStream]) -> None:
-        """Any event but a chunk no probe waits for: a probe's answer, a chunk, an end (a
-        stream now complete goes into ``ended``), a start's answer, an error, a resume's answer."""
-        probe = self._probe_answered(event) if self._probes else None
-        if probe is not None:
-            if not probe.done():
-                probe.set_result(event)
-        elif isinstance(event, ChunkIn):
-            stream = self._on_chunk(event, conn.number, now)
-            if stream is not None and stream not in fed:
-                fed.append(stream)
-        elif isinstance(event, Ended):
-            stream = self._on_end(event, now)
-            if stream is not None:
-                ended.append(stream)
-        elif isinstance(event, Started | Refused) and event.ref in self._pending:
-            future = self._pending[event.ref]  # type: ignore[index]
-            if isinstance(event, Started):
-                self._register(event.ref, event)
-            if not future.done():
-                future.set_result(event)
-        elif isinstance(event, Refused) and event.stream_id in self.by_id:
-            self.by_id[event.stream_id].refused = event
-        elif isinstance(event, Resumed) and event.stream_id in self.by_id:
-            stream = self.by_id[event.stream_id]
-            answered = [r for r in stream.recoveries if r.resume_sent_at is not None]
-            if answered:
-                answered[-1].resumed_from = event.from_seq
-        else:
-            self.unexpected.append(str(event))
-
-    async def _acks(self, conn: StreamConnection, streams: list[TrackedStream]) -> None:
-        for stream in streams:
-            await self._ack(conn, stream)
-
-    def _probe_answered(self, event: Event) -> asyncio.Future[Event] | None:
-        """The probe ``event`` answers: one naming its stream id, or an error naming no
-        stream or request while a probe waits."""
-        if not self._probes:
-            return None
-        stream_id = getattr(event, "stream_id", None)
-        if stream_id in self._probes:
-            return self._probes[stream_id]
-        if isinstance(event, Refused) and stream_id is None and event.ref is None:
-            return next(iter(self._probes.values()))
-        return None
-
-    def _on_chunk(self, chunk: ChunkIn, connection: int, now: float) -> TrackedStream | None:
-        """Assemble ``chunk``; returns its stream, or ``None`` when the chunk cut the
-        connection (or belongs to no stream). The caller acks, once per message."""
-        stream = self.by_id.get(chunk.stream_id)
-        if stream is None:
-            self.unexpected.append(f"chunk {chunk.seq} of unknown stream")
-            return None
-        recoveries = stream.recoveries
-        if recoveries and recoveries[-1].first_chunk_at is None:  # stream.recovering, inlined
-            recoveries[-1].first_chunk_at, recoveries[-1].first_seq = now, chunk.seq  # judged with the stream
-        stream.assembly.add(chunk.seq, chunk.data, chunk.component, connection, now, bool(recoveries))
-        if stream.cut_after is not None and stream.assembly.received >= stream.cut_after:
-            stream.cut_after = None
-            self.cut("after chunk", now)
-            return None
-        return stream
-
-    def _on_end(self, end: Ended, now: float) -> TrackedStream | None:
-        """Record the end; returns the stream when it is now complete (to ack to its end)."""
-        stream = self.by_id.get(end.stream_id)
-        if stream is None:
-            return None
-        stream.assembly.finish(EndInfo(end.chunks, end.sha256, end.size, end.components))
-        stream.ended_at = now
-        recovery = stream.recovering
-        if recovery is not None:
-            recovery.first_chunk_at = now  # nothing left to replay: the end is the answer
-        if stream.assembly.complete:
-            stream.completed_at = now
-            for r in stream.recoveries:
-                r.completed_at = r.completed_at or now
-            return stream
-        return None
-
-    async def _ack(self, conn: StreamConnection, stream: TrackedStream) -> None:
-        message = self.adapter.ack_message(stream.stream_id, stream.assembly.last_contiguous)
-        if message is None or conn.cut:
-            return
-        stream.acked = stream.assembly.last_contiguous
-        with contextlib.suppress(ConnectionClosed):
-            await conn.send(message)
 
     # -- cutting and resuming ----------------------------------------------------------------
 
