@@ -9,7 +9,8 @@ profiles for the other concerns will join it here.
 
 | name | what it is |
 | :class:`StreamAdapter` | the base class: ``start_message``, ``resume_message``, ``ack_message``, ``parse`` |
-| :class:`ReferenceAdapter` | the reference server's ``stream/1`` protocol, a worked example |
+| :class:`ReferenceAdapter` | the reference server's protocol (``stream/2`` offered, ``stream/1`` read), a worked example |
+| :class:`ReferenceStream1Adapter` | the same, offering ``stream/1`` only (a JSON message per chunk) |
 | :class:`StreamRequest` | what a test asks for: kind, size, chunk size, seed, pacing, window |
 | :class:`Started`, :class:`ChunkIn`, :class:`Ended`, :class:`Resumed`, :class:`Refused` | the events ``parse`` returns |
 | :class:`Reply`, :class:`Connected` | events of adapters with a handshake: a message to send back, the handshake's end (``recovered``) |
@@ -30,6 +31,7 @@ from wsresilience.core.streams.adapter import (
     Event,
     EventConvention,
     ReferenceAdapter,
+    ReferenceStream1Adapter,
     Refused,
     Reply,
     Resumed,
@@ -49,6 +51,7 @@ __all__ = [
     "Event",
     "EventConvention",
     "ReferenceAdapter",
+    "ReferenceStream1Adapter",
     "Refused",
     "Reply",
     "Resumed",

@@ -18,32 +18,20 @@ Everything here runs on the library's event loop; keyword code reads the results
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import ssl
 import time
 from collections.abc import Callable
 from typing import Any
 
-from websockets.exceptions import ConnectionClosed
 
 from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE
 from wsresilience.core.runtime.loop import gather_settled, wait_until
-from wsresilience.core.streams.adapter import (
-    ChunkIn,
-    Connected,
-    Ended,
-    Event,
-    Refused,
-    Reply,
-    Resumed,
-    Started,
-    StreamAdapter,
-    StreamRequest,
-)
-from wsresilience.core.streams.assembly import EndInfo, StreamAssembly
+from wsresilience.core.streams.adapter import Event, Refused, Started, StreamAdapter, StreamRequest
+from wsresilience.core.streams.assembly import StreamAssembly
 from wsresilience.core.streams.backoff import BackoffPolicy, RetryLog, retry
 from wsresilience.core.streams.connection import StreamConnection
+from wsresilience.core.streams.intake import MessageIntake
 from wsresilience.core.streams.recovery import resume_connection
 from wsresilience.core.streams.tracked import Recovery, TrackedStream
 from wsresilience.errors import ProtocolFailure, ResilienceFailure, StreamRefused, WaitTimeout
@@ -51,8 +39,9 @@ from wsresilience.errors import ProtocolFailure, ResilienceFailure, StreamRefuse
 __all__ = ["Recovery", "StreamSession", "TrackedStream", "close_sessions"]
 
 
-class StreamSession:
-    """Streams over one (replaceable) connection; runs on the event loop."""
+class StreamSession(MessageIntake):
+    """Streams over one (replaceable) connection; runs on the event loop. What each incoming
+    message does to its streams is :class:`~wsresilience.core.streams.intake.MessageIntake`'s."""
 
     def __init__(self, name: str, url: str, adapter: StreamAdapter, policy: BackoffPolicy,
                  open_timeout: float = 5.0, ack_every: int = 16,
@@ -177,96 +166,6 @@ class StreamSession:
         if self.connection is None or not self.connection.is_open:
             raise ResilienceFailure(f"Session {self.name!r} has no open connection to {self.masked_url}.")
         return self.connection
-
-    async def on_message(self, conn: StreamConnection, raw: str | bytes) -> None:
-        try:
-            events = self.adapter.parse(raw)
-        except Exception as exc:  # a bad message must not kill the reader; waits see it
-            self.unexpected.append(conn.reject(raw, exc, self.adapter.name, list(self.by_id)))
-            events = []
-        now = time.monotonic()
-        for event in events:
-            probe = self._probe_answered(event)
-            if isinstance(event, Reply):  # a heartbeat answer or a handshake step
-                with contextlib.suppress(ConnectionClosed):
-                    await conn.send(event.message)
-            elif isinstance(event, Connected):
-                conn.handshake, conn.ready_at = event, now
-            elif probe is not None:
-                if not probe.done():
-                    probe.set_result(event)
-            elif isinstance(event, ChunkIn):
-                await self._on_chunk(conn, event, now)
-            elif isinstance(event, Ended):
-                await self._on_end(conn, event, now)
-            elif isinstance(event, Started | Refused) and event.ref in self._pending:
-                future = self._pending[event.ref]  # type: ignore[index]
-                if isinstance(event, Started):
-                    self._register(event.ref, event)
-                if not future.done():
-                    future.set_result(event)
-            elif isinstance(event, Refused) and event.stream_id in self.by_id:
-                self.by_id[event.stream_id].refused = event
-            elif isinstance(event, Resumed) and event.stream_id in self.by_id:
-                stream = self.by_id[event.stream_id]
-                answered = [r for r in stream.recoveries if r.resume_sent_at is not None]
-                if answered:
-                    answered[-1].resumed_from = event.from_seq
-            else:
-                self.unexpected.append(str(event))
-        self.changed.set()
-
-    def _probe_answered(self, event: Event) -> asyncio.Future[Event] | None:
-        """The probe ``event`` answers: one naming its stream id, or an error naming no
-        stream or request while a probe waits."""
-        if not self.probes:
-            return None
-        stream_id = getattr(event, "stream_id", None)
-        if stream_id in self.probes:
-            return self.probes[stream_id]
-        if isinstance(event, Refused) and stream_id is None and event.ref is None:
-            return next(iter(self.probes.values()))
-        return None
-
-    async def _on_chunk(self, conn: StreamConnection, chunk: ChunkIn, now: float) -> None:
-        stream = self.by_id.get(chunk.stream_id)
-        if stream is None:
-            self.unexpected.append(f"chunk {chunk.seq} of unknown stream")
-            return
-        recovery = stream.recovering
-        if recovery is not None:  # where this resume started is judged with the stream
-            recovery.first_chunk_at, recovery.first_seq = now, chunk.seq
-        stream.assembly.add(chunk.seq, chunk.data, chunk.component, conn.number, now,
-                            replay=bool(stream.recoveries))
-        if stream.cut_after is not None and stream.assembly.received >= stream.cut_after:
-            stream.cut_after = None
-            self.cut("after chunk", now)
-            return
-        if stream.assembly.last_contiguous - stream.acked >= self.ack_every:
-            await self._ack(conn, stream)
-
-    async def _on_end(self, conn: StreamConnection, end: Ended, now: float) -> None:
-        stream = self.by_id.get(end.stream_id)
-        if stream is None:
-            return
-        stream.assembly.finish(EndInfo(end.chunks, end.sha256, end.size, end.components))
-        stream.ended_at = now
-        recovery = stream.recovering
-        if recovery is not None:
-            recovery.first_chunk_at = now  # nothing left to replay: the end is the answer
-        if stream.assembly.complete:
-            stream.completed_at = now
-            for r in stream.recoveries:
-                r.completed_at = r.completed_at or now
-            await self._ack(conn, stream)
-
-    async def _ack(self, conn: StreamConnection, stream: TrackedStream) -> None:
-        message = self.adapter.ack_message(stream.stream_id, stream.assembly.last_contiguous)
-        if message is None or conn.cut:
-            return
-        stream.acked = stream.assembly.last_contiguous
-        with contextlib.suppress(ConnectionClosed):
-            await conn.send(message)
 
     # -- cutting and resuming ----------------------------------------------------------------
 
