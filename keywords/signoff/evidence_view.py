@@ -8,7 +8,9 @@ Under each criterion the page shows:
   to ``log.html#<keyword id>``, which Robot's log opens expanded at the keyword that logged it;
 * figures its tests checked on the way (with no criterion, and a bound of their own) in a
   second, quieter table, so their bounds do not read as the criterion's;
-* the one chart that shows it, inline (of a failed test first), and links to the others.
+* the one chart that shows it, inline: one logged by a keyword that judged its figures (the
+  per-round memory chart of the leak check, not the first round's), else the first its tests
+  logged, a failed test's first; and links to the others.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def evidence(criterion: Criterion, log_href: str | None, comparison: Comparison 
     if comparison is not None and criterion.id in comparison.gone:
         names = ", ".join(r.name for r in comparison.gone[criterion.id])
         parts.append(f"<p class='note trend-gone'>In the baseline but not in this run: {e(names)}.</p>")
-    parts.append(_chart(criterion, log_href))
+    parts.append(_chart(criterion, log_href, {k for r in own for k in r.keywords}))
     return "".join(parts)
 
 
@@ -98,14 +100,16 @@ def _trend(trend: Trend, row: Row) -> str:
             f"<span class='{css}'>{e(trend.status)}{e(used)}</span>")
 
 
-def _chart(criterion: Criterion, log_href: str | None) -> str:
+def _chart(criterion: Criterion, log_href: str | None, judged_by: set[str]) -> str:
+    """The chart that shows the criterion: one logged by a keyword that judged its figures,
+    else the first its tests logged (a failed test's first); links to the others."""
     charts = criterion.charts()
     if not charts:
         return ""
-    test, chart = charts[0]
+    test, chart = next(((t, c) for t, c in charts if c.keyword_id in judged_by), charts[0])
     link = (f" <a href='{e(log_href)}#{e(chart.keyword_id)}'>open in log.html at "
             f"{e(chart.keyword_name or 'the keyword')}</a>" if log_href else "")
-    others = [c for _, c in charts[1:] if c.svg != chart.svg]
+    others = [c for _, c in charts if c.svg != chart.svg]
     more = ""
     if others and log_href:
         links = ", ".join(f"<a href='{e(log_href)}#{e(c.keyword_id)}'>{e(c.title)}</a>" for c in others)

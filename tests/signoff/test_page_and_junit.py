@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -16,46 +15,7 @@ from wsresilience.signoff.figures import figures_in_html
 from wsresilience.core.masking import mask_text
 from wsresilience.signoff.model import parse_criteria
 
-from support.signoff_fixtures import REPO, SECRET, run_pabot, run_robot
-
-VOID = {"br", "meta", "link", "img", "hr", "input", "col", "wbr"}
-
-
-class _TreeBuilder(HTMLParser):
-    """Just enough HTML → ElementTree to query our own page structurally."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = ET.Element("document")
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        element = ET.SubElement(self.stack[-1], tag, {k: v or "" for k, v in attrs})
-        if tag not in VOID:
-            self.stack.append(element)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in VOID:
-            return
-        for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
-                del self.stack[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        parent = self.stack[-1]
-        if len(parent):
-            parent[-1].tail = (parent[-1].tail or "") + data
-        else:
-            parent.text = (parent.text or "") + data
-
-
-def parse_page(path: Path) -> ET.Element:
-    builder = _TreeBuilder()
-    builder.feed(path.read_text(encoding="utf-8"))
-    builder.close()
-    return builder.root
-
+from support.signoff_fixtures import REPO, SECRET, parse_page, run_pabot, run_robot
 
 def text_of(element: ET.Element) -> str:
     return " ".join("".join(element.itertext()).split())
