@@ -98,7 +98,7 @@ def timeline_chart(
     label_every = 1 if lane_h >= 9 else math.ceil(9 / lane_h)
     label_size = min(11.0, lane_h - 1) if label_every == 1 else 9.0
     longest = max(len(lane.name) for lane in rows)
-    left = min(170.0, max(70.0, 14 + longest * label_size * 0.62))
+    left = min(230.0, max(70.0, 14 + longest * label_size * 0.62))
     right = width - 16
 
     states = _ordered_states(rows)
@@ -125,8 +125,10 @@ def timeline_chart(
             )
         if i % label_every == 0:
             parts.append(
-                text(left - 6, y_mid + label_size * 0.35, lane.name, text_anchor="end", fill=INK,
-                     font_size=num(label_size))
+                f"<g><title>{esc(lane.name)}</title>"
+                + text(left - 6, y_mid + label_size * 0.35, _fit(lane.name, left - 12, label_size),
+                       text_anchor="end", fill=INK, font_size=num(label_size))
+                + "</g>"
             )
         for start, end, state in lane.segments:
             s = start - shift
@@ -170,6 +172,15 @@ def timeline_chart(
         height += 10
     desc = f"{n} connection(s), states {', '.join(states)}, {event_total} event(s)"
     return document(width, int(height), title, parts, desc)
+
+
+def _fit(name: str, room: float, size: float) -> str:
+    """``name``, cut short with an ellipsis to fit ``room`` pixels (the full name is the tooltip)."""
+    if label_width(name, size) <= room:
+        return name
+    while name and label_width(name + "…", size) > room:
+        name = name[:-1]
+    return name + "…"
 
 
 def _ordered_states(rows: Sequence[Lane]) -> list[str]:
