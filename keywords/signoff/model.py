@@ -34,7 +34,7 @@ from .figures import figures_in_html
 
 TEST_ID = re.compile(r"^WS-[A-Z]+-(\d+)$", re.IGNORECASE)
 CRITERION = re.compile(r"^AC-(\d+)\.(\d+)$", re.IGNORECASE)
-METADATA_SHOWN = ("Target", "Server version", "Library version", "Thresholds")
+METADATA_SHOWN = ("Target", "Protocol", "Server version", "Library version", "Thresholds")
 
 PASS, FAIL, SKIP, NOT_RUN = "PASS", "FAIL", "SKIP", "NOT RUN"
 
