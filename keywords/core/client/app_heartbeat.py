@@ -83,7 +83,7 @@ async def watch_server_pings(conn: ObservedConnection, limit: float) -> None:
     while conn.terminated_at is None:
         before = conn.events.count("ping received")
         got = await conn.wait_for(
-            lambda: conn.events.count("ping received") > before or conn.terminated_at is not None,
+            lambda before=before: conn.events.count("ping received") > before or conn.terminated_at is not None,
             max(0.0, last + limit - time.monotonic()),
         )
         if conn.terminated_at is not None:
