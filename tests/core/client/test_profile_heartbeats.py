@@ -19,6 +19,7 @@ from support.heartbeat_servers import HeartbeatService
 from wsresilience.core.client.connection import Behaviour, ObservedConnection
 from wsresilience.core.profiles import get_profile
 from wsresilience.core.profiles import socketio_packets as sio
+from wsresilience.errors import OpenFailed
 from wsresilience.faultproxy import ToxicError
 
 #: Keepalive of the servers here, ms: interval and timeout alike.
@@ -33,7 +34,7 @@ def service(request: pytest.FixtureRequest) -> Iterator[HeartbeatService]:
     if reason:
         pytest.skip(reason)
     options = {"socketio": ("--ping-interval", KEEPALIVE, "--ping-timeout", KEEPALIVE),
-               "graphql-ws": ("--keep-alive", KEEPALIVE)}[request.param]
+               "graphql-ws": ("--keep-alive", KEEPALIVE), "rfc6455": ()}[request.param]
     with heartbeat_servers.serving(request.param, *options) as running:
         yield running
 
@@ -115,3 +116,13 @@ def test_an_unknown_matcher_is_refused_naming_the_known_ones() -> None:
 
     with pytest.raises(ToxicError, match="expected one of control, socketio, graphql-ws, got 'signalr'"):
         asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("service", ["rfc6455"], indirect=True)
+def test_a_failed_application_handshake_fails_the_open_in_one_line(service: HeartbeatService) -> None:
+    """A plain echo server echoes graphql-ws's connection_init instead of acknowledging it."""
+    with pytest.raises(OpenFailed) as failed:
+        run(lambda: opened(service.process.url, "graphql-ws"))
+    message = str(failed.value)
+    assert "The graphql-ws handshake with ws://127.0.0.1:" in message, message
+    assert "expected connection_ack, got a 'connection_init' message" in message and "\n" not in message
