@@ -95,5 +95,9 @@ def test_a_broken_service_of_each_profile_fails_the_criteria_it_breaks(
 
 @pytest.mark.parametrize("service", [("socketio", SERVICES["socketio"][0])], indirect=True, ids=["socketio"])
 def test_pabot_gives_the_socketio_verdicts(service: HeartbeatService, tmp_path: Path) -> None:
+    """The same verdicts, but for 007.3: with every pabot process on the one service, its count
+    moves with the others' connections (measured: 1 where the zombie alone made 2), so that
+    test SKIPs with the reason rather than judge a count it cannot isolate."""
     result = run_007(tmp_path, service, pabot=True)
-    assert result.by_criterion == HEALTHY, result.outcomes()
+    assert result.by_criterion == {**HEALTHY, "AC-007.3": {"SKIP"}}, result.outcomes()
+    assert "shared with the other pabot processes" in result.messages["Server Frees A Terminated Zombie"]
