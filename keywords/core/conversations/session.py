@@ -23,6 +23,7 @@ from typing import Any
 
 from wsresilience.core.client.connection import ObservedConnection
 from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE
+from wsresilience.core.conversations.connection import SessionConnection
 from wsresilience.core.conversations.transcript import Context, ExpectedConversation, context_difference
 from wsresilience.core.masking import Credential
 from wsresilience.errors import ConnectionEnded, ProtocolFailure, ResilienceFailure, WaitTimeout
@@ -93,42 +94,6 @@ class Leg:
     handshake_ms: float | None = None
     restore_ms: float | None = None
     close_code: int | None = None
-
-
-class RecordingQueue(asyncio.Queue[str | bytes]):
-    """A message queue that also keeps every message put in it, read or not."""
-
-    def __init__(self, record: list[str | bytes]) -> None:
-        super().__init__()
-        self.record = record
-
-    def put_nowait(self, item: str | bytes) -> None:
-        """Keep ``item`` in the record, then queue it."""
-        self.record.append(item)
-        super().put_nowait(item)
-
-
-class SessionConnection(ObservedConnection):
-    """An observed connection that also says when its reader has delivered everything.
-
-    The TCP connection can be gone while messages it carried still wait in websockets'
-    buffer; only when the reader task ends is every message in :attr:`messages`.
-    :attr:`received` keeps every message the server sent, in order, whether a request
-    read it or not: what a refused client was told is all of it, not only the replies
-    it waited for.
-    """
-
-    def __init__(self, name: str, url: str) -> None:
-        super().__init__(name, url)
-        self.reader_done = asyncio.Event()
-        self.received: list[str | bytes] = []
-        self.messages = RecordingQueue(self.received)
-
-    async def _read_messages(self) -> None:
-        try:
-            await super()._read_messages()
-        finally:
-            self.reader_done.set()
 
 
 class SessionConversation:
