@@ -169,3 +169,40 @@ def test_a_malformed_history_fails_in_one_line_naming_the_first_fault(messages: 
         Context.from_message(_history(messages))
     assert "Expected a history message with messages and state" in str(caught.value)
     assert says in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_the_first_of_several_faults_in_a_long_history_is_named() -> None:
+    texts = [f"entry {i}" for i in range(1, 2001)]
+    expected = _context(*texts)
+    changed = list(expected.messages)
+    changed[1500] = Entry(1501, "user", "entry 1501, changed")
+    changed[1700] = Entry(1701, "user", "entry 1701, changed")
+    assert first_difference(expected, Context(tuple(changed), (), 1000)) is not None
+    assert "position 1501 differs" in str(first_difference(expected, Context(tuple(changed), (), 1000)))
+    out_of_order = list(expected.messages)
+    out_of_order[900], out_of_order[901] = out_of_order[901], out_of_order[900]
+    assert "id 901 is out of order at position 902" in str(first_difference(expected, Context(tuple(out_of_order), (), 1000)))
+    assert "is missing: the server returned 1999 of 2000" in str(first_difference(expected, Context(expected.messages[:-1], (), 1000)))
+
+
+def test_the_expected_digest_kept_as_the_record_grows_is_the_protocols() -> None:
+    record = ExpectedConversation()
+    for said in ("remember tea", "héllo \"quoted\" ☃ 😀", "remember ça", "what do you remember", "\\ and \n"):
+        record.record_exchange(said, {})
+        context = record.context()
+        assert context.known_digest is not None
+        assert context.digest == client_digest(context.messages, context.memory, context.step)
+        assert context.digest == server_digest([Message(*e) for e in context.messages],
+                                               AgentState(context.memory, context.step))
+
+
+def test_an_expected_record_changed_by_hand_has_its_digest_computed_afresh() -> None:
+    record = ExpectedConversation()
+    record.record_exchange("hello", {})
+    record.entries[0] = Entry(1, "user", "changed")
+    context = record.context()
+    assert context.known_digest is None
+    assert context.digest == client_digest(context.messages, context.memory, context.step)
+    given = ExpectedConversation(entries=[Entry(1, "user", "a"), Entry(2, "agent", "b")], step=1)
+    given.record_exchange("c", {})
+    assert given.context().digest == client_digest(tuple(given.entries), (), 2)
