@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from robot.utils import secs_to_timestr
 
-from wsresilience.core.profiles import ProtocolProfile, get_profile, render_auth_payload
+from wsresilience.core.profiles import Announced, ProtocolProfile, get_profile, render_auth_payload
 from wsresilience.core.profiles.base import payload_secrets
 from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE, message_size
 from wsresilience.core.client.tls import client_ssl_context
@@ -108,6 +108,10 @@ class LibraryContext:
         #: suites treat as "the reference protocol where the target answers it".
         self.profile_chosen = False
         self._auth_template = ""
+        #: The server keepalive required (``SERVER_PING_INTERVAL``, ``SERVER_PING_TIMEOUT``, s)
+        #: and the one the service last announced (Socket.IO), for failures that say why.
+        self.keepalive_required: tuple[float, float] | None = None
+        self.keepalive_announced: Announced | None = None
         self._loop: LoopThread | None = None
         self._cleanups: list[Callable[[], None]] = []
         self._secrets: set[str] = set()
@@ -179,12 +183,30 @@ class LibraryContext:
         """The auth payload for ``user`` (``{user}`` and ``{token}`` filled in), or ``None``."""
         return render_auth_payload(self._auth_template, user, token)
 
+    # -- the keepalive required of the target, and the one it announces ------------------------
+
+    def require_keepalive(self, interval: float, timeout: float) -> None:
+        """The server keepalive the run requires (``SERVER_PING_INTERVAL`` /
+        ``SERVER_PING_TIMEOUT``), in seconds, that :meth:`keepalive_note` compares with."""
+        self.keepalive_required = (interval, timeout)
+
+    def keepalive_note(self) -> str:
+        """Why the service cannot meet the required keepalive, from the values it announced
+        itself (Socket.IO's ``pingInterval`` / ``pingTimeout``), or ``""``."""
+        if self.keepalive_required is None or self.keepalive_announced is None:
+            return ""
+        return self.keepalive_announced.looser_than(*self.keepalive_required)
+
     # -- secrets ----------------------------------------------------------------------------
 
     def add_secret(self, secret: str) -> None:
         """Register a secret so every message the library words is masked."""
         if secret:
             self._secrets.add(secret)
+
+    def secret_values(self) -> list[str]:
+        """Every secret to mask: registered ones (auth payload values…) and known ones (tokens)."""
+        return [*self._secrets, *known_secrets()]
 
     def mask(self, text: str) -> str:
         """``text`` with registered and known secrets hidden."""

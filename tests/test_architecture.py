@@ -45,8 +45,8 @@ CORE_MAY_IMPORT: dict[str, set[str]] = {
 CORE_MAY_IMPORT_FAULTPROXY = {"faults", "client"}
 
 #: docs/architecture.md, refserver/: the leaf modules, which import nothing of the server.
-REFSERVER_LEAVES = {"auth", "conversation", "metrics", "stream_content", "client", "defects", "config", "store",
-                    "router", "keepalive"}
+REFSERVER_LEAVES = {"auth", "conversation", "metrics", "stream_content", "stream_frames", "client", "defects",
+                    "config", "store", "router", "keepalive"}
 
 
 @dataclass(frozen=True)

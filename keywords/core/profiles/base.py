@@ -115,6 +115,18 @@ class ProtocolProfile(ABC):
     #: Whether the client may ping the server at all (Engine.IO v4: no, it closes the client).
     client_pings: ClassVar[bool] = True
 
+    #: Whether a ``no-pong`` client must send nothing at all, not just no pong (Engine.IO:
+    #: any packet from the client postpones a pending ping timeout once).
+    no_pong_silences_everything: ClassVar[bool] = False
+
+    @property
+    def client_heartbeat(self) -> str:
+        """How the client's own heartbeat works: ``control`` (RFC 6455 pings), ``message``
+        (the profile's ping message) or ``watch`` (no client ping: watch the server's)."""
+        if not self.client_pings:
+            return "watch"
+        return "control" if self.client_ping() is None else "message"
+
     def is_client_pong(self, message: str | bytes) -> bool:
         """Whether ``message`` answers the client's application ping."""
         return False

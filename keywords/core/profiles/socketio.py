@@ -35,6 +35,7 @@ class SocketIoProfile(ProtocolProfile):
     description = "Socket.IO 4 (Engine.IO v4): server ping 2 / client pong 3, CONNECT with auth"
     control_frame_heartbeat = False
     client_pings = False
+    no_pong_silences_everything = True
     pong_matcher = "socketio"
 
     def connect_url(self, url: str) -> str:
