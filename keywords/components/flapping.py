@@ -20,23 +20,22 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from assertionengine import AssertionOperator
-from robot.api import SkipExecution, logger
+from robot.api import logger
 from robot.api.deco import keyword
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from wsresilience.components.base import LibraryComponent, deprecated_alias
+from wsresilience.components.base import deprecated_alias
+from wsresilience.components.flapping_agents import FlappingAgentKeywords
 from wsresilience.components.server_resources import ServerResourcesKeywords
 from wsresilience.components.settings import SettingsKeywords
-from wsresilience.context import LibraryContext
 from wsresilience.core.client.open_errors import describe_open_error
 from wsresilience.core.evidence.figures import Figure
 from wsresilience.core.evidence.flapping import flap_summary_table, scenario_chart
-from wsresilience.core.conversations.attempts import session_start_answer
 from wsresilience.core.evidence.judge import check
 from wsresilience.core.flapping.answer import ask_fresh
 from wsresilience.core.flapping.engine import Disconnect, FlapPlan, FlapResult, flap
-from wsresilience.core.masking import Credential, SecretOrStr, mask_url, reveal
-from wsresilience.core.probes.series import Sampler, Snapshot
+from wsresilience.core.masking import Credential, SecretOrStr, fresh_user_name, mask_url, reveal
+from wsresilience.core.probes.series import Sampler
 from wsresilience.core.runtime.timeouts import percent
 from wsresilience.errors import ResilienceFailure, WaitTimeout
 
@@ -60,20 +59,8 @@ def _so_far(result: FlapResult) -> str:
     return f"{len(cycles)} cycle(s) had ended, {ok} succeeded" + (f"; failures: {failed}" if failed else "")
 
 
-class FlappingKeywords(LibraryComponent):
-    """Flap clients, read the run's figures back, and judge agents and a fresh answer."""
-
-    def __init__(self, ctx: LibraryContext) -> None:
-        super().__init__(ctx)
-        #: The last run, its resource samples and how many distinct users flapped in it.
-        self._last: FlapResult | None = None
-        self._samples: list[Snapshot] = []
-        self._users = 0
-        ctx.on_close(self._forget)
-
-    def _forget(self) -> None:
-        """End of scope: drop the last run and its samples (the engine left nothing open)."""
-        self._last, self._samples, self._users = None, [], 0
+class FlappingKeywords(FlappingAgentKeywords):
+    """Flap clients, read the run's figures back, and judge agents (the base class) and a fresh answer."""
 
     # -- deprecated configuration --------------------------------------------------------------
 
@@ -109,6 +96,7 @@ class FlappingKeywords(LibraryComponent):
         credentials: Sequence[Credential] | None = None,
         sample_every: timedelta = timedelta(milliseconds=100),
         open_timeout: timedelta | None = None,
+        ask_agents: bool = False,
     ) -> dict[str, object]:
         """Runs ``clients`` concurrent clients through ``cycles`` connect–hold–disconnect cycles.
 
@@ -118,6 +106,15 @@ class FlappingKeywords(LibraryComponent):
         (TCP reset). With ``credentials`` (a list from `Create Test User`; client *i*
         uses credential *i* modulo the list) every connection authenticates first.
         ``open_timeout`` bounds each opening handshake (default: the library timeout).
+
+        Connections follow the protocol profile (`Use Protocol Profile`): its URL, its
+        subprotocols and its handshake, which counts in the handshake latency; a refused
+        handshake is a failed cycle with its cause (``Socket.IO CONNECT refused: …``). The
+        server's application heartbeats are answered while a client holds. On a profile
+        other than the reference one, client *i* presents the auth payload (`Use Auth
+        Payload`) of its user: credential *i*'s, or a fresh user name per client without
+        credentials. ``ask_agents=True`` asks the service for its agent once per cycle by the
+        agent convention (`Use Agent Convention`).
 
         When probes are configured (`Configure Server Probes`), server resources are
         sampled every ``sample_every`` during the run. Logs the run summary and the
@@ -132,6 +129,12 @@ class FlappingKeywords(LibraryComponent):
         """
         url = reveal(url)
         creds = _credentials(credentials)
+        profile = self.ctx.profile
+        auths: list[dict[str, object] | None] = []
+        if not profile.reference_protocol:
+            people = [(c.user, c.token) for c in creds] or [(fresh_user_name(f"flapper-{i}"), None)
+                                                          for i in range(int(clients))]
+            auths = [self.ctx.auth_payload(user, token) for user, token in people]
         plan = FlapPlan(
             url=url,
             clients=int(clients),
@@ -141,12 +144,18 @@ class FlappingKeywords(LibraryComponent):
             jitter=percent(jitter),
             seed=int(seed),
             disconnect=Disconnect.parse(disconnect),
-            tokens=[c.token for c in creds],
             open_timeout=self.timeout_or_default(open_timeout),
             max_message_size=self.ctx.max_message_size,
             ssl_context=self.ctx.target.ssl_context(url),
+            profile=profile,
+            tokens=[c.token for c in creds] if profile.reference_protocol else [],
+            auths=auths,
+            agents=self._convention if ask_agents else None,
         )
-        self._users = len({c.user for c in creds[: plan.clients]}) if creds else 0
+        if creds:
+            self._users = len({c.user for c in creds[: plan.clients]})
+        else:
+            self._users = plan.clients if any(auths) else 0
         probe = self.ctx.probe
         sampler = Sampler(probe, sample_every.total_seconds()).start() if probe.configured else None
         result = FlapResult(plan, time.monotonic())
@@ -181,19 +190,9 @@ class FlappingKeywords(LibraryComponent):
             "success_rate": round(result.success_rate, 3),
             "cycles_per_s": round(result.cycles_per_s, 2),
             "handshake_p95_ms": round(result.handshakes.p95, 2),
+            "heartbeats_answered": result.heartbeats_answered,
             "failures": result.failures_by_cause,
         }
-
-    def _require_run(self) -> FlapResult:
-        if self._last is None:
-            raise ResilienceFailure("No flapping run yet; use Flap Clients first.")
-        return self._last
-
-    def _agent_limit(self) -> float | None:
-        """Most agents the server may hold during the last run: before it, plus one per user."""
-        if not self._users or not self._samples or self._samples[0].get("agents") is None:
-            return None
-        return (self._samples[0].get("agents") or 0.0) + self._users
 
     # -- the run's figures ---------------------------------------------------------------------
 
@@ -280,67 +279,6 @@ class FlappingKeywords(LibraryComponent):
                      "flapping failures by cause", message=message)
 
     # -- judged after a run ----------------------------------------------------------------------
-
-    @keyword(tags=["Assertion", CONCERN])
-    def agent_instances_should_stay_at_one_per_user(self, criterion: str = "") -> int:
-        """Fails unless every resource sample of the last run held at most one agent per user.
-
-        Judged on the server's ``ws_agent_instances_per_user_max`` at every sample when
-        exposed, and on ``ws_agent_instances`` never exceeding the count before the run
-        plus the number of distinct users that flapped. SKIPs when the run was not
-        authenticated or the target exposes no agent count. Returns the samples judged.
-
-        | Agent Instances Should Stay At One Per User    criterion=AC-006.3
-        """
-        self._require_run()
-        if not self._users:
-            raise SkipExecution("The last flapping run was not authenticated: there are no users "
-                                "whose agents could be counted.")
-        samples = [s for s in self._samples if s.get("agents") is not None]
-        if not samples:
-            raise SkipExecution(
-                f"The target exposes no agent instance count (metric ws_agent_instances) via "
-                f"{self.ctx.probe.describe()}: agents per user cannot be checked."
-            )
-        before = samples[0].get("agents") or 0.0
-        worst = max(samples, key=lambda s: s.get("agents") or 0.0)
-        figures = [Figure("agent instances, most at any sample", worst.get("agents") or 0.0, "agents",
-                          before + self._users, "<=", criterion,
-                          note=f"{before:g} before + {self._users} users; {len(samples)} samples")]
-        per_user = [s.get("agents_per_user_max") for s in samples if s.get("agents_per_user_max") is not None]
-        if per_user:
-            figures.append(Figure("agents of one user, most at any sample", max(per_user), "agents",
-                                  1, "<=", criterion, note=f"{len(per_user)} samples"))
-
-        def too_many() -> str:
-            bad = next(f for f in figures if not f.passed)
-            return (f"Expected at most one agent instance per user at every sample; {bad.describe()} "
-                    f"(worst sample at {worst.t - samples[0].t:.2f} s: {worst}).")
-
-        self.judge(figures, "At most one agent per user during flapping", too_many)
-        return len(samples)
-
-    @keyword(tags=["Assertion", CONCERN])
-    def target_should_speak_the_agent_protocol(self, url: SecretOrStr,
-                                               timeout: timedelta | None = None) -> None:
-        """Skips the test unless ``url`` speaks the agent protocol (docs/protocol.md §9).
-
-        Sends ``ask`` unauthenticated: a server with agents answers error ``unauthenticated``;
-        anything else means the agent checks cannot run here, and the test ends SKIP with
-        what came back (never PASS).
-        """
-        url = reveal(url)
-        limit = self.timeout_or_default(timeout)
-        answer = self.run(session_start_answer(url, limit, self.ctx.target.ssl_context(url),
-                                               message={"type": "ask", "text": "are you there?"}),
-                          "an answer to ask", limit + 2, url)
-        if isinstance(answer, dict) and answer.get("type") == "error" and answer.get("code") == "unauthenticated":
-            return
-        seen = answer if isinstance(answer, str) else f"a {answer.get('type')!r} message"
-        raise SkipExecution(self.ctx.mask(
-            f"The target {mask_url(url)} does not speak the reference agent protocol (docs/protocol.md "
-            f"section 9): an unauthenticated ask got {seen}, not error 'unauthenticated'."
-        ))
 
     @keyword(tags=["Assertion", CONCERN])
     def fresh_connection_should_get_an_answer_within(

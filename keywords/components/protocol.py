@@ -55,6 +55,19 @@ class ProtocolKeywords(LibraryComponent):
                      message=message)
 
     @keyword(tags=["Getter", TAG])
+    def get_protocol_url(self, url: str, assertion_operator: AssertionOperator | None = None,
+                         assertion_expected: str | None = None, message: str | None = None) -> str:
+        """Returns the URL a client of the chosen profile opens for the service ``url`` names,
+        optionally asserting it: Socket.IO adds its path and query
+        (``/socket.io/?EIO=4&transport=websocket``); other profiles keep ``url``. A ``{port}``
+        placeholder is kept, so `Start Server Command` can wait for a Socket.IO server.
+
+        | ${ready} =    Get Protocol Url    ws://127.0.0.1:{port}/
+        """
+        return check(self.ctx.profile.connect_url(url), assertion_operator, assertion_expected, "protocol URL",
+                     message=message)
+
+    @keyword(tags=["Getter", TAG])
     def get_protocol_profiles(self) -> list[str]:
         """Returns the names `Use Protocol Profile` accepts."""
         return profile_names()

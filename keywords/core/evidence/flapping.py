@@ -34,6 +34,7 @@ def flap_summary_table(result: FlapResult) -> str:
         ["connected / disconnected", f"{plan.connected * 1000:g} ms / {plan.disconnected * 1000:g} ms"
                                      f"{f' ± {plan.jitter:.0%} (seed {plan.seed})' if plan.jitter else ''}"],
         ["disconnect", plan.disconnect.value],
+        ["protocol", plan.profile.name],
         ["authenticated", "yes" if plan.authenticated else "no"],
         ["attempts", result.attempts],
         ["successes", result.successes],
@@ -45,6 +46,11 @@ def flap_summary_table(result: FlapResult) -> str:
         if stats.count:
             rows.append([f"{name} ms: min / p50 / p95 / p99 / max",
                          " / ".join(f"{stats.get(s):.1f}" for s in ("min", "p50", "p95", "p99", "max"))])
+    if not plan.profile.control_frame_heartbeat:
+        rows.append(["server heartbeats answered while held", result.heartbeats_answered])
+    if result.agent_replies:
+        rows.append(["agent replies (most agents of one user)",
+                     f"{len(result.agent_replies)} ({max(c.agents or 0 for c in result.agent_replies):g})"])
     failures = result.failures_by_cause
     for cause, count in failures.items():
         rows.append([f"failed: {cause}", count])

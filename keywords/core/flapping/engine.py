@@ -5,8 +5,14 @@
 ``websockets`` connection per cycle (no recording wrapper: flapping is about churn, and
 the library has to keep up with bare ``websockets``).
 
-A cycle succeeds when the opening handshake completes, the client authenticates (when it
-has a token), and the server keeps the connection for the whole connected time. Anything
+Each connection follows the plan's protocol profile (:mod:`wsresilience.core.profiles`): its
+URL and subprotocols, then its application handshake with the client's auth payload
+(:mod:`wsresilience.core.flapping.session`); while held, the server's application heartbeats
+are answered, so a held client is never a zombie.
+
+A cycle succeeds when the opening handshake completes (the profile's included), the client
+authenticates (reference protocol, when it has a token), and the server keeps the
+connection for the whole connected time. Anything
 else is a failure with a short cause (``connection refused``, ``HTTP 503``, ``auth refused:
 reconnect-throttled``, ``dropped by server: 1011``…), so failures group by cause.
 
@@ -29,166 +35,24 @@ Jitter scales every connected and disconnected time by a factor drawn uniformly 
 from __future__ import annotations
 
 import asyncio
-import enum
 import json
 import random
 import socket
 import ssl
 import struct
 import time
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.protocol import State as WsState
 
-from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE, client_close_description
+from wsresilience.core.client.limits import client_close_description
 from wsresilience.core.client.open_errors import describe_open_error, is_permanent
-from wsresilience.core.runtime.choices import parse_choice
-from wsresilience.core.stats import LatencyStats
+from wsresilience.core.flapping.plan import Cycle, Disconnect, FlapPlan, FlapResult
+from wsresilience.core.flapping.session import ask_agent, hold, profile_handshake
 
-
-class Disconnect(enum.StrEnum):
-    """How a flapping client leaves."""
-
-    GRACEFUL = "graceful"
-    ABORT = "abort"
-
-    @classmethod
-    def parse(cls, value: str | Disconnect) -> Disconnect:
-        """A disconnect mode from its name, failing with the list of known names."""
-        return parse_choice(cls, value, "disconnect mode")
-
-
-@dataclass(frozen=True)
-class FlapPlan:
-    """What to run: ``clients`` concurrent clients, each doing ``cycles`` cycles.
-
-    Times are seconds. ``tokens`` are sent as the first message (``{"type": "auth"}``),
-    client ``i`` using ``tokens[i % len(tokens)]``; empty means plain connections.
-    ``max_message_size`` is the largest message a client accepts, in bytes.
-    """
-
-    url: str
-    clients: int = 10
-    cycles: int = 50
-    connected: float = 0.1
-    disconnected: float = 0.05
-    jitter: float = 0.0
-    seed: int = 0
-    disconnect: Disconnect = Disconnect.GRACEFUL
-    tokens: Sequence[str] = field(default=(), repr=False)
-    open_timeout: float = 5.0
-    close_timeout: float = 2.0
-    ssl_context: ssl.SSLContext | None = field(default=None, repr=False)
-    max_message_size: int | None = DEFAULT_MAX_MESSAGE_SIZE
-
-    def __post_init__(self) -> None:
-        if self.clients < 1 or self.cycles < 1:
-            raise ValueError(f"Expected at least 1 client and 1 cycle, got {self.clients} and {self.cycles}.")
-        if not 0 <= self.jitter < 1:
-            raise ValueError(f"Jitter must be a fraction in [0, 1), got {self.jitter}.")
-        if self.connected < 0 or self.disconnected < 0:
-            raise ValueError("Connected and disconnected times must not be negative.")
-
-    @property
-    def authenticated(self) -> bool:
-        """Whether clients authenticate."""
-        return bool(self.tokens)
-
-    @property
-    def time_budget(self) -> float:
-        """Seconds a whole run may take: three times its planned cycles, plus one open and close.
-
-        Generous on purpose: it bounds a run that hangs, it does not judge a slow one.
-        """
-        per_cycle = (self.connected + self.disconnected) * (1 + self.jitter)
-        return self.cycles * per_cycle * 3 + self.open_timeout + self.close_timeout + 10
-
-
-@dataclass
-class Cycle:
-    """One connect–hold–disconnect attempt of one client."""
-
-    client: int
-    index: int
-    started: float
-    handshake_ms: float | None = None
-    auth_ms: float | None = None
-    agent_id: str | None = None
-    ok: bool = False
-    cause: str = ""
-    ended: float = 0.0
-    #: The open failed for a reason no reconnect can heal; ``error`` says it in one line.
-    permanent: bool = False
-    error: str = ""
-
-
-@dataclass
-class FlapResult:
-    """Every cycle of a run, and the figures a report needs."""
-
-    plan: FlapPlan
-    started: float
-    ended: float = 0.0
-    cycles: list[Cycle] = field(default_factory=list)
-    #: The cycle whose permanent open error stopped the run (None: the run went to the end).
-    stopped_by: Cycle | None = None
-
-    @property
-    def attempts(self) -> int:
-        """Cycles attempted."""
-        return len(self.cycles)
-
-    @property
-    def successes(self) -> int:
-        """Cycles that connected, authenticated when asked, and held."""
-        return sum(1 for c in self.cycles if c.ok)
-
-    @property
-    def success_rate(self) -> float:
-        """Successful cycles, in percent of attempts (NaN when nothing was attempted)."""
-        return 100.0 * self.successes / self.attempts if self.attempts else float("nan")
-
-    @property
-    def duration(self) -> float:
-        """Seconds from the first connect to the last disconnect."""
-        return max(0.0, self.ended - self.started)
-
-    @property
-    def cycles_per_s(self) -> float:
-        """Attempt rate: cycles attempted per second of the run."""
-        return self.attempts / self.duration if self.duration > 0 else float("nan")
-
-    @property
-    def handshakes(self) -> LatencyStats:
-        """Opening-handshake latency of every cycle that got that far, in ms."""
-        return LatencyStats.of([c.handshake_ms for c in self.cycles if c.handshake_ms is not None])
-
-    @property
-    def auths(self) -> LatencyStats:
-        """Authentication round trip (auth sent → auth-ok) in ms, when clients authenticate."""
-        return LatencyStats.of([c.auth_ms for c in self.cycles if c.auth_ms is not None])
-
-    @property
-    def failures_by_cause(self) -> dict[str, int]:
-        """Failed cycles grouped by cause, most frequent first."""
-        return dict(Counter(c.cause for c in self.cycles if not c.ok).most_common())
-
-    def describe_failures(self) -> str:
-        """Failed cycles by cause in one line: ``HTTP 503 ×4, auth timeout (5 s) ×1``."""
-        return ", ".join(f"{cause} ×{count}" for cause, count in self.failures_by_cause.items())
-
-    def agent_ids_by_client(self) -> dict[int, set[str]]:
-        """Agent ids each client was given by ``auth-ok`` across its cycles."""
-        seen: dict[int, set[str]] = {}
-        for c in self.cycles:
-            if c.agent_id is not None:
-                seen.setdefault(c.client, set()).add(c.agent_id)
-        return seen
+__all__ = ["Cycle", "Disconnect", "FlapPlan", "FlapResult", "flap", "open_client", "authenticate"]
 
 
 def classify_open_error(exc: BaseException, timeout: float | None = None) -> str:
@@ -231,8 +95,10 @@ async def open_client(plan: FlapPlan) -> ClientConnection:
     kwargs: dict[str, Any] = {}
     if plan.ssl_context is not None:
         kwargs["ssl"] = plan.ssl_context
+    if plan.profile.subprotocols:
+        kwargs["subprotocols"] = list(plan.profile.subprotocols)
     return await connect(
-        plan.url,
+        plan.profile.connect_url(plan.url),
         open_timeout=plan.open_timeout,
         close_timeout=plan.close_timeout,
         max_size=plan.max_message_size,
@@ -273,8 +139,9 @@ def abort_with_reset(ws: ClientConnection) -> None:
     transport.abort()
 
 
-async def run_cycle(plan: FlapPlan, client: int, index: int, token: str | None, hold: float) -> Cycle:
-    """One cycle: open, authenticate if a token is given, hold ``hold`` seconds, disconnect."""
+async def run_cycle(plan: FlapPlan, client: int, index: int, token: str | None, hold_for: float) -> Cycle:
+    """One cycle: open (the profile's handshake included), authenticate if a token is given,
+    ask for the agent when the plan says so, hold ``hold_for`` seconds, disconnect."""
     cycle = Cycle(client, index, time.monotonic())
     try:
         ws = await open_client(plan)
@@ -285,28 +152,14 @@ async def run_cycle(plan: FlapPlan, client: int, index: int, token: str | None, 
             cycle.error = describe_open_error(exc, plan.url, plan.open_timeout)
         cycle.ended = time.monotonic()
         return cycle
-    opened = time.monotonic()
-    cycle.handshake_ms = (opened - cycle.started) * 1000
     try:
-        if token is not None:
-            try:
-                agent_id, cause = await authenticate(ws, token, plan.open_timeout)
-            except TimeoutError:
-                agent_id, cause = None, f"auth timeout ({plan.open_timeout:g} s)"
-            except ConnectionClosed:
-                agent_id, cause = None, _closed_cause(ws, "while authenticating")
-            cycle.auth_ms = (time.monotonic() - opened) * 1000
-            cycle.agent_id = agent_id
-            if cause:
-                cycle.cause = cause
-                return cycle
-        remaining = hold - (time.monotonic() - opened)
+        cause = await _start_session(plan, ws, cycle, token)
+        if cause:
+            cycle.cause = cause
+            return cycle
+        remaining = hold_for - (time.monotonic() - cycle.started - (cycle.handshake_ms or 0) / 1000)
         if remaining > 0:
-            try:
-                async with asyncio.timeout(remaining):
-                    await ws.wait_closed()
-            except TimeoutError:
-                pass  # held for the whole connected time, as planned
+            cycle.heartbeats = await hold(ws, plan.profile, remaining)
         if ws.protocol.state is not WsState.OPEN or ws.transport.is_closing():
             cycle.cause = _closed_cause(ws, "during the connected time")
             return cycle
@@ -322,6 +175,37 @@ async def run_cycle(plan: FlapPlan, client: int, index: int, token: str | None, 
             except Exception:  # the server dropped it first: nothing to close
                 abort_with_reset(ws)
         cycle.ended = time.monotonic()
+
+
+async def _start_session(plan: FlapPlan, ws: ClientConnection, cycle: Cycle, token: str | None) -> str:
+    """After the WebSocket handshake: the profile's handshake (timed into ``handshake_ms``),
+    the reference ``auth`` (``auth_ms``) and the agent question; the cause of a failure or ``""``."""
+    during = "during the handshake"
+    try:
+        _, cause = await profile_handshake(ws, plan.profile, plan.auth_of(cycle.client), plan.open_timeout)
+        opened = time.monotonic()
+        cycle.handshake_ms = (opened - cycle.started) * 1000
+        if cause:
+            return cause
+        if token is not None and plan.profile.reference_protocol:
+            during = "while authenticating"
+            try:
+                agent_id, cause = await authenticate(ws, token, plan.open_timeout)
+            except TimeoutError:
+                agent_id, cause = None, f"auth timeout ({plan.open_timeout:g} s)"
+            cycle.auth_ms = (time.monotonic() - opened) * 1000
+            cycle.agent_id = agent_id
+            if cause:
+                return cause
+        if plan.agents is not None:
+            during = "while asking for the agent"
+            reply = await ask_agent(ws, plan.profile, plan.agents, plan.open_timeout)
+            if reply is None:
+                return f"no {plan.agents.reply_event!r} reply within {plan.open_timeout:g} s (agent convention)"
+            cycle.agent_id, cycle.agents = reply.agent_id, reply.count
+        return ""
+    except ConnectionClosed:
+        return _closed_cause(ws, during)
 
 
 async def run_client(plan: FlapPlan, client: int, result: FlapResult) -> None:

@@ -131,6 +131,16 @@ class ProtocolProfile(ABC):
         """Whether ``message`` answers the client's application ping."""
         return False
 
+    def emit(self, event: str, data: Any = None) -> str | None:
+        """The message that emits the application event ``event`` (with ``data`` unless
+        ``None``), or ``None`` when the framework has no named events. Conventions built on a
+        service's own events (the agent convention of WS-RESILIENCE-006) need them."""
+        return None
+
+    def event_in(self, message: str | bytes) -> tuple[str, list[Any]] | None:
+        """The name and arguments of the application event ``message`` carries, or ``None``."""
+        return None
+
     def is_control(self, message: str | bytes) -> bool:
         """Whether ``message`` is the framework's own traffic (heartbeat, acks), not an event
         a test waits for."""

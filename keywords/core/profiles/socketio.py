@@ -66,6 +66,13 @@ class SocketIoProfile(ProtocolProfile):
     def heartbeat_answer(self, message: str | bytes) -> str | None:
         return sio.PONG if message == sio.PING else None
 
+    def emit(self, event: str, data: Any = None) -> str | None:
+        """``42["event", data]`` (``42["event"]`` without data)."""
+        return sio.event(event) if data is None else sio.event(event, data)
+
+    def event_in(self, message: str | bytes) -> tuple[str, list[Any]] | None:
+        return sio.event_of(sio.decode(message))
+
 
 def _preview(packet: sio.Decoded | None) -> str:
     if packet is None:
