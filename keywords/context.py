@@ -73,6 +73,9 @@ class Target:
                                   self.verify_tls if verify_tls is None else verify_tls)
 
 
+#: How long a token minted for ``{token}`` in ``WS_AUTH_PAYLOAD`` is valid, in seconds.
+AUTH_PAYLOAD_TOKEN_TTL = 3600.0
+
 class LibraryContext:
     """What every keyword component shares: loop, timeout, handles, target, probes, secrets.
 
@@ -180,7 +183,17 @@ class LibraryContext:
         self._auth_template = template
 
     def auth_payload(self, user: str, token: str | None = None) -> dict[str, Any] | None:
-        """The auth payload for ``user`` (``{user}`` and ``{token}`` filled in), or ``None``."""
+        """The auth payload for ``user`` (``{user}`` and ``{token}`` filled in), or ``None``.
+
+        A template that asks for ``{token}`` without one given gets a valid token for ``user``
+        from the run's token source (``AUTH_JWT_SECRET``, ``AUTH_TOKEN_COMMAND``), never the
+        literal placeholder; with no token source that is a one-line failure naming both.
+        """
+        if token is None and "{token}" in self._auth_template:
+            if self.tokens is None:
+                raise ValueError("WS_AUTH_PAYLOAD asks for {token}, but the run names no token source: "
+                                 "set AUTH_JWT_SECRET or AUTH_TOKEN_COMMAND.")
+            token = self.tokens.valid(user, AUTH_PAYLOAD_TOKEN_TTL).token
         return render_auth_payload(self._auth_template, user, token)
 
     # -- the keepalive required of the target, and the one it announces ------------------------

@@ -138,8 +138,10 @@ class HeartbeatKeywords(HeartbeatChecks, KeepaliveKeywords):
                 raise ValueError(f"A connection named {n!r} already exists.")
         open_timeout = self.timeout_or_default(timeout)
         profile = self.ctx.profile
+        # Rendered here, on Robot's thread: a {token} may come from a token command.
+        auths = {n: self.ctx.auth_payload(n) for n in names} if not profile.reference_protocol else {}
         conns = self.run(open_connections(url, names, wanted, open_timeout, context, source_address,
-                                          self.ctx.max_message_size, profile, self.ctx.auth_payload,
+                                          self.ctx.max_message_size, profile, auths.get,
                                           self.ctx.secret_values()),
                          f"{len(names)} connection(s) to open", open_timeout + 5, target=url)
         for c in conns:

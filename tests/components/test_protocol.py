@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from support.inline_suites import outcomes, run_inline
 from wsresilience.context import LibraryContext
 
@@ -67,3 +69,23 @@ def test_the_auth_payload_secrets_are_masked_in_library_messages() -> None:
     assert ctx.auth_payload("alice") == {"token": "letmein-123", "user": "alice"}
     assert ctx.mask("CONNECT refused for token letmein-123, user alice") == (
         "CONNECT refused for token ***, user alice")
+
+
+def test_a_token_placeholder_gets_a_minted_token_never_the_literal() -> None:
+    """``{token}`` without a token given: a valid token for that user from the run's token
+    source; with no source, a one-line failure naming what to set."""
+    import jwt
+
+    from wsresilience.core.auth.tokens import JwtSecretSource, MaskedSecret
+
+    ctx = LibraryContext()
+    ctx.use_auth_payload('{"bearer": "{token}", "user": "{user}"}')
+    with pytest.raises(ValueError, match=r"WS_AUTH_PAYLOAD asks for \{token\}, but the run names no token "
+                                         r"source: set AUTH_JWT_SECRET or AUTH_TOKEN_COMMAND\."):
+        ctx.auth_payload("alice")
+    ctx.tokens = JwtSecretSource(MaskedSecret("signing-key-for-tests-0123456789"))
+    payload = ctx.auth_payload("alice")
+    assert payload is not None and payload["user"] == "alice"
+    claims = jwt.decode(payload["bearer"], "signing-key-for-tests-0123456789", algorithms=["HS256"])
+    assert claims["sub"] == "alice"
+    assert ctx.auth_payload("bob", token="given")["bearer"] == "given"
