@@ -1,15 +1,33 @@
-"""Thread-safe event capture.
+"""Thread-safe event capture, bounded for routine events.
 
 Events are recorded on the event-loop thread as they happen (with a monotonic timestamp)
 and read from the keyword's thread, which is the only thread whose log calls reach
 log.html (``robot.api.logger`` drops calls made from other threads).
+
+Routine events (the ping/pong traffic of a held connection: :data:`ROUTINE`) arrive every
+ping interval for as long as the connection lives, so keeping each one would make a
+connection held for an hour grow without bound. For those kinds the log keeps, exactly and
+for ever, what the checks and charts read (:class:`KindStats`: the count, the first and
+last event, the spacing between consecutive ones as count, min, mean and max), and, as
+events, only the most recent :data:`ROUTINE_KEEP` of them in a ring. Every other event (state
+changes, close frames, messages, behaviour switches) is kept in full: those are few and each
+one matters to the timeline.
 """
 
 from __future__ import annotations
 
+import heapq
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+#: Kinds recorded once per ping or pong: counted and summarised exactly, kept in a ring.
+ROUTINE: frozenset[str] = frozenset({
+    "ping received", "pong sent", "pong suppressed", "heartbeat ping", "heartbeat pong",
+})
+#: How many routine events (of all routine kinds together) a log keeps as events.
+ROUTINE_KEEP = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,35 +39,150 @@ class Event:
     detail: str = ""
 
 
-class EventLog:
-    """An append-only list of events, safe to append from one thread and read from another."""
+class KindStats:
+    """What a log knows exactly about one routine kind, however many events it dropped.
 
-    def __init__(self) -> None:
+    ``gaps`` is the number of spacings between consecutive events of the kind (count - 1);
+    ``gap_min``, ``gap_max`` and ``gap_sum`` are in seconds.
+    """
+
+    __slots__ = ("count", "first", "last", "gaps", "gap_min", "gap_max", "gap_sum")
+
+    def __init__(self, event: Event) -> None:
+        self.count = 1
+        self.first = self.last = event
+        self.gaps = 0
+        self.gap_min = self.gap_max = self.gap_sum = 0.0
+
+    def add(self, event: Event) -> None:
+        """Count ``event`` (the newest of its kind) and its spacing from the previous one."""
+        gap = event.t - self.last.t
+        if self.gaps == 0:
+            self.gap_min = self.gap_max = gap
+        elif gap < self.gap_min:
+            self.gap_min = gap
+        elif gap > self.gap_max:
+            self.gap_max = gap
+        self.gaps += 1
+        self.gap_sum += gap
+        self.count += 1
+        self.last = event
+
+    def copy(self) -> KindStats:
+        """A copy that no later event changes."""
+        twin = KindStats(self.first)
+        for name in self.__slots__:
+            setattr(twin, name, getattr(self, name))
+        return twin
+
+    @property
+    def gap_mean(self) -> float:
+        """The mean spacing in seconds (0.0 with fewer than two events)."""
+        return self.gap_sum / self.gaps if self.gaps else 0.0
+
+
+class EventLog:
+    """Events in order, safe to append from one thread and read from another.
+
+    ``count``, ``first``, ``last`` and ``stats`` are exact for every kind; ``snapshot`` and
+    ``of_kind`` return the events still kept: all of them, except routine ones older than
+    the newest ``keep`` (see the module docstring).
+    """
+
+    __slots__ = ("_events", "_ring", "_next", "_stats", "_lock", "keep")
+
+    def __init__(self, keep: int = ROUTINE_KEEP) -> None:
         self._events: list[Event] = []
+        self._ring: list[Event] = []
+        self._next = 0
+        self._stats: dict[str, KindStats] | None = None
         self._lock = threading.Lock()
+        #: How many routine events are kept as events (the newest).
+        self.keep = max(1, keep)
 
     def record(self, kind: str, detail: str = "", t: float | None = None) -> Event:
         """Append an event stamped with ``time.monotonic()`` unless ``t`` is given."""
         event = Event(time.monotonic() if t is None else t, kind, detail)
         with self._lock:
-            self._events.append(event)
+            if kind not in ROUTINE:
+                self._events.append(event)
+                return event
+            stats = self._stats
+            if stats is None:
+                stats = self._stats = {}
+            known = stats.get(kind)
+            if known is None:
+                stats[kind] = KindStats(event)
+            else:
+                known.add(event)
+            ring = self._ring
+            if len(ring) < self.keep:
+                ring.append(event)
+            else:
+                ring[self._next] = event
+                self._next = (self._next + 1) % self.keep
         return event
 
+    def _routine(self) -> list[Event]:
+        """The kept routine events, oldest first (caller holds the lock)."""
+        return self._ring[self._next:] + self._ring[:self._next]
+
     def snapshot(self) -> list[Event]:
-        """A copy of the events so far, oldest first."""
+        """A copy of the events kept, oldest first."""
         with self._lock:
-            return list(self._events)
+            if not self._ring:
+                return list(self._events)
+            return list(heapq.merge(self._events, self._routine(), key=_time))
 
     def of_kind(self, kind: str) -> list[Event]:
-        """The events of one kind, oldest first."""
+        """The kept events of one kind, oldest first."""
         with self._lock:
-            return [e for e in self._events if e.kind == kind]
+            source: Iterable[Event] = self._routine() if kind in ROUTINE else self._events
+            return [e for e in source if e.kind == kind]
 
     def count(self, kind: str) -> int:
-        """How many events of one kind were recorded."""
+        """How many events of one kind were recorded (kept or not)."""
         with self._lock:
+            if kind in ROUTINE:
+                known = self._stats.get(kind) if self._stats else None
+                return known.count if known else 0
             return sum(1 for e in self._events if e.kind == kind)
 
-    def __len__(self) -> int:
+    def stats(self, kind: str) -> KindStats | None:
+        """A copy of the exact summary of a routine kind (``None``: none recorded, or not
+        routine)."""
         with self._lock:
-            return len(self._events)
+            known = self._stats.get(kind) if self._stats else None
+            return known.copy() if known is not None else None
+
+    def first(self, kind: str) -> Event | None:
+        """The first event of one kind ever recorded, or ``None``."""
+        with self._lock:
+            if kind in ROUTINE:
+                known = self._stats.get(kind) if self._stats else None
+                return known.first if known else None
+            return next((e for e in self._events if e.kind == kind), None)
+
+    def last(self, kind: str) -> Event | None:
+        """The latest event of one kind, or ``None``."""
+        with self._lock:
+            if kind in ROUTINE:
+                known = self._stats.get(kind) if self._stats else None
+                return known.last if known else None
+            return next((e for e in reversed(self._events) if e.kind == kind), None)
+
+    @property
+    def dropped(self) -> int:
+        """How many routine events are no longer kept as events (still counted)."""
+        with self._lock:
+            total = sum(s.count for s in self._stats.values()) if self._stats else 0
+            return total - len(self._ring)
+
+    def __len__(self) -> int:
+        """How many events are kept (what :meth:`snapshot` returns)."""
+        with self._lock:
+            return len(self._events) + len(self._ring)
+
+
+def _time(event: Event) -> float:
+    return event.t
