@@ -302,7 +302,7 @@ def hold_library(args: argparse.Namespace) -> dict[str, Any]:
 
     bound = args.interval + args.timeout
     me, server = psutil.Process(), psutil.Process(args.server_pid)
-    hb = Heartbeat(timeout=timedelta(seconds=OPEN_TIMEOUT))
+    hb = Heartbeat(timeout=timedelta(seconds=OPEN_TIMEOUT), gc_freeze_at=args.library_gc_freeze_at)
     try:
         hb.close_heartbeat_connections(hb.open_heartbeat_connections(args.url, 1, prefix="warm"))
         before = rss(collect=True)
@@ -521,6 +521,7 @@ def run_side(role: str, args: argparse.Namespace) -> dict[str, Any]:
         "--ping-timeout", str(args.timeout),
         "--close-timeout", str(args.close_timeout),
         "--backlog", str(args.backlog),
+        "--gc-freeze-every", str(args.server_gc_freeze_every),
     ]) as server:
         child = [
             sys.executable, str(Path(__file__).resolve()), "--role", role,
@@ -529,6 +530,7 @@ def run_side(role: str, args: argparse.Namespace) -> dict[str, Any]:
             "--interval", str(args.interval), "--timeout", str(args.timeout),
             "--window", str(args.window), "--batch", str(args.batch),
             *(["--gc-freeze"] if args.gc_freeze else []),
+            "--library-gc-freeze-at", str(args.library_gc_freeze_at),
         ]
         budget = args.window + args.connections / 50 + 120
         done = subprocess.run(child, capture_output=True, text=True, timeout=budget, check=False)  # noqa: S603
@@ -587,6 +589,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="server ping timeout (s); default 1 with --quick, else 5")
     parser.add_argument("--gc-freeze", action="store_true",
                         help="gc.freeze() after each batch of opens, on both sides")
+    parser.add_argument("--library-gc-freeze-at", type=int, default=1000,
+                        help="the library's gc_freeze_at import argument (0: off; default 1000)")
+    parser.add_argument("--server-gc-freeze-every", type=int, default=1000,
+                        help="the reference server's --gc-freeze-every (0: off; default 1000)")
     parser.add_argument("--close-timeout", type=float, default=2.0, help="server close timeout (s)")
     parser.add_argument("--window", type=float, default=None,
                         help="observation window from the first silence (s); "
@@ -662,6 +668,8 @@ def main(argv: list[str] | None = None) -> None:
         "window_s": args.window,
         "compression": None,
         "gc_freeze": args.gc_freeze,
+        "library_gc_freeze_at": args.library_gc_freeze_at,
+        "server_gc_freeze_every": args.server_gc_freeze_every,
         "duration_s": round(duration, 1),
     }
     emit(summary)
