@@ -20,7 +20,7 @@ import heapq
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 #: Kinds recorded once per ping or pong: counted and summarised exactly, kept in a ring.
 ROUTINE: frozenset[str] = frozenset({
@@ -30,9 +30,12 @@ ROUTINE: frozenset[str] = frozenset({
 ROUTINE_KEEP = 64
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """Something that happened to a connection, at monotonic time ``t``."""
+class Event(NamedTuple):
+    """Something that happened to a connection, at monotonic time ``t``.
+
+    A named tuple: immutable, quick to create (one per ping and pong), and, holding only a
+    float and strings, left alone by the cyclic garbage collector once it has seen it.
+    """
 
     t: float
     kind: str
@@ -53,20 +56,6 @@ class KindStats:
         self.first = self.last = event
         self.gaps = 0
         self.gap_min = self.gap_max = self.gap_sum = 0.0
-
-    def add(self, event: Event) -> None:
-        """Count ``event`` (the newest of its kind) and its spacing from the previous one."""
-        gap = event.t - self.last.t
-        if self.gaps == 0:
-            self.gap_min = self.gap_max = gap
-        elif gap < self.gap_min:
-            self.gap_min = gap
-        elif gap > self.gap_max:
-            self.gap_max = gap
-        self.gaps += 1
-        self.gap_sum += gap
-        self.count += 1
-        self.last = event
 
     def copy(self) -> KindStats:
         """A copy that no later event changes."""
@@ -102,11 +91,12 @@ class EventLog:
 
     def record(self, kind: str, detail: str = "", t: float | None = None) -> Event:
         """Append an event stamped with ``time.monotonic()`` unless ``t`` is given."""
-        event = Event(time.monotonic() if t is None else t, kind, detail)
-        with self._lock:
-            if kind not in ROUTINE:
+        event = Event(_monotonic() if t is None else t, kind, detail)
+        if kind not in ROUTINE:
+            with self._lock:
                 self._events.append(event)
-                return event
+            return event
+        with self._lock:  # the routine path runs once per ping and pong: kept inline
             stats = self._stats
             if stats is None:
                 stats = self._stats = {}
@@ -114,7 +104,17 @@ class EventLog:
             if known is None:
                 stats[kind] = KindStats(event)
             else:
-                known.add(event)
+                gap = event.t - known.last.t
+                if known.gaps == 0:
+                    known.gap_min = known.gap_max = gap
+                elif gap < known.gap_min:
+                    known.gap_min = gap
+                elif gap > known.gap_max:
+                    known.gap_max = gap
+                known.gaps += 1
+                known.gap_sum += gap
+                known.count += 1
+                known.last = event
             ring = self._ring
             if len(ring) < self.keep:
                 ring.append(event)
@@ -182,6 +182,9 @@ class EventLog:
         """How many events are kept (what :meth:`snapshot` returns)."""
         with self._lock:
             return len(self._events) + len(self._ring)
+
+
+_monotonic = time.monotonic
 
 
 def _time(event: Event) -> float:
