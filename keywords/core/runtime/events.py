@@ -33,8 +33,7 @@ ROUTINE_KEEP = 64
 class Event(NamedTuple):
     """Something that happened to a connection, at monotonic time ``t``.
 
-    A named tuple: immutable, quick to create (one per ping and pong), and, holding only a
-    float and strings, left alone by the cyclic garbage collector once it has seen it.
+    A named tuple: immutable and quick to create.
     """
 
     t: float
@@ -49,17 +48,19 @@ class KindStats:
     ``gap_min``, ``gap_max`` and ``gap_sum`` are in seconds.
     """
 
-    __slots__ = ("count", "first", "last", "gaps", "gap_min", "gap_max", "gap_sum")
+    __slots__ = ("count", "first_t", "first_detail", "last_t", "last_detail",
+                 "gaps", "gap_min", "gap_max", "gap_sum")
 
-    def __init__(self, event: Event) -> None:
+    def __init__(self, t: float, detail: str) -> None:
         self.count = 1
-        self.first = self.last = event
+        self.first_t = self.last_t = t
+        self.first_detail = self.last_detail = detail
         self.gaps = 0
         self.gap_min = self.gap_max = self.gap_sum = 0.0
 
     def copy(self) -> KindStats:
         """A copy that no later event changes."""
-        twin = KindStats(self.first)
+        twin = KindStats(self.first_t, self.first_detail)
         for name in self.__slots__:
             setattr(twin, name, getattr(self, name))
         return twin
@@ -76,13 +77,20 @@ class EventLog:
     ``count``, ``first``, ``last`` and ``stats`` are exact for every kind; ``snapshot`` and
     ``of_kind`` return the events still kept: all of them, except routine ones older than
     the newest ``keep`` (see the module docstring).
+
+    Routine events are stored as three parallel rings (times, kinds, details), not as event
+    objects: recording one then allocates nothing the cyclic garbage collector tracks (a
+    float and shared strings), so holding thousands of connections that each record two
+    events per ping does not set off collections; :class:`Event` objects are built when read.
     """
 
-    __slots__ = ("_events", "_ring", "_next", "_stats", "_lock", "keep")
+    __slots__ = ("_events", "_times", "_kinds", "_details", "_next", "_stats", "_lock", "keep")
 
     def __init__(self, keep: int = ROUTINE_KEEP) -> None:
         self._events: list[Event] = []
-        self._ring: list[Event] = []
+        self._times: list[float] = []
+        self._kinds: list[str] = []
+        self._details: list[str] = []
         self._next = 0
         self._stats: dict[str, KindStats] | None = None
         self._lock = threading.Lock()
@@ -91,8 +99,10 @@ class EventLog:
 
     def record(self, kind: str, detail: str = "", t: float | None = None) -> Event:
         """Append an event stamped with ``time.monotonic()`` unless ``t`` is given."""
-        event = Event(_monotonic() if t is None else t, kind, detail)
+        if t is None:
+            t = _monotonic()
         if kind not in ROUTINE:
+            event = Event(t, kind, detail)
             with self._lock:
                 self._events.append(event)
             return event
@@ -102,9 +112,9 @@ class EventLog:
                 stats = self._stats = {}
             known = stats.get(kind)
             if known is None:
-                stats[kind] = KindStats(event)
+                stats[kind] = KindStats(t, detail)
             else:
-                gap = event.t - known.last.t
+                gap = t - known.last_t
                 if known.gaps == 0:
                     known.gap_min = known.gap_max = gap
                 elif gap < known.gap_min:
@@ -114,23 +124,28 @@ class EventLog:
                 known.gaps += 1
                 known.gap_sum += gap
                 known.count += 1
-                known.last = event
-            ring = self._ring
-            if len(ring) < self.keep:
-                ring.append(event)
+                known.last_t, known.last_detail = t, detail
+            times = self._times
+            if len(times) < self.keep:
+                times.append(t)
+                self._kinds.append(kind)
+                self._details.append(detail)
             else:
-                ring[self._next] = event
-                self._next = (self._next + 1) % self.keep
-        return event
+                i = self._next
+                times[i], self._kinds[i], self._details[i] = t, kind, detail
+                self._next = (i + 1) % self.keep
+        return Event(t, kind, detail)
 
     def _routine(self) -> list[Event]:
         """The kept routine events, oldest first (caller holds the lock)."""
-        return self._ring[self._next:] + self._ring[:self._next]
+        i = self._next
+        order = list(range(i, len(self._times))) + list(range(i))
+        return [Event(self._times[j], self._kinds[j], self._details[j]) for j in order]
 
     def snapshot(self) -> list[Event]:
         """A copy of the events kept, oldest first."""
         with self._lock:
-            if not self._ring:
+            if not self._times:
                 return list(self._events)
             return list(heapq.merge(self._events, self._routine(), key=_time))
 
@@ -160,7 +175,7 @@ class EventLog:
         with self._lock:
             if kind in ROUTINE:
                 known = self._stats.get(kind) if self._stats else None
-                return known.first if known else None
+                return Event(known.first_t, kind, known.first_detail) if known else None
             return next((e for e in self._events if e.kind == kind), None)
 
     def last(self, kind: str) -> Event | None:
@@ -168,7 +183,7 @@ class EventLog:
         with self._lock:
             if kind in ROUTINE:
                 known = self._stats.get(kind) if self._stats else None
-                return known.last if known else None
+                return Event(known.last_t, kind, known.last_detail) if known else None
             return next((e for e in reversed(self._events) if e.kind == kind), None)
 
     @property
@@ -176,12 +191,12 @@ class EventLog:
         """How many routine events are no longer kept as events (still counted)."""
         with self._lock:
             total = sum(s.count for s in self._stats.values()) if self._stats else 0
-            return total - len(self._ring)
+            return total - len(self._times)
 
     def __len__(self) -> int:
         """How many events are kept (what :meth:`snapshot` returns)."""
         with self._lock:
-            return len(self._events) + len(self._ring)
+            return len(self._events) + len(self._times)
 
 
 _monotonic = time.monotonic
