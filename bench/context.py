@@ -3,8 +3,10 @@
 Builds a conversation of 1,000 user messages (2,000 history entries) on a real reference
 server process, then reconnects and retrieves the whole history repeatedly: retrieval time
 (history request to parsed reply) and reconnect-to-restored time (connect, auth, resume and
-history). Then the same after restarting the server process on the same port and data
-directory. Beside it, bare ``websockets`` in the same run: the same history bytes served by
+history). Then the same retrievals the way a keyword makes them: from another thread (Robot's)
+through the library's loop thread (``LoopThread.run``), beside the same retrievals timed on
+the loop, and an empty coroutine's round trip (the loop hop alone). Then the same after
+restarting the server process on the same port and data directory. Beside it, bare ``websockets`` in the same run: the same history bytes served by
 a minimal server, so the difference is what sessions, SQLite and JSON cost.
 
     python bench/context.py [--quick] [--messages N] [--cycles N] [--restarts N]
@@ -30,6 +32,7 @@ from websockets.asyncio.server import serve
 from wsresilience.core.conversations.session import Refusal, SessionConversation
 from wsresilience.core.conversations.transcript import first_difference
 from wsresilience.core.masking import Credential
+from wsresilience.core.runtime.loop import LoopThread
 from wsresilience.core.stats import LatencyStats
 from wsresilience.refserver.auth import SECRET_ENV, issue_token
 
@@ -82,6 +85,8 @@ async def reference_run(args: argparse.Namespace) -> dict[str, object]:
             restore_ms.append(ms)
             mismatches += wrong
         retrieval = LatencyStats.of(conv.retrieval_ms)
+        await conv.disconnect()
+        keyword = await asyncio.to_thread(keyword_path, conv, args.cycles)
 
         conv.retrieval_ms.clear()
         restart_ms, restart_restore_ms = [], []
@@ -114,7 +119,43 @@ async def reference_run(args: argparse.Namespace) -> dict[str, object]:
         "restart_restore": LatencyStats.of(restart_restore_ms),
         "restart_retrieval": after_restart,
         "mismatches": mismatches,
+        **keyword,
     }
+
+
+async def nothing() -> None:
+    """An empty coroutine: its round trip through the loop thread is the hop alone."""
+
+
+def keyword_path(conv: SessionConversation, cycles: int) -> dict[str, LatencyStats]:
+    """Robot's side: the same retrievals handed to a :class:`LoopThread` from this thread.
+
+    Runs in a thread of its own (as Robot's thread), on a new connection that resumes
+    ``conv``'s session (``conv`` must be disconnected). Returns the wall time of each
+    ``LoopThread.run`` (``keyword_retrieval``), the same retrievals timed on the loop
+    (``loop_retrieval``) and the round trip of an empty coroutine (``hop``).
+    """
+    other = SessionConversation(conv.name, conv.url, conv.credential)
+    other.session, other.expected = conv.session, conv.expected
+    lt = LoopThread("bench-keyword-loop")
+    lt.start()
+    hop, retrieval = [], []
+    try:
+        lt.run(other.connect(TIMEOUT), TIMEOUT, "connect and auth")
+        if isinstance(lt.run(other.resume(TIMEOUT), TIMEOUT, "resume"), Refusal):
+            raise SystemExit("resume refused on the keyword path")
+        for _ in range(cycles):
+            started = time.monotonic()
+            lt.run(nothing(), TIMEOUT, "nothing")
+            hop.append((time.monotonic() - started) * 1000)
+            started = time.monotonic()
+            lt.run(other.fetch_context(TIMEOUT), TIMEOUT, "the history")
+            retrieval.append((time.monotonic() - started) * 1000)
+        lt.run(other.close(), TIMEOUT, "close")
+    finally:
+        lt.stop()
+    return {"hop": LatencyStats.of(hop), "keyword_retrieval": LatencyStats.of(retrieval),
+            "loop_retrieval": LatencyStats.of(other.retrieval_ms)}
 
 
 async def bare_run(payload: str, cycles: int) -> dict[str, LatencyStats]:
@@ -164,6 +205,9 @@ def main() -> None:
     figures = [
         ("history retrieval", r, b),
         ("reconnect to restored (connect+auth+resume+history)", rr, br),
+        ("history retrieval via LoopThread.run", ref["keyword_retrieval"], None),
+        ("  the same retrievals timed on the loop", ref["loop_retrieval"], None),
+        ("  loop hop (an empty coroutine)", ref["hop"], None),
         ("history retrieval, first after restart", rsr, None),
         ("reconnect to restored after restart", rs, None),
         ("server restart (stop + start to listening)", ref["restart"], None),
@@ -194,6 +238,11 @@ def main() -> None:
         "bare_retrieval_ms_p50": round(b.p50, 3),
         "bare_retrieval_ms_p95": round(b.p95, 3),
         "bare_restore_ms_p50": round(br.p50, 3),
+        "keyword_retrieval_ms_p50": round(ref["keyword_retrieval"].p50, 3),
+        "keyword_retrieval_ms_p95": round(ref["keyword_retrieval"].p95, 3),
+        "loop_retrieval_ms_p95": round(ref["loop_retrieval"].p95, 3),
+        "loop_hop_ms_p50": round(ref["hop"].p50, 3),
+        "loop_hop_ms_p95": round(ref["hop"].p95, 3),
         "mismatches": ref["mismatches"],
         "goal_retrieval_ms_p95": GOAL_P95_MS,
         "goal_met": r.p95 <= GOAL_P95_MS,

@@ -12,6 +12,7 @@ from wsresilience.components.conversations_security import SessionSecurityKeywor
 from wsresilience.components.flapping import FlappingKeywords
 from wsresilience.components.heartbeat import HeartbeatKeywords
 from wsresilience.components.network_faults import NetworkFaultsKeywords
+from wsresilience.components.protocol import ProtocolKeywords
 from wsresilience.components.reference_server import ReferenceServerKeywords
 from wsresilience.components.server_resources import ServerResourcesKeywords
 from wsresilience.components.settings import SettingsKeywords
@@ -86,6 +87,15 @@ class WebSocketResilience(ResilienceLibrary):
     larger message makes the client close the connection with 1009 (Message Too Big), and
     the failure says it was *the client's own limit*: the server is not blamed for it.
 
+    = Protocol profiles =
+
+    The target may speak more than RFC 6455. `Use Protocol Profile` (the suites pass
+    ``WS_PROTOCOL``) says what: ``reference`` (docs/protocol.md, the default), ``rfc6455``,
+    ``socketio`` or ``graphql-ws``. The profile decides how a connection is opened (the
+    Engine.IO and Socket.IO handshake with its ``auth``, graphql-ws ``connection_init``), what
+    the server's heartbeat looks like and how the client answers it, and how auth is
+    presented (`Use Auth Payload`, from ``WS_AUTH_PAYLOAD``).
+
     = Errors no retry can heal =
 
     Keywords that retry opening a connection (`Connect To Stream Service`, `Reconnect And
@@ -149,6 +159,7 @@ class WebSocketResilience(ResilienceLibrary):
 
     COMPONENTS = (
         SettingsKeywords,
+        ProtocolKeywords,
         HeartbeatKeywords,
         FlappingKeywords,
         ServerResourcesKeywords,

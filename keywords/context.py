@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from robot.utils import secs_to_timestr
 
+from wsresilience.core.profiles import Announced, ProtocolProfile, get_profile, render_auth_payload
+from wsresilience.core.profiles.base import payload_secrets
 from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE, message_size
 from wsresilience.core.client.tls import client_ssl_context
 from wsresilience.core.masking import known_secrets, mask_secret, mask_url
@@ -105,6 +107,17 @@ class LibraryContext:
         self.conversations: Registry[SessionConversation] = Registry("conversation")
         self.stream_sessions: Registry[StreamSession] = Registry("stream session", "session")
         self.proxies: Registry[ProxyHandle] = Registry("proxy")
+        #: The protocol the target speaks above RFC 6455 (``WS_PROTOCOL``; see
+        #: :mod:`wsresilience.core.profiles`); ``reference`` unless a suite or test says otherwise.
+        self.profile: ProtocolProfile = get_profile("reference")
+        #: Whether the profile was chosen (``WS_PROTOCOL`` given), or is the default, which
+        #: suites treat as "the reference protocol where the target answers it".
+        self.profile_chosen = False
+        self._auth_template = ""
+        #: The server keepalive required (``SERVER_PING_INTERVAL``, ``SERVER_PING_TIMEOUT``, s)
+        #: and the one the service last announced (Socket.IO), for failures that say why.
+        self.keepalive_required: tuple[float, float] | None = None
+        self.keepalive_announced: Announced | None = None
         self._loop: LoopThread | None = None
         self._cleanups: list[Callable[[], None]] = []
         self._secrets: set[str] = set()
@@ -155,12 +168,51 @@ class LibraryContext:
         old, self.max_message_size = self.max_message_size, message_size(size)
         return old
 
+    # -- the protocol profile and its auth payload ------------------------------------------
+
+    def use_profile(self, name: str) -> ProtocolProfile:
+        """Select the profile named ``name`` for connections opened from now on; an empty
+        name restores the default (``reference``, not chosen)."""
+        self.profile = get_profile(name or "reference")
+        self.profile_chosen = bool(name and name.strip())
+        return self.profile
+
+    def use_auth_payload(self, template: str) -> None:
+        """Use ``template`` (``WS_AUTH_PAYLOAD``) for every handshake from now on; its secret
+        values are registered so no message shows them. Fails at once if it is not a JSON object."""
+        for secret in payload_secrets(template):
+            self.add_secret(secret)
+        render_auth_payload(template, "check")
+        self._auth_template = template
+
+    def auth_payload(self, user: str, token: str | None = None) -> dict[str, Any] | None:
+        """The auth payload for ``user`` (``{user}`` and ``{token}`` filled in), or ``None``."""
+        return render_auth_payload(self._auth_template, user, token)
+
+    # -- the keepalive required of the target, and the one it announces ------------------------
+
+    def require_keepalive(self, interval: float, timeout: float) -> None:
+        """The server keepalive the run requires (``SERVER_PING_INTERVAL`` /
+        ``SERVER_PING_TIMEOUT``), in seconds, that :meth:`keepalive_note` compares with."""
+        self.keepalive_required = (interval, timeout)
+
+    def keepalive_note(self) -> str:
+        """Why the service cannot meet the required keepalive, from the values it announced
+        itself (Socket.IO's ``pingInterval`` / ``pingTimeout``), or ``""``."""
+        if self.keepalive_required is None or self.keepalive_announced is None:
+            return ""
+        return self.keepalive_announced.looser_than(*self.keepalive_required)
+
     # -- secrets ----------------------------------------------------------------------------
 
     def add_secret(self, secret: str) -> None:
         """Register a secret so every message the library words is masked."""
         if secret:
             self._secrets.add(secret)
+
+    def secret_values(self) -> list[str]:
+        """Every secret to mask: registered ones (auth payload values…) and known ones (tokens)."""
+        return [*self._secrets, *known_secrets()]
 
     def mask(self, text: str) -> str:
         """``text`` with registered and known secrets hidden."""

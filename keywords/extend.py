@@ -9,9 +9,12 @@ profiles for the other concerns will join it here.
 
 | name | what it is |
 | :class:`StreamAdapter` | the base class: ``start_message``, ``resume_message``, ``ack_message``, ``parse`` |
-| :class:`ReferenceAdapter` | the reference server's ``stream/1`` protocol, a worked example |
+| :class:`ReferenceAdapter` | the reference server's protocol (``stream/2`` offered, ``stream/1`` read), a worked example |
+| :class:`ReferenceStream1Adapter` | the same, offering ``stream/1`` only (a JSON message per chunk) |
 | :class:`StreamRequest` | what a test asks for: kind, size, chunk size, seed, pacing, window |
 | :class:`Started`, :class:`ChunkIn`, :class:`Ended`, :class:`Resumed`, :class:`Refused` | the events ``parse`` returns |
+| :class:`Reply`, :class:`Connected` | events of adapters with a handshake: a message to send back, the handshake's end (``recovered``) |
+| :class:`EventConvention`, :func:`register_for_profile` | the event names of event streams; a profile's own stream adapter |
 | ``Event`` | the union of those events |
 | :class:`UnexpectedMessage` | what ``parse`` raises for a message the protocol does not allow |
 | ``UNSUPPORTED`` | error codes meaning "no resumable streams here": tests SKIP |
@@ -23,29 +26,39 @@ from __future__ import annotations
 from wsresilience.core.streams.adapter import (
     UNSUPPORTED,
     ChunkIn,
+    Connected,
     Ended,
     Event,
+    EventConvention,
     ReferenceAdapter,
+    ReferenceStream1Adapter,
     Refused,
+    Reply,
     Resumed,
     Started,
     StreamAdapter,
     StreamRequest,
     UnexpectedMessage,
     load_adapter,
+    register_for_profile,
 )
 
 __all__ = [
     "UNSUPPORTED",
     "ChunkIn",
+    "Connected",
     "Ended",
     "Event",
+    "EventConvention",
     "ReferenceAdapter",
+    "ReferenceStream1Adapter",
     "Refused",
+    "Reply",
     "Resumed",
     "Started",
     "StreamAdapter",
     "StreamRequest",
     "UnexpectedMessage",
     "load_adapter",
+    "register_for_profile",
 ]

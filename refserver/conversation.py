@@ -105,14 +105,31 @@ def context_digest(messages: list[Message], state: AgentState) -> str:
     Canonical form: ``{"memory": [...], "messages": [[id, role, text], ...], "step": n}``
     with sorted keys, no spaces, UTF-8 without escaping.
     """
-    canonical = json.dumps(
-        {
-            "memory": list(state.memory),
-            "messages": [[m.id, m.role, m.text] for m in messages],
-            "step": state.step,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    return digest_of(",".join(canonical_entry(m) for m in messages), state)
+
+
+def canonical_entry(message: Message) -> str:
+    """One entry as the digest's canonical JSON writes it: ``[id,"role","text"]``."""
+    return json.dumps([message.id, message.role, message.text], separators=(",", ":"), ensure_ascii=False)
+
+
+def wire_entry(message: Message) -> str:
+    """One entry as a ``history`` message carries it: ``{"id":1,"role":"user","text":"..."}``.
+
+    The same text ``json.dumps(message.to_json(), separators=(",", ":"))`` gives, so a history
+    assembled from these pieces is byte for byte what serialising the whole message gives.
+    """
+    return json.dumps(message.to_json(), separators=(",", ":"))
+
+
+def digest_of(canonical_entries: str, state: AgentState) -> str:
+    """The context digest from the entries' canonical forms, already joined with commas.
+
+    The canonical JSON is assembled piece by piece in sorted key order (``memory``,
+    ``messages``, ``step``): a list's items are written the same whether the list stands
+    alone or inside a bigger object, so this is exactly the text :func:`context_digest`
+    describes, without serialising every entry again for each digest.
+    """
+    memory = json.dumps(list(state.memory), separators=(",", ":"), ensure_ascii=False)
+    canonical = f'{{"memory":{memory},"messages":[{canonical_entries}],"step":{int(state.step)}}}'
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -28,13 +28,16 @@ Documentation     WS-RESILIENCE-002: mid-stream disconnection and resume.
 ...
 ...               Runs against the bundled reference server by default; a service with
 ...               another streaming protocol needs a protocol adapter (docs/adapters.md).
+...               With ``WS_PROTOCOL`` ``socketio`` the streams are Socket.IO events resumed by
+...               connection state recovery (docs/profiles.md): the recovery criteria run, the
+...               others SKIP with the reason; a profile with no streams SKIPs the suite.
 Metadata          Test ID    WS-RESILIENCE-002
 Metadata          Thresholds    reconnect < ${RECONNECT_MAX}; resume < ${RESUME_MAX}; total recovery < ${TOTAL_RECOVERY_MAX}; client memory < ${CLIENT_MEMORY_MAX_MB} MB; backoff ${RETRY_BASE} × ${RETRY_FACTOR} capped ${RETRY_CAP}, ${RETRY_LIMIT} tries
 
 # robocop: on=line-too-long
 Resource          ../resources/stream_resume.resource
 
-Suite Setup       Start Target Service
+Suite Setup       Start Stream Target Service
 Suite Teardown    Stop Target Service
 Test Setup        Use The Suite Retry Policy
 Test Teardown     Report And Close Streams
@@ -51,7 +54,7 @@ Text Stream Resumes After A Cut Without Gap Or Duplicate
     Start Stream    answer    kind=text    size=${TEXT_STREAM_BYTES}    chunk_size=${TEXT_CHUNK_BYTES}
     ...    interval=${CHUNK_INTERVAL}
     Cut Connection After Chunks    answer    ${CUT_AFTER_CHUNKS}
-    Reconnect And Resume Streams
+    Reconnect And Resume Streams    away=${DISCONNECTED_FOR}
     Wait Until Streams Complete    answer
     Stream Should Be Intact    answer    criterion=AC-002.1
     Resume Should Continue Right After The Last Chunk    answer    criterion=AC-002.1

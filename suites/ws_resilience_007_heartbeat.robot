@@ -25,14 +25,19 @@ Documentation     WS-RESILIENCE-007: heartbeat validation and zombie-connection 
 ...
 ...               Run against the bundled reference server by default, or any RFC 6455 server
 ...               with ``--variable WS_URL:ws://host:port/path`` (plus ``SERVER_PING_INTERVAL``
-...               and ``SERVER_PING_TIMEOUT`` matching its keepalive).
+...               and ``SERVER_PING_TIMEOUT``: the keepalive required of it). ``WS_PROTOCOL``
+...               (``rfc6455``, ``socketio``, ``graphql-ws``) judges the same criteria on the
+...               framework's own heartbeat (docs/profiles.md); where the service announces its
+...               keepalive (Socket.IO) it is logged, and a failure names it when it is looser
+...               than required. Without a client ping (Socket.IO) the client watches the
+...               server's pings (pingInterval + pingTimeout) and no RTT is measured.
 # robocop: on=line-too-long
 Metadata          Test ID    WS-RESILIENCE-007
 Metadata          Thresholds    termination within interval + timeout + ${TERMINATION_TOLERANCE}; ping spacing ±${PING_SPACING_TOLERANCE}; RTT p95 < ${RTT_P95_MAX_MS} ms; client heartbeat ${CLIENT_HEARTBEAT_INTERVAL} / ${CLIENT_HEARTBEAT_TIMEOUT}; ${LOAD_CLIENTS} clients, ${LOAD_SILENT} silent
 
 Resource          ../resources/heartbeat.resource
 
-Suite Setup       Start Target Service
+Suite Setup       Start Heartbeat Target
 Suite Teardown    Stop Target Service
 Test Teardown     Report And Close Connections
 
@@ -53,7 +58,7 @@ Responsive Client Stays Connected And Answers Every Ping
     Every Server Ping Should Be Answered    ${client}
     Ping Spacing Should Be    ${client}    ${SERVER_PING_INTERVAL}
     ...    tolerance=${PING_SPACING_TOLERANCE}    criterion=AC-007.1
-    Get Round Trip Time    p95    <    ${RTT_P95_MAX_MS}    connections=${client}    criterion=AC-007.1
+    Client Round Trip Time Should Be Low    ${client}    AC-007.1
 
 Client That Drops Its Pongs Is Terminated In Time
     [Documentation]    A client that keeps reading but stops sending pongs is closed by the
@@ -83,6 +88,7 @@ Server Frees A Terminated Zombie
     [Documentation]    Once the server has terminated a frozen zombie, which never closes its
     ...    own end, the server's open-connection count returns to its baseline.
     [Tags]    AC-007.3    needs-metrics
+    Skip Counting A Target Shared With Other Pabot Processes
     ${baseline}    Get Open Connection Count
     ${zombie}    Open Heartbeat Connection    ${TARGET_URL}    name=leak-check-zombie
     Wait For The First Server Ping    ${zombie}
@@ -119,7 +125,7 @@ Under Load Exactly The Silent Clients Are Terminated
     Set Connection Behaviour    ${no_pong}    no-pong
     Set Connection Behaviour    ${frozen}    frozen
     Only Silent Connections Should Be Terminated    ${silent}    ${healthy}    ${bound}    criterion=AC-007.5
-    Get Round Trip Time    p95    <    ${RTT_P95_MAX_MS}    connections=${healthy}    criterion=AC-007.5
+    Client Round Trip Time Should Be Low    ${healthy}    AC-007.5
 
 Half-Open Connection Is Terminated By The Server In Time
     [Documentation]    A client connected through the fault proxy is blackholed in both

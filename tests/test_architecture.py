@@ -28,10 +28,11 @@ CORE_MAY_IMPORT: dict[str, set[str]] = {
     "runtime": set(),
     "stats": set(),
     "masking": set(),
-    "client": {"runtime", "masking"},
-    "streams": {"runtime", "client", "masking"},
+    "profiles": set(),
+    "client": {"runtime", "masking", "profiles"},
+    "streams": {"runtime", "client", "masking", "profiles"},
     "conversations": {"runtime", "client", "masking"},
-    "flapping": {"runtime", "client", "masking", "stats"},
+    "flapping": {"runtime", "client", "masking", "stats", "profiles"},
     "probes": {"runtime", "masking", "stats"},
     "faults": {"runtime", "masking"},
     "servers": {"runtime"},
@@ -44,8 +45,8 @@ CORE_MAY_IMPORT: dict[str, set[str]] = {
 CORE_MAY_IMPORT_FAULTPROXY = {"faults", "client"}
 
 #: docs/architecture.md, refserver/: the leaf modules, which import nothing of the server.
-REFSERVER_LEAVES = {"auth", "conversation", "metrics", "stream_content", "client", "defects", "config", "store",
-                    "router", "keepalive"}
+REFSERVER_LEAVES = {"auth", "conversation", "metrics", "stream_content", "stream_frames", "client", "defects",
+                    "config", "store", "router", "keepalive"}
 
 
 @dataclass(frozen=True)

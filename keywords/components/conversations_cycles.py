@@ -18,6 +18,8 @@ from robot.api.deco import keyword
 
 from wsresilience.components.base import LibraryComponent
 from wsresilience.components.conversations import TAG, Conversations
+from wsresilience.context import LibraryContext
+from wsresilience.core.evidence.charts import Cycle, cycles_chart
 from wsresilience.core.evidence.connections import latency_table
 from wsresilience.core.evidence.figures import Figure, html_table
 from wsresilience.core.evidence.judge import check
@@ -27,6 +29,11 @@ from wsresilience.errors import ResilienceFailure
 
 class ReconnectCycleKeywords(LibraryComponent):
     """Reconnect a conversation over and over, checking it whole every time; history retrieval times."""
+
+    def __init__(self, ctx: LibraryContext) -> None:
+        super().__init__(ctx)
+        #: Per conversation name, its cycles: number, retrieval ms, context identical.
+        self._cycles: dict[str, list[Cycle]] = {}
 
     # -- many reconnects, and how fast history comes back ------------------------------------------------
 
@@ -54,6 +61,7 @@ class ReconnectCycleKeywords(LibraryComponent):
         rows: list[list[object]] = []
         failure: str | None = None
         done = 0
+        record = self._cycles.setdefault(conv.name, [])
         for number in range(1, int(cycles) + 1):
             follow_up = message.replace("{cycle}", str(number)) if message else ""
             result = self.run(conv.cycle(how, limit, follow_up), f"reconnect cycle {number} of {conversation}",
@@ -65,6 +73,7 @@ class ReconnectCycleKeywords(LibraryComponent):
             rows.append([number, result.entries, result.restore_ms, result.retrieval_ms,
                          "identical" if result.difference is None else "DIFFERENT",
                          "" if not follow_up else "as predicted" if result.reply_difference is None else "DIFFERENT"])
+            record.append((number, result.retrieval_ms, result.difference is None))
             if result.difference is not None:
                 failure = f"context of {conversation} not restored: {result.difference}"
                 break
@@ -97,7 +106,8 @@ class ReconnectCycleKeywords(LibraryComponent):
         ``statistic`` is ``min``, ``mean``, ``p50``, ``p95``, ``p99``, ``max`` or ``jitter``
         over every history request of ``conversation`` (default all): from sending the
         request to having the parsed reply. Logs p50/p95/p99 and, with an assertion, the
-        figure beside its threshold.
+        figure beside its threshold; after `Reconnect Repeatedly`, also a chart of the time per
+        cycle, whether each cycle's context was identical, and the bound.
 
         | Get History Retrieval Time    p95    <    1000
         """
@@ -110,5 +120,10 @@ class ReconnectCycleKeywords(LibraryComponent):
         if restored.count:
             logger.info(latency_table(restored, "Reconnect to restored context (ms)"), html=True)
         value = retrieval.get(statistic)
+        cycled = [c for conv in convs for c in self._cycles.get(conv.name, [])]
+        if cycled:
+            bound = float(assertion_expected) if assertion_expected is not None and assertion_operator else None
+            logger.info(cycles_chart(cycled, f"History retrieval per reconnect cycle ({len(cycled)} cycles)", bound,
+                                     bound_label=f"{statistic} bound"), html=True)
         return check(value, assertion_operator, assertion_expected, f"history retrieval {statistic}", "ms",
                      criterion, message)

@@ -28,6 +28,7 @@ from robot.api.deco import keyword
 
 from wsresilience.components.base import deprecated_alias
 from wsresilience.components.heartbeat_checks import TAG, Connections, HeartbeatChecks
+from wsresilience.components.heartbeat_keepalive import KeepaliveKeywords
 from wsresilience.components.settings import SettingsKeywords
 from wsresilience.context import LibraryContext
 from wsresilience.core.client.connection import Behaviour
@@ -47,7 +48,7 @@ from wsresilience.core.stats import LatencyStats
 from wsresilience.errors import ResilienceFailure
 
 
-class HeartbeatKeywords(HeartbeatChecks):
+class HeartbeatKeywords(HeartbeatChecks, KeepaliveKeywords):
     """Opens heartbeat connections, switches their behaviour, and drives both heartbeats."""
 
     def __init__(self, ctx: LibraryContext) -> None:
@@ -137,17 +138,22 @@ class HeartbeatKeywords(HeartbeatChecks):
             if n in self.ctx.connections:
                 raise ValueError(f"A connection named {n!r} already exists.")
         open_timeout = self.timeout_or_default(timeout)
+        profile = self.ctx.profile
         conns = self.run(open_connections(url, names, wanted, open_timeout, context, source_address,
-                                          self.ctx.max_message_size),
+                                          self.ctx.max_message_size, profile, self.ctx.auth_payload,
+                                          self.ctx.secret_values()),
                          f"{len(names)} connection(s) to open", open_timeout + 5, target=url)
         for c in conns:
             self.ctx.connections.add(c.name, c)
         self.ctx.held_gc.held(len(self.ctx.connections))
         handshakes = LatencyStats.of([c.handshake_ms or 0.0 for c in conns])
         logger.info(
-            f"Opened {len(conns)} {wanted.value} connection(s) to {conns[0].target}: "
+            f"Opened {len(conns)} {wanted.value} connection(s) to {conns[0].target} ({profile.name}): "
             f"handshake p50 {handshakes.p50:.1f} ms, max {handshakes.max:.1f} ms."
         )
+        if conns[0].announced is not None:
+            self.ctx.keepalive_announced = conns[0].announced
+            self.get_announced_keepalive()
         return names
 
     @keyword(tags=[TAG])
@@ -261,6 +267,12 @@ class HeartbeatKeywords(HeartbeatChecks):
         reference one).
         """
         conn = self._connection(connection)
+        profile = self.ctx.profile
+        if self.ctx.profile_chosen and not profile.reference_protocol:
+            raise SkipExecution(
+                f"Stop-answering is a test control of the reference protocol (docs/protocol.md, section 3); "
+                f"WS_PROTOCOL is {profile.name}: the fault proxy's blackhole checks the same detection."
+            )
         reply_within = 2.0
         reply = self.run(request_stop_answering(conn, duration.total_seconds(), reply_within),
                          f"the server to acknowledge stop-answering on {connection}", reply_within + 3)
@@ -312,12 +324,16 @@ class HeartbeatKeywords(HeartbeatChecks):
                  f"the client heartbeat on {connection} to flag the server", limit + 5)
         detected = conn.server_unresponsive_at
         pong_timeout_ms = (conn.heartbeat_timeout or 0) * 1000
+        watching = conn.profile.client_heartbeat == "watch"
+        how = "watching server pings: pingInterval" if watching else "client heartbeat every"
+        missing = "no server ping within pingInterval + pingTimeout" if watching else \
+            f"no pong within {pong_timeout_ms:.0f} ms"
         if detected is not None:
             logger.info(f"The client heartbeat flagged the server unresponsive after {detected - stopped:.3f} s: "
-                        f"no pong within {pong_timeout_ms:.0f} ms.")
+                        f"{missing}.")
         return self._judge_elapsed(
             "server unresponsive detected after", stopped, detected, limit, criterion, "Client heartbeat detection",
-            seen=(f"client heartbeat every {conn.heartbeat_interval * 1000:.0f} ms, timeout {pong_timeout_ms:.0f} ms",
+            seen=(f"{how} {conn.heartbeat_interval * 1000:.0f} ms, timeout {pong_timeout_ms:.0f} ms",
                   lambda took: f"Expected the client heartbeat to flag the server within {limit:.3f} s; it took "
                                f"{took:.3f} s ({conn.target})."),
             unseen=("not detected", lambda waited: f"Expected the client heartbeat to flag {conn.target} "

@@ -28,6 +28,7 @@ from robot.api import logger
 from robot.api.deco import keyword
 
 from wsresilience.components.base import LibraryComponent
+from wsresilience.components.heartbeat_keepalive import with_keepalive_note
 from wsresilience.core.client.connection import ConnState, ObservedConnection
 from wsresilience.core.client.observe import (
     settle_zombies,
@@ -151,7 +152,7 @@ class HeartbeatChecks(LibraryComponent):
             took, (note, failure) = at - since, seen
             message = failure(took)
         figure = Figure(label, took, "s", limit, "<=", criterion, note=note)
-        self.judge([figure], title, message)
+        self.judge([figure], title, with_keepalive_note(self.ctx, message))
         return took
 
     @keyword(tags=["Assertion", TAG])
@@ -199,8 +200,9 @@ class HeartbeatChecks(LibraryComponent):
             if false_pos:
                 problems.append(f"{len(false_pos)} healthy terminated "
                                 f"({', '.join(f'{c.name}: {c.termination}' for c in false_pos[:3])})")
-            return (f"Expected exactly the {len(zombies)} silent of {len(zombies) + len(alive)} "
-                    f"connections to be terminated; " + "; ".join(problems) + ".")
+            return with_keepalive_note(self.ctx, f"Expected exactly the {len(zombies)} silent of "
+                                       f"{len(zombies) + len(alive)} connections to be terminated; "
+                                       + "; ".join(problems) + ".")
 
         self.judge(figures, "Zombie detection under load", failure)
 
@@ -265,14 +267,16 @@ class HeartbeatChecks(LibraryComponent):
             bad = [(i, g) for i, g in enumerate(gaps) if abs(g - want) > tol]
             offset = spacing.gaps - len(gaps)  # gaps before the kept pings
             if not bad:  # the gap off the bound was among the earlier ones, no longer kept
-                return (f"Expected server pings every {want:.3f} s ± {tol:.3f} s on {connection}; "
-                        f"the {spacing.gaps} gaps ranged from {spacing.gap_min:.3f} to "
-                        f"{spacing.gap_max:.3f} s (the one off was before the last {len(gaps)}).")
+                return with_keepalive_note(
+                    self.ctx, f"Expected server pings every {want:.3f} s ± {tol:.3f} s on {connection}; "
+                    f"the {spacing.gaps} gaps ranged from {spacing.gap_min:.3f} to "
+                    f"{spacing.gap_max:.3f} s (the one off was before the last {len(gaps)}).")
             i, g = bad[0]
             seen = f"{len(bad)} of {len(gaps)}" if offset == 0 else \
                 f"{len(bad)} of the last {len(gaps)} (of {spacing.gaps})"
-            return (f"Expected server pings every {want:.3f} s ± {tol:.3f} s on {connection}; "
-                    f"{seen} gaps were off, the first was {g:.3f} s (gap {offset + i + 1}).")
+            return with_keepalive_note(self.ctx, f"Expected server pings every {want:.3f} s ± {tol:.3f} s on "
+                                       f"{connection}; {seen} gaps were off, the first was "
+                                       f"{g:.3f} s (gap {offset + i + 1}).")
 
         self.judge(figures, f"Server ping spacing on {connection}", failure)
         return gaps

@@ -27,6 +27,7 @@ from robot.api.deco import keyword
 
 from wsresilience.faultproxy import FaultProxyError, ToxicError
 from wsresilience.components.base import LibraryComponent
+from wsresilience.components.heartbeat_keepalive import with_keepalive_note
 from wsresilience.context import LibraryContext
 from wsresilience.core.evidence.figures import Figure
 from wsresilience.core.evidence.judge import check
@@ -307,9 +308,14 @@ class NetworkFaultsKeywords(LibraryComponent):
     @keyword(tags=[TAG])
     def drop_pong_frames(self, proxy: str, direction: Direction = "upstream", toxicity: float = 1.0,
                          name: str | None = None) -> FaultNames:
-        """Drops WebSocket PONG frames, and only them (default: the client's, on their way
-        to the server). Data still flows, but the server's keepalive starves."""
-        return self._add(proxy, "drop_pongs", {}, direction, toxicity, name)
+        """Drops the client's heartbeat answers, and only them (default: on their way to the
+        server). Data still flows, but the server's keepalive starves.
+
+        What an answer is follows the protocol profile (`Use Protocol Profile`): RFC 6455
+        PONG frames; Socket.IO's pong packets (text ``3``); graphql-ws's PONG frames and
+        ``{"type": "pong"}`` messages. The profile's matcher goes to the fault as its
+        ``matcher`` attribute, in process and over a Toxiproxy API alike."""
+        return self._add(proxy, "drop_pongs", {"matcher": self.ctx.profile.pong_matcher}, direction, toxicity, name)
 
     @keyword(tags=[TAG])
     def cut_at_frame(self, proxy: str, frame: int = 1, field: str = "", value: float = 0,
@@ -404,7 +410,7 @@ class NetworkFaultsKeywords(LibraryComponent):
                         limit + 5, p.target)
         figure, notes = _termination_figure(p, ends, limit, criterion)
         self.judge([figure], "Server termination seen at the proxy's upstream socket",
-                   lambda: _termination_failure(p, ends, limit, figure.value))
+                   lambda: with_keepalive_note(self.ctx, _termination_failure(p, ends, limit, figure.value)))
         logger.info(f"The server ended {len(ends)} connection(s) through {p.name!r}: {notes}.")
         return figure.value
 

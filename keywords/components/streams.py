@@ -26,26 +26,28 @@ from robot.api import SkipExecution, logger
 from robot.api.deco import keyword
 
 from wsresilience.components.streams_checks import TAG, StreamChecks
+from wsresilience.components.streams_profiles import StreamProfileKeywords
 from wsresilience.components.streams_proxy import DegradedProxyKeywords
 from wsresilience.context import LibraryContext
 from wsresilience.core.evidence.figures import Figure
 from wsresilience.core.evidence.judge import check
 from wsresilience.core.masking import SecretOrStr, mask_url, reveal
 from wsresilience.core.evidence.streams import attempts_table, recovery_table, stream_resume_chart
-from wsresilience.core.streams.adapter import UNSUPPORTED, Refused, StreamAdapter, StreamRequest, load_adapter
+from wsresilience.core.streams.adapter import Refused, StreamRequest
 from wsresilience.core.streams.backoff import BackoffPolicy
 from wsresilience.core.streams.cuts import progress, receive_with_cuts
 from wsresilience.core.streams.session import StreamSession, close_sessions
+from wsresilience.core.streams.unknown import ask_resume_of
 from wsresilience.errors import ResilienceFailure, RetriesExhausted, StreamRefused
 
 
-class StreamKeywords(StreamChecks, DegradedProxyKeywords):
+class StreamKeywords(StreamChecks, StreamProfileKeywords, DegradedProxyKeywords):
     """Sessions, streams, cuts and resumes; the checks come from :class:`StreamChecks`, the
-    deprecated proxy keywords from :class:`DegradedProxyKeywords`."""
+    adapter per profile from :class:`StreamProfileKeywords`, the deprecated proxy keywords
+    from :class:`DegradedProxyKeywords`."""
 
     def __init__(self, ctx: LibraryContext) -> None:
         super().__init__(ctx)
-        self.adapter: StreamAdapter = load_adapter("reference")
         self.policy = BackoffPolicy()
         self._reserved: list[socket.socket] = []
         ctx.on_close(self._close)
@@ -81,12 +83,6 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
         self.select_adapter(adapter)
         logger.info(f"Stream protocol adapter: {self.adapter.name} (was {old}).")
         return old
-
-    def select_adapter(self, adapter: str | StreamAdapter) -> StreamAdapter:
-        """Load ``adapter`` for sessions opened from now on (what a library's ``adapter``
-        import argument calls); fails in one line naming what could not be loaded."""
-        self.adapter = load_adapter(adapter)
-        return self.adapter
 
     @keyword(tags=[TAG, "Setter"])
     def set_stream_retry_policy(
@@ -145,7 +141,7 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
         url = reveal(url)
         wait = self.timeout_or_default(timeout)
         policy = self.policy
-        s = StreamSession(session, url, self.adapter, policy, open_timeout=wait,
+        s = StreamSession(session, url, self.session_adapter(session), policy, open_timeout=wait,
                           max_message_size=self.ctx.max_message_size,
                           ssl_context=self.ctx.target.ssl_context(url))
         proxy = next((p for p in self.ctx.proxies if p.serves(url)), None)
@@ -164,7 +160,7 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
         if proxy is not None:
             s.cutter = lambda _conn: proxy.reset_connections()
         logger.info(f"Session {session!r} connected to {s.masked_url} after {len(log.attempts)} "
-                    f"attempt(s), adapter {self.adapter.name}"
+                    f"attempt(s), adapter {s.adapter.name}"
                     f"{f', cut by proxy {proxy.name!r}' if proxy is not None else ''}.")
         return session
 
@@ -203,12 +199,13 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
                                 interval.total_seconds() * 1000,
                                 None if window is None else window.total_seconds() * 1000,
                                 parts)  # type: ignore[arg-type]
+        self.skip_unless_expressible(s.adapter, request)
         wait = self.ctx.timeout
         try:
             stream = self.run(s.start(name, request, wait, int(cut_after) or None),
                               f"stream {name!r} to start", wait + 1, target=s.url)
         except StreamRefused as exc:
-            _skip_if_unsupported(exc)
+            self.skip_if_unsupported(exc)
             raise
         logger.info(f"Stream {name!r} started: {kind}, {size} bytes in chunks of {chunk_size}, "
                     f"one every {interval.total_seconds() * 1000:g} ms.")
@@ -239,16 +236,21 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
         self.call(self._session(session).cut)
 
     @keyword(tags=[TAG])
-    def reconnect_and_resume_streams(self, session: str = "main",
-                                     timeout: timedelta | None = None) -> None:
+    def reconnect_and_resume_streams(self, session: str = "main", timeout: timedelta | None = None,
+                                     away: timedelta = timedelta(0)) -> None:
         """Reconnects (retry policy) and resumes every unfinished stream of the session.
 
-        Fails when the service refuses a resume, naming the stream and the error code.
+        ``away`` keeps the client disconnected that long first: the events the service emits
+        meanwhile are what the resume must replay (the time is not counted as reconnect
+        time). Fails when the service refuses a resume, naming the stream and the error
+        code, or (Socket.IO) when it did not recover the session, naming the lost seqs.
         """
         s = self._session(session)
         wait = self.timeout_or_default(timeout)
-        self.run(s.resume(wait), f"session {session!r} to reconnect and resume",
-                 self._recovery_timeout(wait), target=s.url)
+        self.run(s.resume(wait, away.total_seconds()), f"session {session!r} to reconnect and resume",
+                 self._recovery_timeout(wait) + away.total_seconds(), target=s.url)
+        if s.connection is not None and s.connection.handshake is not None:
+            logger.info(f"Session {session!r} reconnected: {s.connection.handshake.detail}.")
 
     @keyword(tags=[TAG])
     def wait_until_streams_complete(self, *streams: str, timeout: timedelta | None = None) -> None:
@@ -348,12 +350,15 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
         that refuses a resume without an epoch as ``epoch-changed`` is not blamed for it.
         """
         s = self._session(session)
+        if s.adapter.resumes_connection:
+            raise SkipExecution(f"The {s.adapter.name} streams resume a connection, not a stream by its id: "
+                                "there is no unknown stream to ask for.")
         wait = self.ctx.timeout
         try:
-            answer = self.run(s.ask_resume_of(secrets.token_urlsafe(18), wait),
+            answer = self.run(ask_resume_of(s, secrets.token_urlsafe(18), wait),
                               "the answer to resuming an unknown stream", 2 * wait + 1, target=s.url)
         except StreamRefused as exc:  # the epoch could not be learnt: no stream would start
-            _skip_if_unsupported(exc)
+            self.skip_if_unsupported(exc)
             raise
         ok = isinstance(answer, Refused) and answer.code == "unknown-stream"
         said = f"answered with {answer}" if answer is not None else f"no answer within {wait:.3f} s"
@@ -391,9 +396,3 @@ class StreamKeywords(StreamChecks, DegradedProxyKeywords):
             self.run(close_sessions(sessions), "stream connections to close", timeout=10)
         self._last_failed_session = None
 
-
-def _skip_if_unsupported(refused: StreamRefused) -> None:
-    """SKIP, with the reason, when a start was refused because the target has no streams."""
-    if refused.refusal.code in UNSUPPORTED:
-        raise SkipExecution(f"The target does not offer resumable streams: it answered the start "
-                            f"request with {refused.refusal.code!r}.") from None

@@ -40,6 +40,9 @@ from wsresilience.errors import ResilienceFailure
 
 TAG = "Streams"
 
+#: Bytes in a mebibyte: the unit the library shows sizes in.
+MIB = 1 << 20
+
 
 class StreamChecks(LibraryComponent):
     """Lookups by name, and the keywords that judge streams, recoveries and retries."""
@@ -209,7 +212,8 @@ class StreamChecks(LibraryComponent):
     def client_memory_overhead_should_be_below(self, limit_mb: float, criterion: str = "") -> float:
         """Stops tracing; fails if the peak traced allocation since the start exceeded ``limit_mb``.
 
-        Returns the overhead in MB.
+        Returns the overhead in MB (10^6 bytes); the figure is shown in MiB beside the same
+        bound converted.
         """
         if self._memory_baseline is None or not tracemalloc.is_tracing():
             raise ResilienceFailure("Start Measuring Client Memory was not called.")
@@ -219,8 +223,12 @@ class StreamChecks(LibraryComponent):
         self._memory_baseline = None
         overhead = (peak - base) / 1e6
         rss_delta = (psutil.Process().memory_info().rss - rss0) / 1e6
-        figure = Figure("client memory overhead (tracemalloc peak)", overhead, "MB", float(limit_mb), "<",
-                        criterion, note=f"RSS grew {rss_delta:.1f} MB meanwhile (cross-check)")
+        # Shown in MiB (the library's sizes are binary); the bound is the same limit_mb decimal
+        # megabytes, converted, so the criterion is neither looser nor stricter than asked.
+        figure = Figure("client memory overhead (tracemalloc peak)", (peak - base) / MIB, "MiB",
+                        float(limit_mb) * 1e6 / MIB, "<", criterion,
+                        note=f"bound {float(limit_mb):g} MB (10^6 bytes); RSS grew {rss_delta:.1f} MB meanwhile "
+                             "(cross-check)")
         self.judge([figure], "Client memory", f"Expected {figure.describe()}.")
         return overhead
 

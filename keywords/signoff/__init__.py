@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .baseline import DEFAULT_DRIFT, Comparison, load_baseline
 from .junit import write_junit
 from .model import SignOff, load
 from .page import render
 
-__all__ = ["SignOff", "load", "publish", "write_signoff"]
+__all__ = ["Comparison", "SignOff", "load", "load_baseline", "publish", "write_signoff"]
 
 
 def write_signoff(
@@ -22,8 +23,14 @@ def write_signoff(
     log: Path | str | None = "log.html",
     xunit: Path | str | None = None,
     html_name: str = "signoff.html",
+    baseline: Path | str | None = None,
+    drift: float = DEFAULT_DRIFT,
 ) -> Path:
     """Write ``signoff.html`` beside ``output_xml`` and return its path.
+
+    ``baseline``, an earlier run's output (XML or JSON), adds each figure's change since that
+    run and flags figures that used up more than ``drift`` of their margin
+    (:mod:`wsresilience.signoff.baseline`).
 
     ``log`` is the log.html the page links into: a relative path is taken relative to the
     output's directory (Robot's default is ``log.html`` there); ``None`` writes no links.
@@ -32,7 +39,9 @@ def write_signoff(
     output_xml = Path(output_xml)
     if not output_xml.is_file():
         raise FileNotFoundError(f"Robot output file not found: {output_xml}")
-    return publish(load(output_xml), log=log, xunit=xunit, html_name=html_name)
+    signoff = load(output_xml)
+    comparison = load_baseline(Path(baseline), signoff, drift) if baseline is not None else None
+    return publish(signoff, log=log, xunit=xunit, html_name=html_name, comparison=comparison)
 
 
 def publish(
@@ -41,6 +50,7 @@ def publish(
     log: Path | str | None = "log.html",
     xunit: Path | str | None = None,
     html_name: str = "signoff.html",
+    comparison: Comparison | None = None,
 ) -> Path:
     """Write the page (and JUnit XML) for an already loaded sign-off; see :func:`write_signoff`."""
     output_xml = signoff.source
@@ -53,7 +63,7 @@ def publish(
     if xunit is not None:
         xunit_path = Path(xunit) if Path(xunit).is_absolute() else output_xml.parent / xunit
         junit_href = _relative(xunit_path, target.parent)
-    target.write_text(render(signoff, log_href, junit_href), encoding="utf-8")
+    target.write_text(render(signoff, log_href, junit_href, comparison), encoding="utf-8")
     if xunit_path is not None:
         write_junit(signoff, xunit_path)
     return target

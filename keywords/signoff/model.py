@@ -30,11 +30,12 @@ from robot.result import Message, TestCase, TestSuite
 
 from wsresilience.core.masking import mask_text
 
+from .charts import Chart, charts_in_html
 from .figures import figures_in_html
 
 TEST_ID = re.compile(r"^WS-[A-Z]+-(\d+)$", re.IGNORECASE)
 CRITERION = re.compile(r"^AC-(\d+)\.(\d+)$", re.IGNORECASE)
-METADATA_SHOWN = ("Target", "Server version", "Library version", "Thresholds")
+METADATA_SHOWN = ("Target", "Protocol", "Server version", "Library version", "Thresholds")
 
 PASS, FAIL, SKIP, NOT_RUN = "PASS", "FAIL", "SKIP", "NOT RUN"
 
@@ -51,6 +52,7 @@ class TestResult:
     tags: list[str]
     elapsed: timedelta
     figures: list[dict[str, object]] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
 
 
 @dataclass
@@ -90,6 +92,11 @@ class Criterion:
             for fig in test.figures
             if not fig["criterion"] or str(fig["criterion"]).upper() == self.id.upper()
         ]
+
+    def charts(self) -> list[tuple[TestResult, Chart]]:
+        """Charts logged by this criterion's tests, those of failed tests first."""
+        ordered = sorted(self.tests, key=lambda t: t.status != FAIL)
+        return [(test, chart) for test in ordered for chart in test.charts]
 
 
 @dataclass
@@ -222,7 +229,13 @@ class _TestCollector(ResultVisitor):
 
     def visit_message(self, msg: Message) -> None:
         if self._current is not None and msg.html:
-            self._current.figures.extend(figures_in_html(msg.message))
+            parent = msg.parent
+            keyword_id = str(getattr(parent, "id", "") or self._current.id)
+            keyword_name = str(getattr(parent, "name", "") or "")
+            for figure in figures_in_html(msg.message):
+                figure["keyword"] = keyword_id
+                self._current.figures.append(figure)
+            self._current.charts.extend(charts_in_html(msg.message, keyword_id, keyword_name))
 
 
 def load(output_xml: Path) -> SignOff:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import json
 import os
 import shutil
 import tempfile
@@ -31,10 +32,10 @@ from websockets.protocol import State
 
 from ..client import Client
 from ..config import ServerConfig
-from ..conversation import context_digest, respond
+from ..conversation import respond
 from ..defects import Defect
 from ..host import ServerHost
-from ..store import IN_MEMORY, SessionRecord, SessionStore
+from ..store import IN_MEMORY, HistorySnapshot, SessionRecord, SessionStore
 
 CLOSE_SESSION_FORBIDDEN = 4403
 CLOSE_SESSION_BUSY = 4409
@@ -61,6 +62,20 @@ def database_path(config: ServerConfig) -> str:
     return os.path.join(directory, "sessions.sqlite3")
 
 
+def history_message(record: SessionRecord, snapshot: HistorySnapshot) -> str:
+    """The ``history`` message for ``record``, as text.
+
+    Byte for byte what ``json.dumps`` of the message (``type``, ``session``, ``messages``,
+    ``state``, ``digest``, no spaces) writes, but with the entries already serialised by
+    the snapshot: a long history is not serialised again for each request.
+    """
+    compact = (",", ":")
+    head = json.dumps({"type": "history", "session": record.id}, separators=compact)[:-1]
+    tail = json.dumps({"state": record.state.to_json(), "digest": snapshot.digest(record.state)},
+                      separators=compact)[1:]
+    return f'{head},"messages":{snapshot.messages_json},{tail}'
+
+
 def install(server: ServerHost) -> None:
     """Register the session messages, the disconnect hook and the session metrics."""
     config = server.config
@@ -78,13 +93,13 @@ def install(server: ServerHost) -> None:
                            lambda: float(counts["expired"]))
 
     def context_fields(record: SessionRecord) -> dict[str, Any]:
-        history = store.history(record.id)
+        snapshot = store.snapshot(record.id)
         return {
             "session": record.id,
             "ttl": ttl,
-            "history_len": len(history),
+            "history_len": snapshot.count,
             "state": record.state.to_json(),
-            "digest": context_digest(history, record.state),
+            "digest": snapshot.digest(record.state),
         }
 
     def release(client: Client) -> None:
@@ -190,14 +205,7 @@ def install(server: ServerHost) -> None:
             return
         record = store.get(session_id)
         assert record is not None
-        messages = store.history(session_id)
-        await client.send_json({
-            "type": "history",
-            "session": session_id,
-            "messages": [m.to_json() for m in messages],
-            "state": record.state.to_json(),
-            "digest": context_digest(messages, record.state),
-        })
+        await client.send_raw(history_message(record, store.snapshot(session_id)))
 
     async def held_session(client: Client) -> str | None:
         if not await authenticated(client):

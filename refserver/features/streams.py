@@ -11,6 +11,8 @@ gets an explicit ``window-expired`` error, never partial data.
 Streams are identified by an unguessable id (a capability, like Ably's connection key), so
 resuming needs no authentication. The server's ``epoch`` changes every time it starts:
 a stream from another epoch cannot be resumed (its buffer died with the old process).
+A start negotiates the wire format of its chunks (``stream/1`` or ``stream/2``: see
+``stream_frames``); the rest is the same in both.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from ..client import Client
 from ..defects import Defect
 from ..host import ServerHost
 from ..stream_content import Chunk, Content, generate
+from ..stream_frames import MAX_BATCH_BYTES, MAX_BATCH_CHUNKS, STREAM_2, batch_frame, chunk_message, negotiate
 
-PROTOCOL_VERSION = "stream/1"
 DEFAULT_WINDOW_MS = 5000
 MAX_WINDOW_MS = 60000
 MAX_INTERVAL_MS = 10000
@@ -58,6 +60,8 @@ class Stream:
     owner: Client | None = None
     #: At most this many chunks sent beyond the last ack (0: no limit); see ``max_in_flight``.
     max_in_flight: int = 0
+    #: The protocol version negotiated at the start: how its chunks go on the wire.
+    protocol: str = "stream/1"
     #: Chunks 1..produced exist (in the buffer unless acknowledged).
     produced: int = 0
     acked: int = 0
@@ -131,11 +135,11 @@ class StreamService:
             kept = "".join(c.data for c in content.chunks[:keep]).encode()
             end = {"chunks": keep, "bytes": len(kept), "sha256": hashlib.sha256(kept).hexdigest()}
         stream = Stream(secrets.token_urlsafe(18), content, chunks, end, window, interval, owner=client,
-                        max_in_flight=max_in_flight)
+                        max_in_flight=max_in_flight, protocol=negotiate(message.get("protocols")))
         self.streams[stream.id] = stream
         started: dict[str, Any] = {
             "type": "stream-started", "stream": stream.id, "epoch": self.epoch,
-            "protocol": PROTOCOL_VERSION, "kind": content.kind, "bytes": content.size,
+            "protocol": stream.protocol, "kind": content.kind, "bytes": content.size,
             "window_ms": round(window * 1000),
         }
         if "ref" in message:
@@ -278,7 +282,10 @@ class StreamService:
             if owner is not None and stream.next_send <= stream.produced and (
                     not stream.max_in_flight
                     or stream.next_send <= stream.acked + stream.max_in_flight):
-                await self._send_chunk(stream, owner)
+                if stream.protocol == STREAM_2:
+                    await self._send_batch(stream, owner)
+                else:
+                    await self._send_chunk(stream, owner)
                 continue
             if owner is not None and stream.next_send > stream.total and not stream.end_sent:
                 generation = stream.generation
@@ -299,31 +306,59 @@ class StreamService:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stream.wake.wait(), timeout)
 
-    async def _send_chunk(self, stream: Stream, owner: Client) -> None:
-        seq = stream.next_send
-        generation = stream.generation
+    def _take(self, stream: Stream, seq: int) -> Chunk | None:
+        """Chunk ``seq`` as sent (defects applied); ``None``: acked already (resume checks it)."""
         chunk = stream.chunks[seq - 1] if 1 <= seq <= stream.total else None
         if chunk is None and self.has(Defect.RESUME_DUPLICATES) and 1 <= seq <= stream.total:
             chunk = stream.content.chunks[seq - 1]  # the buggy replay re-reads its source
-        if chunk is None:  # acknowledged already: a resume cannot ask for it (checked there)
-            stream.next_send += 1
-            return
-        data = chunk.data
-        if stream.corrupt_seq == seq:
+        if chunk is not None and stream.corrupt_seq == seq:
             stream.corrupt_seq = None
-            data = chr(ord(data[0]) ^ 0x01) + data[1:]
-        message: dict[str, Any] = {"type": "chunk", "stream": stream.id, "seq": seq, "data": data}
-        if chunk.component is not None:
-            message["component"] = chunk.component
+            chunk = Chunk(chr(ord(chunk.data[0]) ^ 0x01) + chunk.data[1:], chunk.component)
+        return chunk
+
+    async def _send_chunk(self, stream: Stream, owner: Client) -> None:
+        """``stream/1``: the next chunk as its own JSON message."""
+        seq = stream.next_send
+        generation = stream.generation
+        chunk = self._take(stream, seq)
+        if chunk is None:
+            stream.next_send += 1
+        elif await self._send(stream, owner, chunk_message(stream.id, seq, chunk.data, chunk.component)):
+            self.chunks_sent += 1
+            if stream.generation == generation and stream.next_send == seq:
+                stream.next_send = seq + 1
+
+    async def _send_batch(self, stream: Stream, owner: Client) -> None:
+        """``stream/2``: the chunks ready to go (in the window, to the limits) in one frame."""
+        first = stream.next_send
+        generation = stream.generation
+        last = stream.produced
+        if stream.max_in_flight:
+            last = min(last, stream.acked + stream.max_in_flight)
+        batch: list[tuple[int, str, str | None]] = []
+        size = 0
+        seq = first
+        while seq <= last and len(batch) < MAX_BATCH_CHUNKS and size < MAX_BATCH_BYTES:
+            chunk = self._take(stream, seq)
+            if chunk is not None:
+                batch.append((seq, chunk.data, chunk.component))
+                size += len(chunk.data)
+            seq += 1
+        if batch and not await self._send(stream, owner, batch_frame(stream.id, batch)):
+            return
+        self.chunks_sent += len(batch)
+        if stream.generation == generation and stream.next_send == first:
+            stream.next_send = seq
+
+    async def _send(self, stream: Stream, owner: Client, message: str | bytes) -> bool:
+        """Send to the owner; on a closed connection detach the stream and return False."""
         try:
-            await owner.send_json(message)
+            await owner.send_raw(message)
         except ConnectionClosed:
             if stream.owner is owner:
                 self._detach(stream)
-            return
-        self.chunks_sent += 1
-        if stream.generation == generation and stream.next_send == seq:
-            stream.next_send = seq + 1
+            return False
+        return True
 
     def _retire(self, stream: Stream, reason: str) -> None:
         if self.streams.pop(stream.id, None) is None:

@@ -30,7 +30,7 @@ def test_every_component_holds_the_library_context() -> None:
     lib = WebSocketResilience(timeout=timedelta(seconds=3))
     try:
         components = [lib.component(kind) for kind in WebSocketResilience.COMPONENTS]
-        assert len(components) == len(WebSocketResilience.COMPONENTS) == 10
+        assert len(components) == len(WebSocketResilience.COMPONENTS) == 11
         assert all(c.ctx is lib.ctx for c in components)
         assert lib.ROBOT_LIBRARY_LISTENER == [lib.ctx]  # Robot closes the context at the end of the scope
         assert not lib.ctx.loop_started  # nothing started before a keyword needs it

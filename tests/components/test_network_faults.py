@@ -217,6 +217,17 @@ def test_websocket_aware_faults_work_on_our_api(lib: NetworkFaults, servers: Ser
         assert [ws.recv(timeout=3), ws.recv(timeout=3)] == ["once", "once"]
 
 
+@pytest.mark.parametrize("profile", ["reference", "socketio", "graphql-ws"])
+def test_drop_pong_frames_passes_the_profile_s_matcher(lib: NetworkFaults, servers: ServerThread,
+                                                       profile: str) -> None:
+    """In process and over the Toxiproxy API alike, the fault carries the profile's matcher."""
+    lib.ctx.use_profile(profile)
+    lib.create_proxy(f"ws://127.0.0.1:{servers.echo()}/", name="pongs")
+    lib.drop_pong_frames("pongs")
+    expected = {"reference": "control", "socketio": "socketio", "graphql-ws": "graphql-ws"}[profile]
+    assert [f["attributes"] for f in lib.get_proxy_faults("pongs")] == [{"matcher": expected}]
+
+
 def test_scope_end_stops_every_proxy(servers: ServerThread) -> None:
     library = NetworkFaults()
     url = library.create_proxy(f"ws://127.0.0.1:{servers.echo()}/", name="gone")

@@ -129,7 +129,7 @@ MISSPELT = [
     pytest.param({"type": "latency", "attributes": {"delay": 300}},
                  "unknown attribute 'delay' of a latency toxic: expected latency, jitter", id="other-toxic's"),
     pytest.param({"type": "drop_pongs", "attributes": {"frame": 1}},
-                 "unknown attribute 'frame' of a drop_pongs toxic: expected no attributes", id="none-expected"),
+                 "unknown attribute 'frame' of a drop_pongs toxic: expected matcher", id="drop-pongs-matcher-only"),
 ]
 
 

@@ -17,9 +17,10 @@ from websockets.exceptions import ConnectionClosed
 from wsresilience.refserver.app import ServerApp
 from wsresilience.refserver.auth import SECRET_ENV, TokenRejected, issue_token, verify_token
 from wsresilience.refserver.config import ServerConfig
-from wsresilience.refserver.conversation import AgentState, respond
+from wsresilience.refserver.conversation import AgentState, context_digest, respond
 from wsresilience.refserver.defects import Defect
-from wsresilience.refserver.store import IN_MEMORY, SessionStore
+from wsresilience.refserver.features.sessions import history_message
+from wsresilience.refserver.store import IN_MEMORY, SNAPSHOTS_KEPT, SessionStore
 
 SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
 
@@ -142,6 +143,66 @@ def test_expiry_counts_from_last_use_and_expiring_erases_the_context(tmp_path: P
     gone = store.get(record.id)
     assert gone is not None and gone.status == "expired" and gone.state == AgentState()
     assert store.history(record.id) == []
+
+
+def _assert_snapshot_is_the_disk(store: SessionStore, session_id: str) -> None:
+    """The in-memory snapshot says what a fresh read of the database says, in every form."""
+    record = store.get(session_id)
+    assert record is not None
+    on_disk = SessionStore(store.path).history(session_id)
+    snapshot = store.snapshot(session_id)
+    assert snapshot.messages == on_disk
+    assert snapshot.count == len(on_disk)
+    assert snapshot.messages_json == json.dumps([m.to_json() for m in on_disk], separators=(",", ":"))
+    assert snapshot.digest(record.state) == context_digest(on_disk, record.state)
+
+
+def test_the_history_snapshot_follows_every_write_to_the_disk(tmp_path: Path) -> None:
+    store = SessionStore(str(tmp_path / "s.sqlite3"))
+    record = store.create("alice", time.time())
+    _assert_snapshot_is_the_disk(store, record.id)  # empty, now kept in memory
+    state = AgentState()
+    for text in ("remember tea", "héllo \"quoted\" ☃ 😀", "remember ça", "what do you remember"):
+        reply, state = respond(state, text)
+        store.append_exchange(record.id, text, reply, state, time.time())
+        _assert_snapshot_is_the_disk(store, record.id)
+    store.drop_last_message(record.id)
+    _assert_snapshot_is_the_disk(store, record.id)
+    store.clear_history(record.id)
+    _assert_snapshot_is_the_disk(store, record.id)
+    store.append_exchange(record.id, "again", "ok", AgentState(("tea",), 9), time.time())
+    _assert_snapshot_is_the_disk(store, record.id)
+    store.expire(record.id)
+    _assert_snapshot_is_the_disk(store, record.id)
+
+
+def test_the_store_keeps_a_bounded_number_of_snapshots(tmp_path: Path) -> None:
+    store = SessionStore(str(tmp_path / "s.sqlite3"))
+    ids = [store.create("alice", time.time()).id for _ in range(SNAPSHOTS_KEPT + 5)]
+    for session_id in ids:
+        store.snapshot(session_id)
+    assert len(store._snapshots) == SNAPSHOTS_KEPT
+    assert ids[0] not in store._snapshots and ids[-1] in store._snapshots
+
+
+def test_the_history_message_is_what_serialising_it_whole_gives(tmp_path: Path) -> None:
+    store = SessionStore(str(tmp_path / "s.sqlite3"))
+    record = store.create("alice", time.time())
+    state = AgentState()
+    for text in ("remember ☃ and 😀", 'a "quote", a \\ and a \n newline'):
+        reply, state = respond(state, text)
+        store.append_exchange(record.id, text, reply, state, time.time())
+    fresh = store.get(record.id)
+    assert fresh is not None
+    messages = store.history(record.id)
+    whole = json.dumps({
+        "type": "history",
+        "session": record.id,
+        "messages": [m.to_json() for m in messages],
+        "state": fresh.state.to_json(),
+        "digest": context_digest(messages, fresh.state),
+    }, separators=(",", ":"))
+    assert history_message(fresh, store.snapshot(record.id)) == whole
 
 
 # -- sessions over real sockets -------------------------------------------------------------------------

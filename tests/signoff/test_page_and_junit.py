@@ -5,57 +5,17 @@ from __future__ import annotations
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from robot.api import ExecutionResult
+from robot.api import ExecutionResult, ResultVisitor
 
 from wsresilience.signoff import write_signoff
 from wsresilience.signoff.figures import figures_in_html
 from wsresilience.core.masking import mask_text
 from wsresilience.signoff.model import parse_criteria
 
-from support.signoff_fixtures import REPO, SECRET, run_pabot, run_robot
-
-VOID = {"br", "meta", "link", "img", "hr", "input", "col", "wbr"}
-
-
-class _TreeBuilder(HTMLParser):
-    """Just enough HTML → ElementTree to query our own page structurally."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = ET.Element("document")
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        element = ET.SubElement(self.stack[-1], tag, {k: v or "" for k, v in attrs})
-        if tag not in VOID:
-            self.stack.append(element)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in VOID:
-            return
-        for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
-                del self.stack[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        parent = self.stack[-1]
-        if len(parent):
-            parent[-1].tail = (parent[-1].tail or "") + data
-        else:
-            parent.text = (parent.text or "") + data
-
-
-def parse_page(path: Path) -> ET.Element:
-    builder = _TreeBuilder()
-    builder.feed(path.read_text(encoding="utf-8"))
-    builder.close()
-    return builder.root
-
+from support.signoff_fixtures import REPO, SECRET, parse_page, run_pabot, run_robot
 
 def text_of(element: ET.Element) -> str:
     return " ".join("".join(element.itertext()).split())
@@ -74,7 +34,20 @@ def overall(page: ET.Element) -> str:
 
 
 def figure_names(criterion: ET.Element) -> list[str]:
-    return [text_of(row.find("td")) for row in criterion.iter("tr") if row.get("class") == "figure"]
+    return [text_of(row.find("td/span")) for row in criterion.iter("tr") if row.get("class") == "figure"]
+
+
+def figure_keywords(result: object) -> set[str]:
+    """Ids of the keywords in a result that logged a figure table (what the page's log links open)."""
+    found: set[str] = set()
+
+    class Visitor(ResultVisitor):
+        def visit_message(self, msg: object) -> None:
+            if "wsr-figures" in msg.message:  # type: ignore[attr-defined]
+                found.add(msg.parent.id)  # type: ignore[attr-defined]
+
+    result.visit(Visitor())  # type: ignore[attr-defined]
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +70,8 @@ def test_all_pass(all_pass: Path) -> None:
 def test_links_point_at_the_tests_in_log(all_pass: Path) -> None:
     page = parse_page(all_pass.parent / "signoff.html")
     ids = {t.id: t.name for t in ExecutionResult(str(all_pass)).suite.all_tests}
-    links = [a for c in criteria(page).values() for a in c.iter("a")]
+    links = [a for c in criteria(page).values() for td in c.iter("td") if td.get("class") == "tests"
+             for a in td.iter("a")]
     assert len(links) == len(ids)
     for link in links:
         target, _, anchor = link.get("href").partition("#")
@@ -110,7 +84,7 @@ def test_figures_filtered_by_criterion(all_pass: Path) -> None:
     assert figure_names(rows["AC-007.1"]) == ["RTT p95", "pings answered"]
     assert figure_names(rows["AC-007.2"]) == ["close after silence"]  # not "unrelated RTT" (AC-007.1)
     cells = [text_of(td) for td in next(r for r in rows["AC-007.1"].iter("tr") if r.get("class") == "figure")]
-    assert cells[:5] == ["RTT p95", "3.2 ms", "< 100 ms", "+96.8 ms", "PASS"]
+    assert cells[:5] == ["RTT p95 log", "3.2 ms", "< 100 ms", "+96.8 ms", "PASS"]
 
 
 def test_run_metadata_is_shown_and_secrets_masked(all_pass: Path) -> None:
@@ -200,9 +174,13 @@ def test_pabot_merged_output(tmp_path: Path, split: tuple[str, ...]) -> None:
         "AC-006.1": "PASS", "AC-006.2": "PASS", "AC-007.1": "PASS", "AC-007.2": "FAIL",
     }
     assert figure_names(rows["AC-007.2"]) == ["close after silence"]
-    ids = {t.id: t.name for t in ExecutionResult(str(output)).suite.all_tests}
-    for link in (a for r in rows.values() for a in r.iter("a")):
+    result = ExecutionResult(str(output))
+    ids = {t.id: t.name for t in result.suite.all_tests}
+    for link in (a for r in rows.values() for td in r.iter("td") if td.get("class") == "tests" for a in td.iter("a")):
         assert ids[link.get("href").partition("#")[2]] == text_of(link)
+    keywords = figure_keywords(result)
+    log_links = [a for r in rows.values() for a in r.iter("a") if a.get("class") == "log"]
+    assert log_links and all(a.get("href").partition("#")[2] in keywords for a in log_links)
     assert overall(page) == "FAIL"
 
 

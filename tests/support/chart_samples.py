@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 
-from wsresilience.core.evidence.charts import Lane, histogram, line_chart, resume_chart, timeline_chart
+from wsresilience.core.evidence.charts import (
+    Lane, cycles_chart, histogram, line_chart, resume_chart, timeline_chart,
+)
 
 
 def heartbeat_lanes(count: int = 6, seed: int = 7) -> list[Lane]:
@@ -41,7 +43,7 @@ def sample_charts() -> dict[str, str]:
     flapping = {
         "open connections": [(t / 2, 10 if t % 3 else 4) for t in range(0, 60)],
         "agents": [(t / 2, 10 if t % 3 else 6) for t in range(0, 60)],
-        "RSS (MB)": [(t / 2, 31 + min(t, 8) * 0.4 + rng.uniform(-0.2, 0.2)) for t in range(0, 60)],
+        "RSS (MiB)": [(t / 2, 31 + min(t, 8) * 0.4 + rng.uniform(-0.2, 0.2)) for t in range(0, 60)],
     }
     chunks = [(0.01 * s, s, "live") for s in range(1, 41)]
     chunks += [(0.95 + 0.004 * (s - 40), s, "replayed") for s in range(40, 46)]
@@ -58,12 +60,18 @@ def sample_charts() -> dict[str, str]:
         ),
         "line": line_chart(
             flapping, "Server resources during flapping", "time (s)", "count",
-            thresholds=[(10, "max 10 agents"), (41, "RSS warm-up + 10 MB", "right")],
-            y2_label="RSS (MB)", y2_series=["RSS (MB)"],
+            thresholds=[(10, "max 10 agents"), (41, "RSS warm-up + 10 MiB", "right")],
+            y2_label="RSS (MiB)", y2_series=["RSS (MiB)"],
         ),
-        "histogram": histogram(rtts, "Client RTT", "ms", thresholds=[(2.5, "p95 bound 2.5 ms"), (100, "p95 < 100 ms")]),
+        "histogram": histogram(rtts, "Client RTT", "ms", thresholds=[(2.5, "p95 bound 2.5 ms"), (100, "p95 < 100 ms")],
+                               x_label="round-trip time"),
         "resume": resume_chart(
             chunks, "Stream resume: cut after seq 40",
-            marks=[(0.405, "cut after seq 40"), (0.93, "reconnect"), (0.954, "first resumed chunk")],
+            marks=[(0.405, "cut after seq 40"), (0.93, "reconnect"), (0.954, "first resumed chunk"),
+                   (5.405, "recovery bound 5000 ms")],
+        ),
+        "cycles": cycles_chart(
+            [(n, 0.4 + 0.05 * (n % 4) + (0.6 if n == 13 else 0.0), n != 13) for n in range(1, 21)],
+            "History retrieval per reconnect cycle (20 cycles)", 1000.0, bound_label="p95 bound",
         ),
     }

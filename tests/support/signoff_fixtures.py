@@ -5,12 +5,15 @@ figures logged as ``wsr-figures`` tables). Variables switch outcomes: ``FAIL_ZOM
 AC-007.2 test fail, ``NO_METRICS`` makes the AC-006.2 test skip with a reason. With
 ``library=True`` every suite also imports ``wsresilience.WebSocketResilience``, as the real
 suites do (through resources/target.resource), so the library's listener hooks run too.
+:func:`parse_page` reads a sign-off page into an ElementTree to query it structurally.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 from pathlib import Path
 
 import robot
@@ -156,3 +159,42 @@ def run_pabot(tmp: Path, *extra: str, names: tuple[str, ...] = ("heartbeat.robot
     (tmp / "pabot-console.txt").write_text(completed.stdout + completed.stderr, encoding="utf-8")
     assert (out / "output.xml").is_file(), completed.stdout + completed.stderr
     return out / "output.xml"
+
+
+VOID = {"br", "meta", "link", "img", "hr", "input", "col", "wbr"}
+
+
+class _TreeBuilder(HTMLParser):
+    """Just enough HTML → ElementTree to query our own page structurally."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = ET.Element("document")
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        element = ET.SubElement(self.stack[-1], tag, {k: v or "" for k, v in attrs})
+        if tag not in VOID:
+            self.stack.append(element)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in VOID:
+            return
+        for depth in range(len(self.stack) - 1, 0, -1):
+            if self.stack[depth].tag == tag:
+                del self.stack[depth:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        parent = self.stack[-1]
+        if len(parent):
+            parent[-1].tail = (parent[-1].tail or "") + data
+        else:
+            parent.text = (parent.text or "") + data
+
+
+def parse_page(path: Path) -> ET.Element:
+    builder = _TreeBuilder()
+    builder.feed(path.read_text(encoding="utf-8"))
+    builder.close()
+    return builder.root

@@ -17,6 +17,13 @@ How it answers a ``stream-start`` (``--start``) and a ``stream-resume`` (``--res
   client accepts when its limit is set to 1 MiB (the tests set it; the default is 64 MiB);
 - ``error:CODE``: an error with that code (``error:stream-complete``).
 
+With ``--chunks MODE`` a start is streamed as the six :data:`CHUNKS` instead (``whole``), or
+with seq 3 left out (``skip``) or sent twice (``duplicate``), always ending with the count
+and hash of the whole six. With ``--stream2`` it takes a client's offer of ``stream/2``
+(docs/protocol.md, section 8.1) and sends them as one batch frame, the fault inside it;
+otherwise it answers ``stream/1`` and sends a JSON message per chunk, the fault among them.
+Its batch encoder is its own, written from the protocol text.
+
 Tests start it with :func:`running`.
 """
 
@@ -39,6 +46,10 @@ from websockets.exceptions import ConnectionClosed
 EPOCH = "epoch-of-the-test-server"
 #: Secrets the invalid JSON carries in a URL: a client must never print them.
 SECRETS = ("hunter2", "s3cr3t-t0ken")
+#: What ``--chunks`` streams, seq 1 to 6; the faults are at seq 3.
+CHUNKS = ("alpha ", "beta ", "gamma ", "delta ", "epsilon ", "zeta")
+#: The seqs each ``--chunks`` mode sends, in order.
+SEQS = {"whole": [1, 2, 3, 4, 5, 6], "skip": [1, 2, 4, 5, 6], "duplicate": [1, 2, 3, 3, 4, 5, 6]}
 GARBAGE = "{not JSON: wss://qa:hunter2@example.test/ws?token=s3cr3t-t0ken " + "x" * 200
 
 
@@ -68,11 +79,32 @@ def bad_answer(mode: str, message: dict[str, Any], oversized: int) -> str | None
     return None
 
 
+def batch(stream: str, seqs: list[int]) -> bytes:
+    """A ``stream/2`` chunk frame: a JSON header line naming each seq and byte length, then the data."""
+    bodies = [CHUNKS[seq - 1].encode() for seq in seqs]
+    header = {"type": "chunks", "stream": stream, "seq": seqs, "len": [len(b) for b in bodies]}
+    return json.dumps(header).encode() + b"\n" + b"".join(bodies)
+
+
+async def send_chunks(ws: ServerConnection, stream: str, mode: str, protocol: str) -> None:
+    """The six chunks as ``mode`` sends them, then the end of all six."""
+    if protocol == "stream/2":
+        await ws.send(batch(stream, SEQS[mode]))
+    else:
+        for seq in SEQS[mode]:
+            await ws.send(json.dumps({"type": "chunk", "stream": stream, "seq": seq, "data": CHUNKS[seq - 1]}))
+    payload = "".join(CHUNKS).encode()
+    await ws.send(json.dumps({"type": "stream-end", "stream": stream, "chunks": len(CHUNKS),
+                              "bytes": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}))
+
+
 async def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--start", default="ok")
     parser.add_argument("--resume", default="ok")
     parser.add_argument("--oversized-bytes", type=int, default=3 << 20)
+    parser.add_argument("--chunks", choices=sorted(SEQS))
+    parser.add_argument("--stream2", action="store_true", help="take a client's offer of stream/2")
     args = parser.parse_args(argv)
     streams = 0
 
@@ -92,9 +124,15 @@ async def main(argv: Sequence[str] | None = None) -> None:
             elif kind == "stream-start":
                 streams += 1
                 stream, data = f"s-{streams}", "hello"
+                offered = args.stream2 and "stream/2" in (message.get("protocols") or [])
+                protocol = "stream/2" if offered else "stream/1"
+                size = len("".join(CHUNKS)) if args.chunks else len(data)
                 await ws.send(json.dumps({"type": "stream-started", "ref": message.get("ref"),
-                                          "stream": stream, "epoch": EPOCH, "protocol": "stream/1",
-                                          "kind": "text", "bytes": len(data), "window_ms": 5000}))
+                                          "stream": stream, "epoch": EPOCH, "protocol": protocol,
+                                          "kind": "text", "bytes": size, "window_ms": 5000}))
+                if args.chunks:
+                    await send_chunks(ws, stream, args.chunks, protocol)
+                    continue
                 await ws.send(json.dumps({"type": "chunk", "stream": stream, "seq": 1, "data": data}))
                 if args.start == "open":
                     continue

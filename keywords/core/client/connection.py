@@ -19,6 +19,12 @@ time:
 A client-side heartbeat pings the server at its own interval, measures the round-trip
 time, and flags a server that stops answering.
 
+The connection speaks its :class:`~wsresilience.core.profiles.ProtocolProfile`: it opens the
+profile's URL with its subprotocols, runs its application handshake (keeping the keepalive
+the service announces in :attr:`ObservedConnection.announced`), and handles heartbeats the
+profile carries in messages (Socket.IO, graphql-ws) as websockets handles control frames
+(:mod:`.app_heartbeat`): recorded, answered or suppressed, never queued as messages.
+
 A message larger than the client's own limit (``max_size``, see :mod:`.limits`) makes the
 client fail the connection with close 1009; the termination then says that the client's
 limit was the cause, not the server.
@@ -38,12 +44,14 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State as WsState
 
 from wsresilience.core.runtime.events import EventLog
+from wsresilience.core.client.app_heartbeat import client_ping_round, take_heartbeat, watch_server_pings
 from wsresilience.core.client.freeze import Freeze, freeze_for
 from wsresilience.core.client.recording import Behaviour, RecordingClientConnection
 from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE, client_close_description
 from wsresilience.core.runtime.loop import wait_until
 from wsresilience.core.masking import mask_secret, mask_url
 from wsresilience.core.client.open_errors import describe_open_error
+from wsresilience.core.profiles import Announced, HandshakeRefused, ProtocolProfile, get_profile
 from wsresilience.errors import OpenFailed
 
 
@@ -71,12 +79,22 @@ class ObservedConnection:
         "silent_since", "terminated_at", "termination", "close_code", "close_reason",
         "closing_by_us", "ended_by_client", "max_size", "rtts_ms", "server_unresponsive_at",
         "server_silenced_at", "heartbeat_interval", "heartbeat_timeout", "secrets", "freeze",
+        "profile", "auth", "announced", "client_pong",
         "_messages", "_changed_event", "_tasks", "__weakref__",
     )
 
-    def __init__(self, name: str, url: str) -> None:
+    def __init__(self, name: str, url: str, profile: ProtocolProfile | None = None,
+                 auth: dict[str, Any] | None = None) -> None:
         self.name = name
         self.url = url
+        #: What the service speaks above RFC 6455 (default: the reference protocol).
+        self.profile = profile or get_profile("reference")
+        #: The auth payload of the profile's handshake (Socket.IO ``auth``, graphql-ws payload).
+        self.auth = auth
+        #: The keepalive the service announced in its handshake (Socket.IO), if any.
+        self.announced: Announced | None = None
+        #: The answer the client's application ping waits for (see :mod:`.app_heartbeat`).
+        self.client_pong: asyncio.Future[Any] | None = None
         self.events = EventLog()
         self.behaviour = Behaviour.RESPONSIVE
         self.state = ConnState.CONNECTING
@@ -208,7 +226,8 @@ class ObservedConnection:
         started = time.monotonic()
         try:
             self.ws = await connect(
-                self.url,
+                self.profile.connect_url(self.url),
+                subprotocols=list(self.profile.subprotocols) or None,  # type: ignore[arg-type]
                 create_connection=factory,  # type: ignore[arg-type]
                 open_timeout=timeout,
                 ping_interval=None,
@@ -224,10 +243,29 @@ class ObservedConnection:
             self.record("open failed", type(exc).__name__)
             self.record_state(ConnState.CLOSED)
             raise OpenFailed(describe_open_error(exc, self.url, timeout), exc) from None
+        self._spawn(self._read_messages())
+        await self._application_handshake(timeout)
         self.opened_at = time.monotonic()
         self.handshake_ms = (self.opened_at - started) * 1000
         self.record_state(ConnState.OPEN, f"handshake {self.handshake_ms:.1f} ms")
-        self._spawn(self._read_messages())
+
+    async def _application_handshake(self, timeout: float) -> None:
+        """The profile's handshake after the WebSocket one; fails in one line, connection closed."""
+        try:
+            done = await self.profile.handshake(self, self.auth, timeout)
+        except (HandshakeRefused, TimeoutError, ConnectionClosed) as exc:
+            why = "no answer within the timeout" if isinstance(exc, TimeoutError) else (
+                "the connection closed" if isinstance(exc, ConnectionClosed) else str(exc))
+            self.record("open failed", f"{self.profile.name} handshake")
+            await self.close()
+            self.record_state(ConnState.CLOSED)
+            raise OpenFailed(f"The {self.profile.name} handshake with {self.target} failed after the "
+                             f"WebSocket one: {mask_secret(why, self.secrets)} (waited up to {timeout:.2f} s).",
+                             exc) from None
+        self.announced = done.announced
+        if done.announced is not None:
+            self.record("keepalive announced", f"pingInterval {done.announced.ping_interval * 1000:.0f} ms, "
+                                               f"pingTimeout {done.announced.ping_timeout * 1000:.0f} ms")
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
@@ -241,12 +279,17 @@ class ObservedConnection:
         assert self.ws is not None
         with contextlib.suppress(ConnectionClosed):
             async for message in self.ws:
+                if await take_heartbeat(self, message):
+                    continue
                 self.record("message in", _preview(_masked(message, self.secrets)))
                 self.messages.put_nowait(message)
 
     async def send(self, message: str | bytes) -> None:
         """Send one message."""
         assert self.ws is not None
+        if self.behaviour is Behaviour.NO_PONG and self.profile.no_pong_silences_everything:
+            self.record("message suppressed", "no-pong: the client stays wholly silent")
+            return
         await self.ws.send(message)
         self.record("message out", _preview(_masked(message, self.secrets)))
 
@@ -318,7 +361,20 @@ class ObservedConnection:
     # -- client heartbeat --------------------------------------------------------------------
 
     def start_heartbeat(self, interval: float, timeout: float) -> None:
-        """Ping the server every ``interval``; flag it unresponsive after ``timeout``."""
+        """Ping the server every ``interval``; flag it unresponsive after ``timeout``.
+
+        A profile whose client may not ping (Socket.IO) watches the server's pings instead:
+        ``interval`` and ``timeout`` become the announced ``pingInterval`` and ``pingTimeout``
+        (the given ones when the service announced none).
+        """
+        if not self.profile.client_pings:
+            if self.announced is not None:
+                interval, timeout = self.announced.ping_interval, self.announced.ping_timeout
+            self.heartbeat_interval, self.heartbeat_timeout = interval, timeout
+            self.record("heartbeat started", f"watching server pings: none within {interval * 1000:.0f} "
+                                             f"+ {timeout * 1000:.0f} ms flags the server")
+            self._spawn(watch_server_pings(self, interval + timeout))
+            return
         self.heartbeat_interval, self.heartbeat_timeout = interval, timeout
         self.record("heartbeat started", f"every {interval * 1000:.0f} ms, timeout {timeout * 1000:.0f} ms")
         self._spawn(self._heartbeat(interval, timeout))
@@ -331,7 +387,7 @@ class ObservedConnection:
                 continue
             sent = time.monotonic()
             try:
-                pong = await self.ws.ping()
+                pong = await client_ping_round(self)
             except ConnectionClosed:
                 return
             self.record("heartbeat ping")

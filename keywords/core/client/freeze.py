@@ -37,7 +37,7 @@ import os
 import socket
 from typing import TYPE_CHECKING, Protocol
 
-from wsresilience.faultproxy.wsframes import OP_CLOSE, OP_PING, Frame, parse_frames
+from wsresilience.faultproxy.wsframes import OP_CLOSE, OP_PING, OP_TEXT, Frame, parse_frames
 from wsresilience.core.client.frozenwatch import FrozenSocketWatcher
 from wsresilience.core.client.wire import peek_frames, tcp_state
 
@@ -73,13 +73,22 @@ def freeze_for(conn: ObservedConnection) -> Freeze:
 def report_waiting(conn: ObservedConnection, frames: list[Frame], already: int, how: str) -> int:
     """Record the pings among ``frames`` beyond the ``already`` counted, and the first close
     frame; returns the pings counted now."""
-    pings = sum(1 for f in frames if f.opcode == OP_PING)
+    pings = sum(1 for f in frames if f.opcode == OP_PING or is_heartbeat_message(conn, f))
     for _ in range(pings - already):
         conn.record("ping received", f"waiting unread ({how})")
     closes = [f for f in frames if f.opcode == OP_CLOSE]
     if closes and conn.close_code is None:
         conn.on_close_frame(closes[0].close_code or 1005, closes[0].close_reason, "close frame (unread)")
     return max(already, pings)
+
+
+def is_heartbeat_message(conn: ObservedConnection, frame: Frame) -> bool:
+    """Whether ``frame`` is a whole, uncompressed text frame holding the server's heartbeat
+    message in ``conn``'s profile (Engine.IO ``2``), waiting unread like a PING frame."""
+    if frame.opcode != OP_TEXT or not frame.fin or frame.rsv1:
+        return False
+    text = frame.unmasked_payload().decode("utf-8", "replace")
+    return conn.profile.heartbeat_answer(text) is not None
 
 
 class SocketFreeze:

@@ -20,9 +20,11 @@ import json
 import ssl
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from wsresilience.core.client.connection import Behaviour, ObservedConnection
 from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE
+from wsresilience.core.profiles import ProtocolProfile
 from wsresilience.core.runtime.loop import gather_settled
 
 
@@ -34,14 +36,22 @@ async def open_connections(
     ssl_context: ssl.SSLContext | None = None,
     source_address: str | None = None,
     max_size: int | None = DEFAULT_MAX_MESSAGE_SIZE,
+    profile: ProtocolProfile | None = None,
+    auth_for: Callable[[str], dict[str, Any] | None] = lambda name: None,
+    secrets: Sequence[str] = (),
 ) -> list[ObservedConnection]:
     """Open one connection per name concurrently, each then switched to ``behaviour``;
     each accepts messages of up to ``max_size`` bytes.
 
+    Each speaks ``profile`` (default: the reference protocol), with ``auth_for(name)`` as
+    its handshake's auth payload; ``secrets`` are masked in what the connections record.
+
     All or nothing: if any fails to open, the others are closed and the first failure
     (an :class:`~wsresilience.errors.OpenFailed` saying why in one line) is raised.
     """
-    conns = [ObservedConnection(name, url) for name in names]
+    conns = [ObservedConnection(name, url, profile, auth_for(name)) for name in names]
+    for c in conns:
+        c.secrets = list(secrets)
     results = await gather_settled(*(c.open(timeout, ssl_context, source_address, max_size=max_size)
                                      for c in conns))
     failures = [r for r in results if isinstance(r, BaseException)]

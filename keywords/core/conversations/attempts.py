@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wsresilience.core.client.connection import ObservedConnection
-from wsresilience.core.conversations.session import Refusal, SessionConnection, SessionConversation
+from wsresilience.core.conversations.connection import SessionConnection
+from wsresilience.core.conversations.session import Refusal, SessionConversation
 from wsresilience.core.masking import Credential
 from wsresilience.core.runtime.loop import gather_settled
 from wsresilience.errors import ConnectionEnded

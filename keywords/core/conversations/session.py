@@ -23,8 +23,10 @@ from typing import Any
 
 from wsresilience.core.client.connection import ObservedConnection
 from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE
+from wsresilience.core.conversations.connection import SessionConnection
 from wsresilience.core.conversations.transcript import Context, ExpectedConversation, context_difference
 from wsresilience.core.masking import Credential
+from wsresilience.core.runtime.gcpause import collections_paused
 from wsresilience.errors import ConnectionEnded, ProtocolFailure, ResilienceFailure, WaitTimeout
 
 
@@ -93,42 +95,6 @@ class Leg:
     handshake_ms: float | None = None
     restore_ms: float | None = None
     close_code: int | None = None
-
-
-class RecordingQueue(asyncio.Queue[str | bytes]):
-    """A message queue that also keeps every message put in it, read or not."""
-
-    def __init__(self, record: list[str | bytes]) -> None:
-        super().__init__()
-        self.record = record
-
-    def put_nowait(self, item: str | bytes) -> None:
-        """Keep ``item`` in the record, then queue it."""
-        self.record.append(item)
-        super().put_nowait(item)
-
-
-class SessionConnection(ObservedConnection):
-    """An observed connection that also says when its reader has delivered everything.
-
-    The TCP connection can be gone while messages it carried still wait in websockets'
-    buffer; only when the reader task ends is every message in :attr:`messages`.
-    :attr:`received` keeps every message the server sent, in order, whether a request
-    read it or not: what a refused client was told is all of it, not only the replies
-    it waited for.
-    """
-
-    def __init__(self, name: str, url: str) -> None:
-        super().__init__(name, url)
-        self.reader_done = asyncio.Event()
-        self.received: list[str | bytes] = []
-        self.messages = RecordingQueue(self.received)
-
-    async def _read_messages(self) -> None:
-        try:
-            await super()._read_messages()
-        finally:
-            self.reader_done.set()
 
 
 class SessionConversation:
@@ -229,6 +195,10 @@ class SessionConversation:
 
     async def next_message(self, conn: ObservedConnection, timeout: float) -> dict[str, Any]:
         """The next JSON message on ``conn``; :class:`ConnectionEnded` if the connection ends first."""
+        return _json_object(await self.next_text(conn, timeout), conn)
+
+    async def next_text(self, conn: ObservedConnection, timeout: float) -> str | bytes:
+        """The next message on ``conn`` as it came, unparsed (see :meth:`next_message`)."""
         assert isinstance(conn, SessionConnection)
         getter = asyncio.ensure_future(conn.messages.get())
         closed = asyncio.ensure_future(conn.reader_done.wait())
@@ -248,13 +218,7 @@ class SessionConversation:
                 raise ConnectionEnded(f"connection closed{_close_text(conn)}")
             else:
                 raise WaitTimeout("a reply from the server", timeout, conn.target)
-        try:
-            message = json.loads(raw)
-        except (TypeError, ValueError):
-            raise ProtocolFailure(f"Expected a JSON message from {conn.target}; got {len(raw)} bytes that are not JSON.") from None
-        if not isinstance(message, dict):
-            raise ProtocolFailure(f"Expected a JSON object from {conn.target}; got {type(message).__name__}.")
-        return message
+        return raw
 
     async def drain_close(
         self, conn: ObservedConnection, timeout: float, at_most: int | None = None
@@ -314,15 +278,25 @@ class SessionConversation:
         return difference
 
     async def fetch_context(self, timeout: float) -> tuple[Context, str]:
-        """The server's context and digest; the retrieval time is recorded."""
+        """The server's context and digest; the retrieval time is recorded.
+
+        The reply is parsed with automatic garbage collection paused (see
+        :mod:`~wsresilience.core.runtime.gcpause`): a long history is thousands of dicts
+        that live only until they are read into the :class:`Context`.
+        """
         conn = self._current()
         started = time.monotonic()
-        reply = await self.request(conn, {"type": "history"}, timeout)
-        if reply.get("type") != "history":
-            raise ProtocolFailure(f"Expected the history at {conn.target}; got {_describe(reply)}.")
-        context = Context.from_message(reply)
+        await conn.send(json.dumps({"type": "history"}, separators=(",", ":")))
+        raw = await self.next_text(conn, timeout)
+        with collections_paused():
+            reply = _json_object(raw, conn)
+            if reply.get("type") != "history":
+                raise ProtocolFailure(f"Expected the history at {conn.target}; got {_describe(reply)}.")
+            context = Context.from_message(reply)
+            digest = str(reply.get("digest", ""))
+            del reply
         self.retrieval_ms.append((time.monotonic() - started) * 1000)
-        return context, str(reply.get("digest", ""))
+        return context, digest
 
     # -- whole steps, as the keywords take them ---------------------------------------------------
 
@@ -397,6 +371,17 @@ class SessionConversation:
         if self.conn is not None:
             await self.conn.close()
             self.conn = None
+
+
+def _json_object(raw: str | bytes, conn: ObservedConnection) -> dict[str, Any]:
+    """``raw`` parsed as a JSON object; fails in one line naming ``conn``'s target."""
+    try:
+        message = json.loads(raw)
+    except (TypeError, ValueError):
+        raise ProtocolFailure(f"Expected a JSON message from {conn.target}; got {len(raw)} bytes that are not JSON.") from None
+    if not isinstance(message, dict):
+        raise ProtocolFailure(f"Expected a JSON object from {conn.target}; got {type(message).__name__}.")
+    return message
 
 
 def _describe(message: dict[str, Any]) -> str:

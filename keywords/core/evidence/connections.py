@@ -124,4 +124,5 @@ def timeline_svg(conns: list[ObservedConnection], bound_s: float | None = None) 
 def rtt_histogram_svg(samples_ms: list[float], threshold_ms: float | None = None) -> str:
     """Histogram of client-measured RTTs with p50/p95/p99 and the threshold line."""
     thresholds = [(threshold_ms, f"p95 bound {threshold_ms:g} ms")] if threshold_ms else []
-    return histogram(samples_ms, "Client-measured round-trip time", "ms", thresholds=thresholds)
+    return histogram(samples_ms, "Client-measured round-trip time", "ms", thresholds=thresholds,
+                     x_label="round-trip time")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from wsresilience.core.evidence.charts import line_chart
+from wsresilience.core.evidence.svg import THRESHOLD
 from wsresilience.core.evidence.figures import Figure, html_table
 from wsresilience.core.flapping.engine import FlapResult
 from wsresilience.core.probes.leaks import GrowthVerdict
@@ -21,7 +22,7 @@ COUNT_SERIES: dict[str, str] = {
     "authenticated_sessions": "authenticated sessions",
     "agents": "agent instances",
 }
-RSS_SERIES = "RSS (MB)"
+RSS_SERIES = "RSS (MiB)"
 
 
 def flap_summary_table(result: FlapResult) -> str:
@@ -54,7 +55,7 @@ def flap_summary_table(result: FlapResult) -> str:
 
 def scenario_chart(samples: Sequence[Snapshot], agent_limit: float | None = None,
                    title: str = "Server resources during flapping") -> str:
-    """Connections, sessions and agents (left axis) and RSS in MB (right axis) over time."""
+    """Connections, sessions and agents (left axis) and RSS in MiB (right axis) over time."""
     if not samples:
         return line_chart({}, title, "time since start (s)", "count")
     t0 = samples[0].t
@@ -69,28 +70,30 @@ def scenario_chart(samples: Sequence[Snapshot], agent_limit: float | None = None
     thresholds = []
     if agent_limit is not None and "agent instances" in series:
         thresholds.append((agent_limit, f"at most one agent per user: {agent_limit:g}"))
-    # RSS gets a 10 MB tall axis at least (the default growth tolerance): noise stays flat.
+    # RSS gets a 10 MiB tall axis at least: noise stays flat.
     return line_chart(series, title, "time since start (s)", "count",
-                      thresholds, y2_label="RSS (MB)", y2_series=[RSS_SERIES], y2_min_span=10.0)
+                      thresholds, y2_label="RSS (MiB)", y2_series=[RSS_SERIES], y2_min_span=10.0)
 
 
 def growth_chart(verdicts: Sequence[GrowthVerdict], rss_unit_scale: float = MB) -> str:
-    """Each judged resource against connections served; RSS in MB on the right, with the
-    bound drawn as the slope a leak at the bound would climb from the late half's start."""
+    """Each judged resource against connections served; RSS in MiB on the right, with the
+    bound drawn in the threshold colour as the slope a leak at the bound would climb from the
+    late half's start, named as RSS's bound so it does not read as a count's."""
     series: dict[str, list[tuple[float, float]]] = {}
     right: list[str] = []
     for v in verdicts:
         if v.resource == "rss_bytes":
             series[RSS_SERIES] = [(x, y / rss_unit_scale) for x, y in zip(v.served, v.values)]
             mid = v.middle
-            name = f"bound: {v.bound / 1024:g} KiB per connection from round {mid}"
+            name = f"RSS bound: +{v.bound / 1024:g} KiB per connection from round {mid}"
             series[name] = [(x, (v.values[mid] + v.bound * (x - v.served[mid])) / rss_unit_scale)
                             for x in v.served[mid:]]
             right += [RSS_SERIES, name]
         else:
             series[v.resource] = list(zip(v.served, v.values))
     return line_chart(series, "Server resources after each flapping round (0: before any load)",
-                      "connections served", "count", y2_label="RSS (MB)", y2_series=right)
+                      "connections served", "count (descriptors, tasks)", y2_label="RSS (MiB)", y2_series=right,
+                      colours={name: THRESHOLD for name in right if name != RSS_SERIES})
 
 
 def _rate(value: float, v: GrowthVerdict) -> str:
@@ -103,7 +106,7 @@ def growth_table(verdicts: Sequence[GrowthVerdict]) -> str:
     the model that judged it (and why)."""
     rows: list[list[object]] = []
     for v in verdicts:
-        scale, unit = (MB, "MB") if v.resource == "rss_bytes" else (1.0, "")
+        scale, unit = (MB, "MiB") if v.resource == "rss_bytes" else (1.0, "")
         if v.exact:
             judged = f"growth {v.growth:g} and {_rate(v.rate, v)} per connection (max 0)"
         else:

@@ -82,9 +82,13 @@ def recovery_table(stream: TrackedStream) -> str:
          r.first_seq if r.first_seq is not None else "—", resume_position(r, i), ms(total_recovery_s(r))]
         for i, r in enumerate(stream.recoveries, start=1)
     ]
-    return html_table(["cut", "how", "last seq", "attempts", "reconnect ms", "resume ms",
-                       "first resumed seq", "resume position", "total ms"], rows,
-                      f"Recoveries of stream {stream.name!r}")
+    headers = ["cut", "how", "last seq", "attempts", "reconnect ms", "resume ms",
+               "first resumed seq", "resume position", "total ms"]
+    if any(r.recovered is not None for r in stream.recoveries):  # a connection-level resume (Socket.IO)
+        headers.append("recovered")
+        for row, r in zip(rows, stream.recoveries, strict=True):
+            row.append("—" if r.recovered is None else "yes" if r.recovered else "no")
+    return html_table(headers, rows, f"Recoveries of stream {stream.name!r}")
 
 
 def resume_position(r: Recovery, cut: int) -> str:

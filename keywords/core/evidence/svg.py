@@ -169,10 +169,40 @@ def legend(items: Sequence[tuple[str, str]], x: float, y: float, max_x: float) -
         width = 22 + label_width(label)
         if cx + width > max_x and cx > x:
             cx, cy = x, cy + 16
-        parts.append(f'<g transform="translate({px(cx + 6)} {px(cy - 4)})">{marker}</g>')
-        parts.append(text(cx + 16, cy, label, fill=INK))
+        kind = "threshold" if marker_is_threshold(marker) else "entry"
+        parts.append(
+            f'<g class="legend-item" data-kind="{kind}" data-label="{esc(label)}">'
+            f'<g transform="translate({px(cx + 6)} {px(cy - 4)})">{marker}</g>'
+            + text(cx + 16, cy, label, fill=INK) + "</g>"
+        )
         cx += width + 10
     return "".join(parts), cy
+
+
+def marker_is_threshold(marker: str) -> bool:
+    """Whether a legend marker stands for a threshold (drawn in the threshold colour)."""
+    return THRESHOLD in marker
+
+
+def edge_marker(x: float, y: float, label: str, direction: str = "right") -> str:
+    """A threshold far off the data, drawn where it lies: an arrow at the plot's edge, labelled.
+
+    The axis stays fitted to the data; the arrow points the way the bound lies (``right``,
+    ``left``, ``up``) and its label, inside the plot, says its value. Class ``threshold off-scale``.
+    """
+    if direction == "up":
+        arrow = f"M{px(x - 5)} {px(y + 7)} L{px(x)} {px(y)} L{px(x + 5)} {px(y + 7)}Z"
+        label_svg = text(x - 8, y + 8, label, text_anchor="end", fill=THRESHOLD, font_size=10,
+                         font_weight="bold", **HALO)
+    elif direction == "left":
+        arrow = f"M{px(x + 7)} {px(y - 5)} L{px(x)} {px(y)} L{px(x + 7)} {px(y + 5)}Z"
+        label_svg = text(x + 10, y + 4, label, fill=THRESHOLD, font_size=10, font_weight="bold", **HALO)
+    else:
+        arrow = f"M{px(x - 7)} {px(y - 5)} L{px(x)} {px(y)} L{px(x - 7)} {px(y + 5)}Z"
+        label_svg = text(x - 10, y + 4, label, text_anchor="end", fill=THRESHOLD, font_size=10,
+                         font_weight="bold", **HALO)
+    return (f'<g class="threshold off-scale"><title>{esc(label)}</title>'
+            f'<path d="{arrow}" fill="{THRESHOLD}"/>{label_svg}</g>')
 
 
 def swatch(colour: str) -> str:
@@ -199,15 +229,17 @@ def vertical_mark(
 
     A label that would run past ``max_x`` is drawn to the left of the line instead.
     """
-    y = top - 4 - 12 * row
+    y = top - 4 - 12 * max(row, 0)
     flip = x + 3 + label_width(label, 10) > max_x
+    kind = "mark threshold" if colour == THRESHOLD else "mark"
+    caption = "" if row < 0 else text(
+        x - 3 if flip else x + 3, y, label, fill=colour, font_size=10, font_weight="bold",
+        text_anchor="end" if flip else "start", **HALO,
+    )
     return (
-        f'<g class="mark"><title>{esc(label)}</title>'
+        f'<g class="{kind}"><title>{esc(label)}</title>'
         f'<line x1="{px(x)}" x2="{px(x)}" y1="{px(y + 2)}" y2="{px(bottom)}" stroke="{esc(colour)}" '
-        f'stroke-width="1.5" stroke-dasharray="{dash}"/>'
-        + text(x - 3 if flip else x + 3, y, label, fill=colour, font_size=10, font_weight="bold",
-               text_anchor="end" if flip else "start", **HALO)
-        + "</g>"
+        f'stroke-width="1.5" stroke-dasharray="{dash}"/>' + caption + "</g>"
     )
 
 
@@ -241,7 +273,9 @@ def stagger(
     """Label rows for vertical marks at ``xs`` so that nearby labels don't overlap.
 
     Mirrors :func:`vertical_mark`: a label runs right of its line unless that would pass
-    ``max_x``, then left. Each label takes the first row where its span is free.
+    ``max_x``, then left. Each label takes the first row where its span is free; a label with
+    no free row gets ``-1``: :func:`vertical_mark` then draws the line with the label as its
+    tooltip only, so no text is ever drawn over other text.
     """
     taken: list[list[tuple[float, float]]] = [[] for _ in range(rows)]
     result = [0] * len(xs)
@@ -249,7 +283,9 @@ def stagger(
         x, w = xs[index], label_width(labels[index], 10) + 6
         span = (x - w, x) if x + w > max_x else (x, x + w)
         free = [r for r in range(rows) if all(span[1] < a or span[0] > b for a, b in taken[r])]
-        row = free[0] if free else min(range(rows), key=lambda r: len(taken[r]))
-        taken[row].append(span)
-        result[index] = row
+        if not free:
+            result[index] = -1  # no room: the line keeps the label as its tooltip
+            continue
+        taken[free[0]].append(span)
+        result[index] = free[0]
     return result

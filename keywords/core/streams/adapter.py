@@ -7,7 +7,8 @@ adapter, which turns it into a few plain events (:class:`Started`, :class:`Chunk
 connection: it is a translator, so it is short and easy to unit-test.
 
 :class:`ReferenceAdapter` speaks the reference server's protocol (docs/protocol.md,
-section 8). A service with another protocol gets its own subclass of
+section 8): it offers ``stream/2`` (chunks batched in binary frames, section 8.1) and reads
+``stream/1`` (a JSON message per chunk) from a service that does not take the offer. A service with another protocol gets its own subclass of
 :class:`StreamAdapter` (see docs/adapters.md); select it with the library's ``adapter``
 import argument or the `Use Stream Protocol Adapter` keyword, by dotted path. Extensions
 import this API from ``wsresilience.extend``, its stable public home.
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from wsresilience.core.masking import mask_secret, mask_text
@@ -113,7 +116,35 @@ class Refused:
         return f"error {self.code!r}" + (f" ({said})" if said else "")
 
 
-Event = Started | ChunkIn | Ended | Resumed | Refused
+@dataclass(frozen=True)
+class Reply:
+    """A message the protocol wants sent back at once on the same connection: the answer to
+    the server's heartbeat (Engine.IO ``2`` → ``3``), or the next step of a handshake."""
+
+    message: str | bytes
+
+    def __str__(self) -> str:
+        return "a message to answer"
+
+
+@dataclass(frozen=True)
+class Connected:
+    """The application handshake on a connection finished (adapters with ``handshake``).
+
+    ``recovered`` says whether the service restored the state of the session's previous
+    connection (``resumes_connection`` adapters: Socket.IO connection state recovery), or is
+    ``None`` on a first connection, where there was nothing to recover. ``detail`` says why
+    in a phrase (``the service answered with the same pid``).
+    """
+
+    recovered: bool | None = None
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return "the end of the handshake"
+
+
+Event = Started | ChunkIn | Ended | Resumed | Refused | Reply | Connected
 
 
 class UnexpectedMessage(ValueError):
@@ -140,6 +171,27 @@ class StreamAdapter:
 
     #: Name shown in the log.
     name = "custom"
+    #: Whether a connection is usable only once :meth:`parse` returned :class:`Connected`
+    #: (an application handshake after the WebSocket one, answered through :class:`Reply`).
+    handshake = False
+    #: Whether a resume is the reconnect's handshake itself, for every stream at once
+    #: (Socket.IO connection state recovery), instead of one :meth:`resume_message` per stream.
+    resumes_connection = False
+
+    def for_session(self) -> StreamAdapter:
+        """The adapter one session uses: ``self`` (adapters keep no state), or a fresh copy
+        for an adapter that remembers where a connection got to (Socket.IO: the session's
+        pid and last offset)."""
+        return self
+
+    def connect_url(self, url: str) -> str:
+        """The URL a connection opens for the service ``url`` names (Socket.IO adds its path)."""
+        return url
+
+    def cannot_express(self, request: StreamRequest) -> str | None:
+        """Why this protocol cannot ask for ``request`` (``None`` when it can): the test then
+        SKIPs with that reason, e.g. ``the event convention streams text only``."""
+        return None
 
     def start_message(self, request: StreamRequest, ref: str) -> str | bytes:
         """The message that asks for a stream; answers must carry ``ref`` back."""
@@ -158,10 +210,28 @@ class StreamAdapter:
         raise NotImplementedError
 
 
+#: The versions of the reference protocol this adapter reads, preferred first.
+PROTOCOLS = ("stream/2", "stream/1")
+
+
 class ReferenceAdapter(StreamAdapter):
-    """The reference server's protocol, ``stream/1`` (docs/protocol.md, section 8)."""
+    """The reference server's protocol (docs/protocol.md, section 8), ``stream/2`` offered.
+
+    A start offers ``protocols`` (default: ``stream/2``, then ``stream/1``); the service
+    picks one and says which in its ``stream-started``. A ``stream/1`` service ignores the
+    offer and sends each chunk as a JSON message, as it always did. ``parse`` reads both
+    forms either way: every chunk, batched or not, becomes one :class:`ChunkIn` with its own
+    seq, so the session checks each exactly as it would in ``stream/1``. With
+    ``protocols=("stream/1",)`` the start carries no offer at all: ``stream/1`` byte for byte.
+    """
 
     name = "reference"
+
+    def __init__(self, protocols: Sequence[str] = PROTOCOLS) -> None:
+        unknown = [p for p in protocols if p not in PROTOCOLS]
+        if unknown or not protocols:
+            raise ValueError(f"Protocols must be some of {', '.join(PROTOCOLS)}, got {list(protocols)}.")
+        self.protocols = tuple(protocols)
 
     def start_message(self, request: StreamRequest, ref: str) -> str:
         body: dict[str, Any] = {
@@ -174,7 +244,10 @@ class ReferenceAdapter(StreamAdapter):
             body["components"] = [list(c) for c in request.components]
         if request.max_in_flight:
             body["max_in_flight"] = request.max_in_flight
-        return _dump({"type": "stream-start", "ref": ref, "request": body})
+        message: dict[str, Any] = {"type": "stream-start", "ref": ref, "request": body}
+        if self.protocols != ("stream/1",):
+            message["protocols"] = list(self.protocols)
+        return _dump(message)
 
     def resume_message(self, stream_id: str, last_seq: int, epoch: str) -> str:
         message: dict[str, Any] = {"type": "stream-resume", "stream": stream_id, "last_seq": last_seq}
@@ -183,20 +256,26 @@ class ReferenceAdapter(StreamAdapter):
         return _dump(message)
 
     def ack_message(self, stream_id: str, seq: int) -> str:
-        return _dump({"type": "stream-ack", "stream": stream_id, "seq": seq})
+        # Formatted, not dumped: one per few chunks; the same text as _dump would give.
+        return f'{{"type":"stream-ack","stream":{encode_basestring_ascii(stream_id)},"seq":{int(seq):d}}}'
 
     def parse(self, message: str | bytes) -> list[Event]:
-        """The events of one message; every message of ``stream/1`` is a JSON object with a
-        known ``type`` (a text frame), anything else raises :class:`UnexpectedMessage`."""
+        """The events of one message: a text frame is a JSON object with a known ``type``, a
+        binary frame a ``stream/2`` batch of chunks (:func:`parse_batch`); anything else
+        raises :class:`UnexpectedMessage`."""
         if isinstance(message, bytes):
-            raise UnexpectedMessage("a binary message")
+            if "stream/2" not in self.protocols:
+                raise UnexpectedMessage("a binary message")
+            return parse_batch(message)  # type: ignore[return-value]
         try:
-            m = json.loads(message)
+            m = _loads(message)
         except ValueError:
             raise UnexpectedMessage("a message that is not JSON") from None
         if not isinstance(m, dict):
             raise UnexpectedMessage(f"a JSON {type(m).__name__}, not an object with a type")
         try:
+            if m.get("type") == "chunk":  # most messages: no further call
+                return [ChunkIn(m["stream"], int(m["seq"]), m["data"], m.get("component"))]
             return self._events(m)
         except UnexpectedMessage:
             raise
@@ -226,10 +305,101 @@ class ReferenceAdapter(StreamAdapter):
         raise UnexpectedMessage(f"a message of unknown type {kind!r}")
 
 
+@dataclass(frozen=True)
+class EventConvention:
+    """Which events a service that streams as named events (Socket.IO) uses: the client emits
+    ``start`` with the request, the service emits ``chunk`` events ``{"id", "seq", "data"}``
+    and then ``end`` ``{"id", "n", "sha256"}``. Set from variables (docs/profiles.md)."""
+
+    start: str = "stream"
+    chunk: str = "chunk"
+    end: str = "end"
+
+
+#: Builds a profile's stream adapter from the event convention and the handshake's auth.
+AdapterFactory = Callable[[EventConvention, "dict[str, Any] | None"], StreamAdapter]
+
+#: Stream adapters of the protocol profiles (``WS_PROTOCOL``) whose streams are not the
+#: reference protocol's, by profile name; a module registers its own (:func:`register_for_profile`).
+_BY_PROFILE: dict[str, AdapterFactory] = {}
+
+
+def register_for_profile(profile: str, factory: AdapterFactory) -> None:
+    """Make ``factory`` the stream adapter of the protocol profile named ``profile``."""
+    _BY_PROFILE[profile] = factory
+
+
+def adapter_for_profile(profile: str, convention: EventConvention,
+                        auth: dict[str, Any] | None) -> StreamAdapter | None:
+    """The stream adapter of the profile named ``profile``, or ``None`` when it has none
+    (the reference profile uses :class:`ReferenceAdapter`, chosen by the caller)."""
+    factory = _BY_PROFILE.get(profile)
+    return None if factory is None else factory(convention, auth)
+class ReferenceStream1Adapter(ReferenceAdapter):
+    """The reference protocol offering ``stream/1`` only: a JSON text message per chunk, as
+    before ``stream/2``. For a fault that must find each chunk's seq in a frame of its own
+    (``Cut At Frame    field=seq``), select it with ``Use Stream Protocol Adapter
+    wsresilience.extend.ReferenceStream1Adapter``."""
+
+    def __init__(self) -> None:
+        super().__init__(("stream/1",))
+
+
+def parse_batch(frame: bytes) -> list[ChunkIn]:
+    """The chunks of a ``stream/2`` frame, each with the seq its header names, in order.
+
+    The frame is a one-line JSON header, ``\n``, then the chunks' UTF-8 data back to back:
+    ``{"type": "chunks", "stream": ID, "seq": [n, …], "len": [bytes, …]}`` (+ ``"component":
+    [name, …]``). Seqs are taken as the header gives them, never derived, so a skipped or
+    repeated seq inside a batch reaches the assembly as it would in ``stream/1``. A header
+    whose lists disagree, or lengths that do not add up to the data, raise
+    :class:`UnexpectedMessage`.
+    """
+    header, newline, body = frame.partition(b"\n")
+    if not newline or not header.startswith(b"{"):
+        raise UnexpectedMessage("a binary message")
+    try:
+        h = json.loads(header)
+        stream, seqs, lengths = h["stream"], h["seq"], h["len"]
+        components = h.get("component") or [None] * len(seqs)
+        if h.get("type") != "chunks":
+            raise UnexpectedMessage(f"a binary message of type {h.get('type')!r}, not 'chunks'")
+        if not len(seqs) == len(lengths) == len(components) or sum(lengths) != len(body):
+            raise UnexpectedMessage(f"a 'chunks' frame whose header ({len(seqs)} seqs, "
+                                    f"{len(lengths)} lengths adding up to {sum(lengths)} bytes) "
+                                    f"does not match its {len(body)} bytes of data")
+        chunks = []
+        at = 0
+        for seq, length, component in zip(seqs, lengths, components):
+            chunks.append(ChunkIn(stream, int(seq), body[at:at + length].decode(), component))
+            at += length
+        return chunks
+    except UnexpectedMessage:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # UnicodeDecodeError is a ValueError
+        raise UnexpectedMessage(f"a 'chunks' frame with a missing or bad field "
+                                f"({type(exc).__name__}: {exc})") from None
+
+
 def preview(text: str, limit: int = 80, hide: list[str] | None = None) -> str:
     """``text`` on one line, URLs, known secrets and ``hide`` masked, cut to ``limit`` characters."""
     one_line = " ".join(mask_secret(mask_text(text), hide or []).split())
     return one_line if len(one_line) <= limit else one_line[:limit] + "…"
+
+
+_scan = json.JSONDecoder().scan_once
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text)``, a little faster for a message with no whitespace around it (every
+    chunk message of ``stream/1``): the C scanner straight away, without the two whitespace
+    matches of :meth:`json.JSONDecoder.decode`. Anything else, an error included, goes
+    through ``json.loads``, so what is accepted and how an error reads stay the same."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        end = -1
+    return value if end == len(text) else json.loads(text)
 
 
 def _dump(message: dict[str, Any]) -> str:

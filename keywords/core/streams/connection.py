@@ -17,10 +17,11 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from wsresilience.core.client.connection import ObservedConnection
-from wsresilience.core.streams.adapter import UnexpectedMessage, preview
+from wsresilience.core.streams.adapter import Connected, UnexpectedMessage, preview
 
-#: What the connection does with each message (the session's ``on_message``).
-Handler = Callable[["StreamConnection", str | bytes], Awaitable[None]]
+#: What the connection does with each message (the session's ``on_message``): done when it
+#: returns, or it returns what is left to await (sending an ack, say).
+Handler = Callable[["StreamConnection", str | bytes], Awaitable[None] | None]
 
 
 class StreamConnection(ObservedConnection):
@@ -35,6 +36,9 @@ class StreamConnection(ObservedConnection):
         self.violation: str | None = None
         #: How the connection ended, when the client did not cut or close it.
         self.ended: str | None = None
+        #: The end of the application handshake (adapters with ``handshake``), and when.
+        self.handshake: Connected | None = None
+        self.ready_at: float | None = None
         self._handler = handler
         self._on_end = on_end
 
@@ -44,7 +48,9 @@ class StreamConnection(ObservedConnection):
             async for message in self.ws:
                 if self.cut:
                     return  # what was still buffered when we cut is lost, as on a real cut
-                await self._handler(self, message)
+                pending = self._handler(self, message)
+                if pending is not None:
+                    await pending
         if not self.cut and not self.closing_by_us:
             self.ended = f"the connection ended: {close_of(self)}"
         self._on_end()

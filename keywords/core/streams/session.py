@@ -18,38 +18,30 @@ Everything here runs on the library's event loop; keyword code reads the results
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import ssl
 import time
 from collections.abc import Callable
 from typing import Any
 
-from websockets.exceptions import ConnectionClosed
 
 from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE
 from wsresilience.core.runtime.loop import gather_settled, wait_until
-from wsresilience.core.streams.adapter import (
-    ChunkIn,
-    Ended,
-    Event,
-    Refused,
-    Resumed,
-    Started,
-    StreamAdapter,
-    StreamRequest,
-)
-from wsresilience.core.streams.assembly import EndInfo, StreamAssembly
+from wsresilience.core.streams.adapter import Event, Refused, Started, StreamAdapter, StreamRequest
+from wsresilience.core.streams.assembly import StreamAssembly
 from wsresilience.core.streams.backoff import BackoffPolicy, RetryLog, retry
 from wsresilience.core.streams.connection import StreamConnection
+from wsresilience.core.streams.intake import MessageIntake
+from wsresilience.core.streams.recovery import resume_connection
 from wsresilience.core.streams.tracked import Recovery, TrackedStream
 from wsresilience.errors import ProtocolFailure, ResilienceFailure, StreamRefused, WaitTimeout
 
 __all__ = ["Recovery", "StreamSession", "TrackedStream", "close_sessions"]
 
 
-class StreamSession:
-    """Streams over one (replaceable) connection; runs on the event loop."""
+class StreamSession(MessageIntake):
+    """Streams over one (replaceable) connection; runs on the event loop. What each incoming
+    message does to its streams is :class:`~wsresilience.core.streams.intake.MessageIntake`'s."""
 
     def __init__(self, name: str, url: str, adapter: StreamAdapter, policy: BackoffPolicy,
                  open_timeout: float = 5.0, ack_every: int = 16,
@@ -59,7 +51,8 @@ class StreamSession:
         self.url = url
         #: TLS for a ``wss://`` url (``None`` for ``ws://``), used by every (re)connection.
         self.ssl_context = ssl_context
-        self.adapter = adapter
+        #: The session's own adapter (:meth:`StreamAdapter.for_session`).
+        self.adapter = adapter.for_session()
         self.policy = policy
         self.open_timeout = open_timeout
         self.ack_every = ack_every
@@ -76,7 +69,7 @@ class StreamSession:
         self.changed = asyncio.Event()
         self._pending: dict[str, asyncio.Future[Started | Refused]] = {}
         #: Resumes of stream ids the service never issued, waiting for their answer, by id.
-        self._probes: dict[str, asyncio.Future[Event]] = {}
+        self.probes: dict[str, asyncio.Future[Event]] = {}
         #: The epoch the service announced last (in a start), sent with every resume.
         self.epoch = ""
         self._refs = itertools.count(1)
@@ -98,9 +91,16 @@ class StreamSession:
 
         async def attempt() -> StreamConnection:
             self.connections += 1
-            conn = StreamConnection(f"{self.name}-{self.connections}", self.url, self.connections,
-                                    self.on_message, self.changed.set)
+            conn = StreamConnection(f"{self.name}-{self.connections}", self.adapter.connect_url(self.url),
+                                    self.connections, self.on_message, self.changed.set)
             await conn.open(self.open_timeout, self.ssl_context, max_size=self.max_message_size)
+            if self.adapter.handshake:  # usable once the application handshake is done
+                try:
+                    await self.answer(conn, lambda: conn.handshake is not None, "the end of the "
+                                       f"{self.adapter.name} handshake", self.open_timeout)
+                except BaseException:
+                    conn.abort()
+                    raise
             return conn
 
         old = self.connection
@@ -131,7 +131,7 @@ class StreamSession:
         at that chunk before the request goes out, so no chunk can arrive before it."""
         if name in self.streams:
             raise ValueError(f"A stream named {name!r} already exists in session {self.name!r}.")
-        conn = self._require_connection()
+        conn = self.require_connection()
         ref = f"{name}-{next(self._refs)}"
         future: asyncio.Future[Started | Refused] = asyncio.get_running_loop().create_future()
         self._pending[ref] = future
@@ -139,7 +139,7 @@ class StreamSession:
         self.streams[name] = stream
         await conn.send(self.adapter.start_message(request, ref))
         try:
-            await self._answer(conn, future.done, f"the answer to the start of stream {name!r}", timeout)
+            await self.answer(conn, future.done, f"the answer to the start of stream {name!r}", timeout)
         except BaseException:
             del self.streams[name]
             raise
@@ -162,95 +162,10 @@ class StreamSession:
                                          started.components)
         self.by_id[started.stream_id] = stream
 
-    def _require_connection(self) -> StreamConnection:
+    def require_connection(self) -> StreamConnection:
         if self.connection is None or not self.connection.is_open:
             raise ResilienceFailure(f"Session {self.name!r} has no open connection to {self.masked_url}.")
         return self.connection
-
-    async def on_message(self, conn: StreamConnection, raw: str | bytes) -> None:
-        try:
-            events = self.adapter.parse(raw)
-        except Exception as exc:  # a bad message must not kill the reader; waits see it
-            self.unexpected.append(conn.reject(raw, exc, self.adapter.name, list(self.by_id)))
-            events = []
-        now = time.monotonic()
-        for event in events:
-            probe = self._probe_answered(event)
-            if probe is not None:
-                if not probe.done():
-                    probe.set_result(event)
-            elif isinstance(event, ChunkIn):
-                await self._on_chunk(conn, event, now)
-            elif isinstance(event, Ended):
-                await self._on_end(conn, event, now)
-            elif isinstance(event, Started | Refused) and event.ref in self._pending:
-                future = self._pending[event.ref]  # type: ignore[index]
-                if isinstance(event, Started):
-                    self._register(event.ref, event)
-                if not future.done():
-                    future.set_result(event)
-            elif isinstance(event, Refused) and event.stream_id in self.by_id:
-                self.by_id[event.stream_id].refused = event
-            elif isinstance(event, Resumed) and event.stream_id in self.by_id:
-                stream = self.by_id[event.stream_id]
-                answered = [r for r in stream.recoveries if r.resume_sent_at is not None]
-                if answered:
-                    answered[-1].resumed_from = event.from_seq
-            else:
-                self.unexpected.append(str(event))
-        self.changed.set()
-
-    def _probe_answered(self, event: Event) -> asyncio.Future[Event] | None:
-        """The probe ``event`` answers: one naming its stream id, or an error naming no
-        stream or request while a probe waits."""
-        if not self._probes:
-            return None
-        stream_id = getattr(event, "stream_id", None)
-        if stream_id in self._probes:
-            return self._probes[stream_id]
-        if isinstance(event, Refused) and stream_id is None and event.ref is None:
-            return next(iter(self._probes.values()))
-        return None
-
-    async def _on_chunk(self, conn: StreamConnection, chunk: ChunkIn, now: float) -> None:
-        stream = self.by_id.get(chunk.stream_id)
-        if stream is None:
-            self.unexpected.append(f"chunk {chunk.seq} of unknown stream")
-            return
-        recovery = stream.recovering
-        if recovery is not None:  # where this resume started is judged with the stream
-            recovery.first_chunk_at, recovery.first_seq = now, chunk.seq
-        stream.assembly.add(chunk.seq, chunk.data, chunk.component, conn.number, now,
-                            replay=bool(stream.recoveries))
-        if stream.cut_after is not None and stream.assembly.received >= stream.cut_after:
-            stream.cut_after = None
-            self.cut("after chunk", now)
-            return
-        if stream.assembly.last_contiguous - stream.acked >= self.ack_every:
-            await self._ack(conn, stream)
-
-    async def _on_end(self, conn: StreamConnection, end: Ended, now: float) -> None:
-        stream = self.by_id.get(end.stream_id)
-        if stream is None:
-            return
-        stream.assembly.finish(EndInfo(end.chunks, end.sha256, end.size, end.components))
-        stream.ended_at = now
-        recovery = stream.recovering
-        if recovery is not None:
-            recovery.first_chunk_at = now  # nothing left to replay: the end is the answer
-        if stream.assembly.complete:
-            stream.completed_at = now
-            for r in stream.recoveries:
-                r.completed_at = r.completed_at or now
-            await self._ack(conn, stream)
-
-    async def _ack(self, conn: StreamConnection, stream: TrackedStream) -> None:
-        message = self.adapter.ack_message(stream.stream_id, stream.assembly.last_contiguous)
-        if message is None or conn.cut:
-            return
-        stream.acked = stream.assembly.last_contiguous
-        with contextlib.suppress(ConnectionClosed):
-            await conn.send(message)
 
     # -- cutting and resuming ----------------------------------------------------------------
 
@@ -288,46 +203,20 @@ class StreamSession:
             return None
         return stream.assembly.last_contiguous
 
-    async def ask_resume_of(self, stream_id: str, timeout: float) -> Event | None:
-        """Resume ``stream_id`` (which the service never issued) on the open connection, with
-        the epoch the service announced; returns its answer, or ``None`` when none came
-        within ``timeout``.
-
-        Only the stream id is made up: a resume without the epoch may be refused as
-        ``epoch-changed`` by a strict but healthy server, which would hide whether it
-        knows the stream. When no stream was started on this session yet, the epoch is
-        learnt first from the smallest stream the service will send (see
-        :meth:`learn_epoch`).
-        """
-        conn = self._require_connection()
-        epoch = self.epoch or await self.learn_epoch(timeout)
-        future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
-        self._probes[stream_id] = future
-        try:
-            await conn.send(self.adapter.resume_message(stream_id, 3, epoch))
-            await self._answer(conn, future.done, "the answer to the resume of an unknown stream", timeout)
-        except WaitTimeout:
-            return None
-        finally:
-            self._probes.pop(stream_id, None)
-        return future.result()
-
-    async def learn_epoch(self, timeout: float) -> str:
-        """Ask for a one-byte stream, receive it to its end and forget it; returns the epoch
-        the service announced with it (``""`` if it announces none)."""
-        name = "(epoch probe)"
-        stream = await self.start(name, StreamRequest("text", 1, 1), timeout)
-        try:
-            await wait_until(lambda: stream.ended_at is not None, self.changed, timeout)
-        finally:
-            del self.streams[name]
-            self.by_id.pop(stream.stream_id, None)
-        return self.epoch
-
-    async def resume(self, timeout: float) -> None:
-        """Reconnect (with retries) and resume every unfinished stream; wait for the answers."""
+    async def resume(self, timeout: float, away: float = 0.0) -> None:
+        """Reconnect (with retries) and resume every unfinished stream; wait for the answers.
+        With a ``resumes_connection`` adapter the reconnect's handshake is the resume
+        (:func:`~wsresilience.core.streams.recovery.resume_connection`). ``away``: stay
+        disconnected that long first (the service goes on emitting: what a resume replays)."""
+        if away > 0:
+            await asyncio.sleep(away)
+            for stream in self.streams.values():
+                if stream.ended_at is None and stream.recoveries and stream.recoveries[-1].connected_at is None:
+                    stream.recoveries[-1].away_s += away
+        if self.adapter.resumes_connection:
+            return await resume_connection(self, timeout)
         log = await self.connect()
-        conn = self._require_connection()
+        conn = self.require_connection()
         now = time.monotonic()
         waiting = [s for s in self.streams.values() if s.ended_at is None]
         for stream in waiting:
@@ -353,7 +242,7 @@ class StreamSession:
 
         names = ", ".join(s.name for s in waiting)
         try:
-            await self._answer(conn, lambda: all(has_answer(s) for s in waiting),
+            await self.answer(conn, lambda: all(has_answer(s) for s in waiting),
                                f"the answer to the resume of {names}", timeout)
         except WaitTimeout:
             silent = [s.name for s in waiting if not has_answer(s)]
@@ -370,13 +259,13 @@ class StreamSession:
         """Wait until every named stream has ended (verify it to know whether it is whole)."""
         streams = [self.streams[n] for n in names]
         try:
-            await self._answer(self.connection, lambda: all(s.ended_at is not None for s in streams),
+            await self.answer(self.connection, lambda: all(s.ended_at is not None for s in streams),
                                f"the end of {', '.join(repr(n) for n in names)}", timeout)
         except WaitTimeout:
             return False
         return True
 
-    async def _answer(self, conn: StreamConnection | None, answered: Callable[[], bool], what: str,
+    async def answer(self, conn: StreamConnection | None, answered: Callable[[], bool], what: str,
                       timeout: float) -> None:
         """Wait until ``answered()``; fail at once with :class:`ProtocolFailure`, naming what
         arrived, when ``conn`` brings a message the protocol does not allow or ends first,

@@ -37,10 +37,16 @@ class Recovery:
     first_chunk_at: float | None = None
     first_seq: int | None = None
     completed_at: float | None = None
+    #: Whether the service restored the session (a connection-level resume, Socket.IO's
+    #: ``recovered``); ``None`` for a resume per stream.
+    recovered: bool | None = None
+    #: How long the client stayed away on purpose before reconnecting (seconds).
+    away_s: float = 0.0
 
     @property
     def reconnect_s(self) -> float | None:
-        return None if self.connected_at is None else self.connected_at - self.cut_at
+        """Cut → new connection open, less the time the client stayed away on purpose."""
+        return None if self.connected_at is None else self.connected_at - self.cut_at - self.away_s
 
     @property
     def resume_s(self) -> float | None:

@@ -9,6 +9,7 @@ import pytest
 
 from wsresilience.core.conversations.transcript import Context, Entry, ExpectedConversation, first_difference
 from wsresilience.core.conversations.transcript import context_digest as client_digest
+from wsresilience.errors import ProtocolFailure
 from wsresilience.refserver.conversation import AgentState, Message
 from wsresilience.refserver.conversation import context_digest as server_digest
 
@@ -135,3 +136,73 @@ def test_the_first_difference_is_named(actual: Context, says: str) -> None:
 
 def test_a_stage_the_server_reports_for_its_step_is_no_difference() -> None:
     assert first_difference(_context("a", "b"), Context(_context("a", "b").messages, (), 1, "clarify")) is None
+
+
+def _history(messages: object) -> dict[str, object]:
+    return {"type": "history", "messages": messages, "state": {"memory": ["tea"], "step": 2, "stage": "plan"}}
+
+
+def test_a_history_message_is_read_as_entries_and_state() -> None:
+    context = Context.from_message(_history([{"id": 1, "role": "user", "text": "hi"},
+                                             {"id": 2, "role": "agent", "text": "hello"}]))
+    assert context == Context((Entry(1, "user", "hi"), Entry(2, "agent", "hello")), ("tea",), 2, "plan")
+    assert all(type(entry) is Entry for entry in context.messages)
+
+
+def test_history_values_of_other_types_are_converted_as_text_and_numbers() -> None:
+    context = Context.from_message(_history([{"id": "1", "role": 5, "text": 7}, {"id": True, "role": "a", "text": "b"}]))
+    assert context.messages == (Entry(1, "5", "7"), Entry(1, "a", "b"))
+    assert all(type(entry.id) is int for entry in context.messages)
+
+
+@pytest.mark.parametrize(
+    ("messages", "says"),
+    [
+        ([{"id": "x", "role": "user", "text": "a"}, {"id": 2}], "ValueError"),  # the first bad entry is named
+        ([{"id": 1, "role": "user"}], "KeyError('text')"),
+        ("not a list", "TypeError"),
+        ([["a", "list"]], "TypeError"),
+    ],
+)
+def test_a_malformed_history_fails_in_one_line_naming_the_first_fault(messages: object, says: str) -> None:
+    with pytest.raises(ProtocolFailure) as caught:
+        Context.from_message(_history(messages))
+    assert "Expected a history message with messages and state" in str(caught.value)
+    assert says in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_the_first_of_several_faults_in_a_long_history_is_named() -> None:
+    texts = [f"entry {i}" for i in range(1, 2001)]
+    expected = _context(*texts)
+    changed = list(expected.messages)
+    changed[1500] = Entry(1501, "user", "entry 1501, changed")
+    changed[1700] = Entry(1701, "user", "entry 1701, changed")
+    assert first_difference(expected, Context(tuple(changed), (), 1000)) is not None
+    assert "position 1501 differs" in str(first_difference(expected, Context(tuple(changed), (), 1000)))
+    out_of_order = list(expected.messages)
+    out_of_order[900], out_of_order[901] = out_of_order[901], out_of_order[900]
+    assert "id 901 is out of order at position 902" in str(first_difference(expected, Context(tuple(out_of_order), (), 1000)))
+    assert "is missing: the server returned 1999 of 2000" in str(first_difference(expected, Context(expected.messages[:-1], (), 1000)))
+
+
+def test_the_expected_digest_kept_as_the_record_grows_is_the_protocols() -> None:
+    record = ExpectedConversation()
+    for said in ("remember tea", "héllo \"quoted\" ☃ 😀", "remember ça", "what do you remember", "\\ and \n"):
+        record.record_exchange(said, {})
+        context = record.context()
+        assert context.known_digest is not None
+        assert context.digest == client_digest(context.messages, context.memory, context.step)
+        assert context.digest == server_digest([Message(*e) for e in context.messages],
+                                               AgentState(context.memory, context.step))
+
+
+def test_an_expected_record_changed_by_hand_has_its_digest_computed_afresh() -> None:
+    record = ExpectedConversation()
+    record.record_exchange("hello", {})
+    record.entries[0] = Entry(1, "user", "changed")
+    context = record.context()
+    assert context.known_digest is None
+    assert context.digest == client_digest(context.messages, context.memory, context.step)
+    given = ExpectedConversation(entries=[Entry(1, "user", "a"), Entry(2, "agent", "b")], step=1)
+    given.record_exchange("c", {})
+    assert given.context().digest == client_digest(tuple(given.entries), (), 2)

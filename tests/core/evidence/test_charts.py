@@ -56,7 +56,7 @@ def test_text_is_escaped_everywhere() -> None:
 def test_timeline_draws_states_events_legend_and_marks() -> None:
     root = parse(timeline_chart(heartbeat_lanes(3), "hb", marks=[(2.25, "bound 2.25 s")]))
     labels = texts(root)
-    for expected in ("CONNECTING", "OPEN", "SILENT", "TERMINATED", "CLOSED", "close", "pong suppressed",
+    for expected in ("CONNECTING", "OPEN", "SILENT", "TERMINATED (server ended it)", "CLOSED (socket closed)", "close", "pong suppressed",
                      "conn-01", "conn-03", "bound 2.25 s", "time (s)"):
         assert expected in labels
     tips = [t.text for t in root.iter(f"{SVG}title")]
@@ -94,9 +94,11 @@ def test_line_chart_thresholds_and_right_axis() -> None:
     )
     root = parse(svg)
     labels = texts(root)
-    assert {"max 10", "RSS + 10 MB", "count", "RSS (MB)", "time (s)", "RSS (right axis)"} <= set(labels)
+    # RSS + 10 MB lies far above RSS's 1.5 MB of data: an arrow at the edge, the axis fitted to the data
+    assert {"max 10", "RSS + 10 MB (40)", "count", "RSS (MB)", "time (s)", "RSS (right axis)"} <= set(labels)
     thresholds = [g for g in root.iter(f"{SVG}g") if g.get("class") == "threshold"]
-    assert len(thresholds) == 2
+    off_scale = [g for g in root.iter(f"{SVG}g") if g.get("class") == "threshold off-scale"]
+    assert len(thresholds) == 1 and len(off_scale) == 1
     assert len(list(root.iter(f"{SVG}polyline"))) == 2
 
 
@@ -112,7 +114,9 @@ def test_histogram_marks_percentiles_and_threshold() -> None:
 
 def test_histogram_threshold_far_off_scale_is_named_not_squashing() -> None:
     root = parse(histogram([0.5, 0.6, 0.7, 0.8], "rtt", "ms", thresholds=[(100, "p95 < 100 ms")]))
-    assert any("off scale" in t and "p95 < 100 ms" in t for t in texts(root))
+    assert "p95 < 100 ms (100 ms)" in texts(root)  # the arrow at the edge says where the bound is
+    assert [g.get("class") for g in root.iter(f"{SVG}g") if "threshold" in (g.get("class") or "")] == [
+        "threshold off-scale"]
     assert all(tick not in texts(root) for tick in ("100", "50"))
 
 

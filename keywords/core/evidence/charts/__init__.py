@@ -17,13 +17,14 @@ thresholds are ``(value, label)`` pairs drawn as dashed lines across the plot.
 
 One module per kind of chart, all built from :mod:`wsresilience.core.evidence.svg`:
 :mod:`.timeline` (connection states and events, per lane), :mod:`.line` (series over time),
-:mod:`.histogram` (a distribution with its percentiles) and :mod:`.resume` (chunks of a
-resumed stream); :mod:`.common` holds what they share (the chart width, marks, thresholds).
+:mod:`.histogram` (a distribution with its percentiles), :mod:`.resume` (chunks of a
+resumed stream) and :mod:`.cycles` (a time per reconnect cycle against its bound); :mod:`.common` holds what they share (the chart width, marks, thresholds).
 Import the charts from this package, ``wsresilience.core.evidence.charts``: that is the stable
 name, whichever module a chart lives in.
 """
 
 from wsresilience.core.evidence.charts.common import WIDTH, Mark, Threshold
+from wsresilience.core.evidence.charts.cycles import Cycle, cycles_chart
 from wsresilience.core.evidence.charts.histogram import histogram
 from wsresilience.core.evidence.charts.line import line_chart
 from wsresilience.core.evidence.charts.resume import CHUNK_COLOURS, resume_chart
@@ -31,6 +32,7 @@ from wsresilience.core.evidence.charts.timeline import STATE_COLOURS, Event, Lan
 
 __all__ = [
     "CHUNK_COLOURS",
+    "Cycle",
     "STATE_COLOURS",
     "WIDTH",
     "Event",
@@ -38,6 +40,7 @@ __all__ = [
     "Mark",
     "Segment",
     "Threshold",
+    "cycles_chart",
     "histogram",
     "line_chart",
     "resume_chart",

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from wsresilience.core.evidence.charts.common import WIDTH, Threshold
 from wsresilience.core.stats import percentile
 from wsresilience.core.evidence.svg import (
-    MUTED, THRESHOLD, Scale, dash_swatch, document, esc, legend, nice_ticks, no_data, num,
-    padded, px, stagger, swatch, text, vertical_mark, x_axis, y_axis,
+    MUTED, THRESHOLD, Scale, dash_swatch, document, edge_marker, esc, legend, nice_ticks, no_data,
+    num, padded, px, stagger, swatch, text, vertical_mark, x_axis, y_axis,
 )
 
 
@@ -20,6 +20,7 @@ def histogram(
     bins: int = 20,
     thresholds: Iterable[Threshold] = (),
     *,
+    x_label: str = "",
     width: int = WIDTH,
     height: int = 300,
 ) -> str:
@@ -27,7 +28,8 @@ def histogram(
 
     A summary line gives n, min, p50, p95, p99 and max in ``unit``. Bins span the data; a
     threshold far outside it (a 100 ms bound over sub-millisecond loopback RTTs) is not allowed
-    to squash the bars into one column: it is drawn at the edge as "off scale" with its value.
+    to squash the bars into one column: an arrow at the plot's edge points to it, labelled with
+    its value. ``x_label`` names the axis (``round-trip time``); the unit is added to it.
     """
     data = sorted(float(v) for v in values if v is not None and math.isfinite(float(v)))
     if not data:
@@ -59,10 +61,9 @@ def histogram(
     )
     items = [(swatch("#8fb8de"), "count per bin")]
     items += [(dash_swatch(c, "2 2"), label.split()[0]) for _, label, c in pcts]
-    items += [(dash_swatch(THRESHOLD), "threshold")] if limits else []
-    off_note = "; ".join(f"{label} at {num(v)} {unit}" for v, label in off_scale)
-    legend_y = 72 if off_scale else 58
-    legend_svg, legend_bottom = legend(items, 14, legend_y, width - 14)
+    items += [(dash_swatch(THRESHOLD), "threshold")] if on_scale else []
+    items += [(_arrow_swatch(), "threshold off scale (arrow at the edge)")] if off_scale else []
+    legend_svg, legend_bottom = legend(items, 14, 58, width - 14)
     left, right = 62.0, width - 20.0
     x = Scale(lo, hi, left, right)
     mark_x = [x(v) for v, _, _ in pcts] + [x(v) for v, _ in on_scale]
@@ -77,7 +78,7 @@ def histogram(
 
     parts = [text(12, 38, summary, fill=MUTED, font_size=11), legend_svg]
     parts.append(y_axis(y, left, right, "count", y_ticks))
-    parts.append(x_axis(x, bottom, top, f"value ({unit})", nice_ticks(lo, hi, 8)))
+    parts.append(x_axis(x, bottom, top, f"{x_label or 'value'} ({unit})", nice_ticks(lo, hi, 8)))
     for i, count in enumerate(counts):
         b_lo = d_lo + i * width_bin
         x0, x1 = x(b_lo), x(b_lo + width_bin)
@@ -90,10 +91,13 @@ def histogram(
         parts.append(vertical_mark(x(v), top, bottom, label, colour, row, right, dash="2 2"))
     for (v, label), row in zip(on_scale, rows[len(pcts):]):
         parts.append(vertical_mark(x(v), top, bottom, label, THRESHOLD, row, right))
-    if off_scale:
-        parts.append(
-            f'<g class="threshold off-scale"><title>{esc(off_note)}</title>'
-            + text(12, 54, f"Threshold off scale: {off_note}", fill=THRESHOLD, font_size=11, font_weight="bold")
-            + "</g>"
-        )
+    for i, (v, label) in enumerate(sorted(off_scale)):
+        side = "left" if v < lo else "right"
+        at = left + 2 if side == "left" else right - 2
+        parts.append(edge_marker(at, top + 14 + 16 * i, f"{label} ({num(v)} {unit})", side))
     return document(width, height, title, parts, summary)
+
+
+def _arrow_swatch() -> str:
+    return f'<path d="M-5 -5 L2 0 L-5 5Z" fill="{THRESHOLD}"/>'
+

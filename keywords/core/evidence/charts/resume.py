@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 
 from wsresilience.core.evidence.charts.common import WIDTH, Mark, mark_colour
 from wsresilience.core.evidence.svg import (
-    MUTED, PALETTE, Scale, dash_swatch, document, esc, legend, nice_ticks, no_data, num, padded,
-    px, stagger, text, vertical_mark, x_axis, y_axis,
+    MUTED, PALETTE, THRESHOLD, Scale, dash_swatch, document, edge_marker, esc, legend, nice_ticks,
+    no_data, num, padded, px, stagger, text, vertical_mark, x_axis, y_axis,
 )
 
 #: Chunk kinds of a resumed stream and their colours.
@@ -38,7 +38,11 @@ def resume_chart(
     if not points:
         return no_data(title, width, "no data: no chunks received")
     marks = [(float(t), str(label)) for t, label in marks]
-    ts = [p[0] for p in points] + [t for t, _ in marks]
+    data_ts = [p[0] for p in points]
+    reach = max(data_ts) + 0.15 * ((max(data_ts) - min(data_ts)) or 1.0)
+    far = [(t, label) for t, label in marks if t > reach]  # a bound far past the data: at the edge
+    marks = [(t, label) for t, label in marks if t <= reach]
+    ts = data_ts + [t for t, _ in marks]
     seqs = [p[1] for p in points]
     x_lo, x_hi = padded(min(ts), max(ts), 0.03)
     if min(ts) >= 0 and x_lo < 0:
@@ -51,6 +55,7 @@ def resume_chart(
     counts = {k: sum(p[2] == k for p in points) for k in kinds}
     items = [(_chunk_marker(k, 4), f"{k} ({counts[k]})") for k in kinds]
     items += [(dash_swatch(MUTED), "cut / reconnect / resume")] if marks else []
+    items += [(f'<path d="M-5 -5 L2 0 L-5 5Z" fill="{THRESHOLD}"/>', "bound off scale (arrow at the edge)")] if far else []
     legend_svg, legend_bottom = legend(items, 14, 42, width - 14)
     left, right = 70.0, width - 20.0
     x = Scale(x_lo, x_hi, left, right)
@@ -61,7 +66,7 @@ def resume_chart(
     shown = stagger([x(marks[i][0]) for i in labelled], [marks[i][1] for i in labelled], rows=4,
                     max_x=right)
     rows = dict(zip(labelled, shown))
-    top = legend_bottom + 24 + (12 * max(shown) if shown else 0)
+    top = legend_bottom + 24 + (12 * max(0, *shown) if shown else 0)
     bottom = max(top + 160, height - 48)
     height = int(bottom + 48)
     y = Scale(y_lo, y_hi, bottom, top)
@@ -88,6 +93,8 @@ def resume_chart(
                 f'x2="{px(x(t))}" y1="{px(top)}" y2="{px(bottom)}" stroke="{mark_colour(label)}" '
                 'stroke-width="1.5" stroke-dasharray="6 3"/></g>'
             )
+    for i, (t, label) in enumerate(far):
+        parts.append(edge_marker(right - 2, bottom - 14 - 16 * i, f"{label} (at {num(t)} s)"))
     if len(live) < counts.get("live", 0):
         note = f"{len(live)} of {counts['live']} live chunks drawn (sampled); all replayed/duplicate drawn."
         parts.append(text(14, height - 4, note, fill=MUTED, font_size=10, font_style="italic"))

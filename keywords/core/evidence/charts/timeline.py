@@ -9,13 +9,24 @@ from dataclasses import dataclass
 from wsresilience.core.evidence.charts.common import WIDTH, Mark, mark_colour
 from wsresilience.core.evidence.svg import (
     HALO, INK, MUTED, PALETTE, Scale, document, esc, legend, nice_ticks, no_data, num, padded,
-    px, stagger, swatch, text, vertical_mark, x_axis,
+    label_width, px, stagger, swatch, text, vertical_mark, x_axis,
 )
 
 Segment = tuple[float, "float | None", str]
 """A state interval ``(start_s, end_s, state)``; ``end_s=None`` runs to the end of the chart."""
 Event = tuple[float, str, str]
 """A point event ``(t_s, kind, label)``, e.g. ``(2.31, "close", "close 1011 keepalive timeout")``."""
+
+#: What each state means, as the legend says it.
+STATE_NOTES: dict[str, str] = {
+    "TERMINATED": "TERMINATED (server ended it)",
+    "CLOSED": "CLOSED (socket closed)",
+}
+#: Said under a timeline where a connection ends TERMINATED: why it never turns CLOSED.
+TERMINATED_NOTE = (
+    "Ends TERMINATED: the server ended the connection; a frozen client reads nothing, so its",
+    "socket stays open. A client that still reads (no-pong) sees the close and turns CLOSED.",
+)
 
 #: Connection states in lifecycle order, each with one colour in every chart.
 STATE_COLOURS: dict[str, str] = {
@@ -87,18 +98,18 @@ def timeline_chart(
     label_every = 1 if lane_h >= 9 else math.ceil(9 / lane_h)
     label_size = min(11.0, lane_h - 1) if label_every == 1 else 9.0
     longest = max(len(lane.name) for lane in rows)
-    left = min(170.0, max(70.0, 14 + longest * label_size * 0.62))
+    left = min(230.0, max(70.0, 14 + longest * label_size * 0.62))
     right = width - 16
 
     states = _ordered_states(rows)
     kinds = sorted({e[1] for lane in rows for e in lane.events}, key=_event_rank)
-    items = [(swatch(_state_colour(s, states)), s) for s in states]
+    items = [(swatch(_state_colour(s, states)), STATE_NOTES.get(s, s)) for s in states]
     items += [(_event_marker(k, 4.5), k) for k in kinds]
     legend_svg, legend_bottom = legend(items, 14, 42, width - 14)
 
     x = Scale(lo, hi, left, right)
     mark_rows = stagger([x(t) for t, _ in marks], [label for _, label in marks], max_x=right)
-    top = legend_bottom + 22 + (12 * max(mark_rows) if mark_rows else 0) + (4 if marks else 0)
+    top = legend_bottom + 22 + (12 * max(0, *mark_rows) if mark_rows else 0) + (4 if marks else 0)
     plot_bottom = top + n * lane_h
 
     parts = [legend_svg]
@@ -114,8 +125,10 @@ def timeline_chart(
             )
         if i % label_every == 0:
             parts.append(
-                text(left - 6, y_mid + label_size * 0.35, lane.name, text_anchor="end", fill=INK,
-                     font_size=num(label_size))
+                f"<g><title>{esc(lane.name)}</title>"
+                + text(left - 6, y_mid + label_size * 0.35, _fit(lane.name, left - 12, label_size),
+                       text_anchor="end", fill=INK, font_size=num(label_size))
+                + "</g>"
             )
         for start, end, state in lane.segments:
             s = start - shift
@@ -138,12 +151,18 @@ def timeline_chart(
                 f"{_event_marker(kind, marker_r)}</g>"
             )
             if lane_h >= 16 and label and any(w in kind.lower() for w in ("close", "terminat")):
-                parts.append(text(cx + 7, y_mid + 4, label, fill=INK, font_size=10, **HALO))
+                flip = cx + 7 + label_width(label, 10) > right
+                parts.append(text(cx - 7 if flip else cx + 7, y_mid + 4, label, fill=INK, font_size=10,
+                                  text_anchor="end" if flip else "start", **HALO))
 
     parts.append(x_axis(x, plot_bottom, top, "time (s)", nice_ticks(lo, hi, 8)))
     for (t, label), row in zip(marks, mark_rows):
         parts.append(vertical_mark(x(t), top, plot_bottom, label, mark_colour(label), row, right))
     height = plot_bottom + 44
+    if any(lane.segments and lane.segments[-1][2] == "TERMINATED" for lane in rows):
+        for line in TERMINATED_NOTE:
+            parts.append(text(14, height, line, fill=MUTED, font_size=10, font_style="italic"))
+            height += 13
     if thinned_lanes:
         note = (
             f"Markers thinned on {thinned_lanes} crowded lane(s): {shown_total} of {event_total} "
@@ -153,6 +172,15 @@ def timeline_chart(
         height += 10
     desc = f"{n} connection(s), states {', '.join(states)}, {event_total} event(s)"
     return document(width, int(height), title, parts, desc)
+
+
+def _fit(name: str, room: float, size: float) -> str:
+    """``name``, cut short with an ellipsis to fit ``room`` pixels (the full name is the tooltip)."""
+    if label_width(name, size) <= room:
+        return name
+    while name and label_width(name + "…", size) > room:
+        name = name[:-1]
+    return name + "…"
 
 
 def _ordered_states(rows: Sequence[Lane]) -> list[str]:
