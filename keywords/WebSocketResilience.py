@@ -37,7 +37,12 @@ class WebSocketResilience(ResilienceLibrary):
 
     ``timeout`` is the default of every wait (see `Timeouts`); ``toxiproxy_url`` makes the
     network-fault keywords drive a Toxiproxy API instead of the in-process fault proxy;
-    ``max_message_size`` is the largest message a client accepts (see `Message size`).
+    ``max_message_size`` is the largest message a client accepts (see `Message size`);
+    ``gc_freeze_at`` (default 1000, ``0``: off) is the number of held heartbeat connections
+    from which the library keeps Python's garbage collector off their objects
+    (``gc.freeze()`` after each bulk open, undone when fewer are held), so that a full
+    collection, which at 10,000 connections pauses the client for longer than a 1 s ping
+    timeout, does not make healthy connections miss their pongs.
 
     = What the keywords are for =
 

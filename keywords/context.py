@@ -8,6 +8,8 @@ another component might need. What is shared lives here, set in one place:
 - the default timeout, which `Set Library Timeout` changes for every component at once;
 - the largest message a client accepts (``max_message_size``), which every component
   that connects passes to its connections and `Set Max Message Size` changes;
+- the garbage-collector policy for many held connections (``gc_freeze_at``, see
+  :mod:`~wsresilience.core.runtime.heldgc`);
 - the handle registries: connections, conversations, stream sessions, proxies;
 - the target (its URL and TLS settings), the server probes, and the token source test
   users' tokens come from;
@@ -33,6 +35,7 @@ from wsresilience.core.client.limits import DEFAULT_MAX_MESSAGE_SIZE, message_si
 from wsresilience.core.client.tls import client_ssl_context
 from wsresilience.core.masking import known_secrets, mask_secret, mask_url
 from wsresilience.core.probes.series import ResourceProbe
+from wsresilience.core.runtime.heldgc import DEFAULT_FREEZE_AT, HeldObjectsGc
 from wsresilience.core.runtime.loop import LoopThread, acquire_loop, release_loop
 from wsresilience.core.runtime.registry import Registry
 from wsresilience.core.runtime.timeouts import TimeLike, seconds
@@ -88,8 +91,11 @@ class LibraryContext:
     ROBOT_LISTENER_API_VERSION = 3
 
     def __init__(self, timeout: TimeLike = timedelta(seconds=10), toxiproxy_url: str = "",
-                 max_message_size: int | str = DEFAULT_MAX_MESSAGE_SIZE) -> None:
+                 max_message_size: int | str = DEFAULT_MAX_MESSAGE_SIZE,
+                 gc_freeze_at: int = DEFAULT_FREEZE_AT) -> None:
         self.timeout: float = seconds(timeout)
+        #: Keeps full garbage collections off the objects of many held connections.
+        self.held_gc = HeldObjectsGc(int(gc_freeze_at))
         #: The largest message (bytes) a client of any component accepts; a larger one makes
         #: the client close with 1009, and the failure names this limit.
         self.max_message_size: int = message_size(max_message_size)
@@ -272,6 +278,7 @@ class LibraryContext:
                 cleanup()
             except Exception as exc:  # noqa: BLE001 - every cleanup must get its turn
                 first = first or exc
+        self.held_gc.release()
         if self._loop is not None:
             self._loop = None
             release_loop()

@@ -35,6 +35,9 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
                         help="seconds to wait for the closing handshake before dropping TCP")
     parser.add_argument("--backlog", type=int, default=100,
                         help="listen backlog (pending connections the kernel queues)")
+    parser.add_argument("--gc-freeze-every", type=int, default=0, metavar="N",
+                        help="gc.freeze() after every N accepted connections (0: never; for "
+                             "benchmarks holding thousands, never for leak checks)")
     parser.add_argument("--data-dir", default=None, help="where persistent state lives")
     parser.add_argument("--session-ttl", type=float, default=300.0,
                         help="seconds a session survives without a connection")
@@ -61,6 +64,7 @@ def parse_args(argv: list[str] | None = None) -> ServerConfig:
         ping_timeout=args.ping_timeout,
         close_timeout=args.close_timeout,
         backlog=args.backlog,
+        gc_freeze_every=args.gc_freeze_every,
         defects=defects,
         data_dir=args.data_dir,
         session_ttl=args.session_ttl,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import http
 import itertools
 import logging
@@ -144,6 +145,9 @@ class ServerApp:
         client = Client(next(self._ids), ws)
         self.clients.add(client)
         self.connections_total += 1
+        every = self.config.gc_freeze_every
+        if every and self.connections_total % every == 0:
+            gc.freeze()  # keep full collections off the held connections (see ServerConfig)
         keepalive = None
         if self.config.has(Defect.LEAK_ZOMBIES) and self.config.ping_interval is not None:
             keepalive = asyncio.create_task(

@@ -103,12 +103,15 @@ class ResilienceLibrary(DynamicCore):
     COMPONENTS: ClassVar[tuple[type[LibraryComponent], ...]] = ()
 
     def __init__(self, timeout: timedelta = timedelta(seconds=10), toxiproxy_url: str = "",
-                 max_message_size: str = "64 MiB") -> None:
+                 max_message_size: str = "64 MiB", gc_freeze_at: int = 1000) -> None:
         """``timeout`` is the default for every wait; ``toxiproxy_url`` (``http://host:port``)
         makes the network-fault keywords drive a Toxiproxy server instead of the in-process
         fault proxy; ``max_message_size`` is the largest message a client accepts (bytes, or
-        with a unit: ``64 MiB``, ``1 MB``)."""
-        self.ctx = LibraryContext(timeout, toxiproxy_url=toxiproxy_url, max_message_size=max_message_size)
+        with a unit: ``64 MiB``, ``1 MB``); from ``gc_freeze_at`` heartbeat connections held
+        on, the garbage collector stops visiting their objects, so a full collection does
+        not pause the client past a ping timeout (``0``: never)."""
+        self.ctx = LibraryContext(timeout, toxiproxy_url=toxiproxy_url, max_message_size=max_message_size,
+                                  gc_freeze_at=gc_freeze_at)
         self.ROBOT_LIBRARY_LISTENER = self.ctx
         self._components = [cls(self.ctx) for cls in self.COMPONENTS]
         DynamicCore.__init__(self, self._components)

@@ -60,6 +60,7 @@ class HeartbeatKeywords(HeartbeatChecks, KeepaliveKeywords):
         conns = self.ctx.connections.clear()
         if conns and self.ctx.loop_started:
             self.run(close_connections(conns), "connections to close", timeout=10)
+        self.ctx.held_gc.held(0)
 
     # -- opening and closing -----------------------------------------------------------------
 
@@ -146,6 +147,7 @@ class HeartbeatKeywords(HeartbeatChecks, KeepaliveKeywords):
                          f"{len(names)} connection(s) to open", open_timeout + 5, target=url)
         for c in conns:
             self.ctx.connections.add(c.name, c)
+        self.ctx.held_gc.held(len(self.ctx.connections))
         handshakes = LatencyStats.of([c.handshake_ms or 0.0 for c in conns])
         logger.info(
             f"Opened {len(conns)} {wanted.value} connection(s) to {conns[0].target} ({profile.name}): "
@@ -163,6 +165,7 @@ class HeartbeatKeywords(HeartbeatChecks, KeepaliveKeywords):
         self.run(close_connections(conns), "connections to close", timeout=10)
         for c in conns:
             self.ctx.connections.pop(c.name)
+        self.ctx.held_gc.held(len(self.ctx.connections))
 
     # -- behaviour -----------------------------------------------------------------------------
 

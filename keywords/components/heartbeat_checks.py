@@ -241,29 +241,42 @@ class HeartbeatChecks(LibraryComponent):
         ``tolerance`` is a percentage of ``expected`` (``10%``) or a time (``50 ms``).
         Logs min, mean and max spacing as figures; returns the gaps in seconds. Every gap is
         within the tolerance exactly when the min and max are, so the figures are the verdict.
+        The figures cover every ping the connection received; the gaps returned (and the one
+        a failure names) are those between the pings still kept as events (the latest ones:
+        a long-held connection keeps a bounded number, see ``core/runtime/events.py``).
         """
         conn = self._connection(connection)
         times = [e.t for e in conn.events.of_kind("ping received")]
         gaps = [b - a for a, b in zip(times, times[1:])]
+        spacing = conn.events.stats("ping received")
         want = expected.total_seconds()
         tol = want * percent(tolerance) if tolerance.strip().endswith("%") else seconds(tolerance)
-        if not gaps:
+        if spacing is None or spacing.gaps == 0:
             raise ResilienceFailure(
                 f"Expected at least two server pings on {connection} to measure spacing; got "
-                f"{len(times)} ({conn.target})."
+                f"{spacing.count if spacing else 0} ({conn.target})."
             )
         figures = [
             Figure(f"{label} ping spacing", value, "s", want, "within", criterion, tolerance=tol,
-                   note=f"{len(gaps)} gaps")
-            for label, value in (("min", min(gaps)), ("mean", sum(gaps) / len(gaps)), ("max", max(gaps)))
+                   note=f"{spacing.gaps} gaps")
+            for label, value in (("min", spacing.gap_min), ("mean", spacing.gap_mean),
+                                 ("max", spacing.gap_max))
         ]
 
         def failure() -> str:
             bad = [(i, g) for i, g in enumerate(gaps) if abs(g - want) > tol]
-            i, g = bad[0] if bad else (0, gaps[0])
+            offset = spacing.gaps - len(gaps)  # gaps before the kept pings
+            if not bad:  # the gap off the bound was among the earlier ones, no longer kept
+                return with_keepalive_note(
+                    self.ctx, f"Expected server pings every {want:.3f} s ± {tol:.3f} s on {connection}; "
+                    f"the {spacing.gaps} gaps ranged from {spacing.gap_min:.3f} to "
+                    f"{spacing.gap_max:.3f} s (the one off was before the last {len(gaps)}).")
+            i, g = bad[0]
+            seen = f"{len(bad)} of {len(gaps)}" if offset == 0 else \
+                f"{len(bad)} of the last {len(gaps)} (of {spacing.gaps})"
             return with_keepalive_note(self.ctx, f"Expected server pings every {want:.3f} s ± {tol:.3f} s on "
-                                       f"{connection}; {len(bad)} of {len(gaps)} gaps were off, the first was "
-                                       f"{g:.3f} s (gap {i + 1}).")
+                                       f"{connection}; {seen} gaps were off, the first was "
+                                       f"{g:.3f} s (gap {offset + i + 1}).")
 
         self.judge(figures, f"Server ping spacing on {connection}", failure)
         return gaps

@@ -208,3 +208,29 @@ def test_watching_no_connections_returns_at_once() -> None:
     started = time.monotonic()
     assert asyncio.run(observe.wait_for_first_termination([], 5)) == []
     assert time.monotonic() - started < 1
+
+
+def test_many_held_connections_are_kept_off_the_garbage_collector_until_closed() -> None:
+    """From ``gc_freeze_at`` held connections the library freezes the collector's view of
+    them (``gc.freeze()``); closing below it, or the end of the scope, hands them back."""
+    import gc
+
+    gc.unfreeze()
+    ctx = LibraryContext(timeout=timedelta(seconds=3), gc_freeze_at=3)
+    hb = HeartbeatKeywords(ctx)
+    server = Echo(ctx, ping_interval=None)
+    try:
+        first = hb.open_heartbeat_connections(server.url, 2, prefix="a")
+        assert gc.get_freeze_count() == 0
+        hb.open_heartbeat_connections(server.url, 2, prefix="b")
+        assert gc.get_freeze_count() > 0 and ctx.held_gc.frozen
+        hb.close_heartbeat_connections(first)
+        assert gc.get_freeze_count() == 0 and not ctx.held_gc.frozen
+        hb.open_heartbeat_connections(server.url, 1, prefix="c")
+        assert gc.get_freeze_count() > 0
+        server.close()
+        ctx.close()  # the end of the scope hands the rest back
+        assert gc.get_freeze_count() == 0
+    finally:
+        ctx.close()
+        gc.unfreeze()

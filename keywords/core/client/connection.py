@@ -66,7 +66,22 @@ class ConnState(enum.StrEnum):
 
 
 class ObservedConnection:
-    """One client connection under observation. Methods run on the event loop."""
+    """One client connection under observation. Methods run on the event loop.
+
+    Held by the thousand, so it is kept lean: ``__slots__`` (no per-instance dict), the
+    message queue, the change event and the task set created only when first needed (a
+    heartbeat connection that never receives a message never gets a queue), and routine
+    ping/pong events kept in a bounded ring (:class:`~wsresilience.core.runtime.events.EventLog`).
+    """
+
+    __slots__ = (
+        "name", "url", "events", "behaviour", "state", "ws", "opened_at", "handshake_ms",
+        "silent_since", "terminated_at", "termination", "close_code", "close_reason",
+        "closing_by_us", "ended_by_client", "max_size", "rtts_ms", "server_unresponsive_at",
+        "server_silenced_at", "heartbeat_interval", "heartbeat_timeout", "secrets", "freeze",
+        "profile", "auth", "announced", "client_pong",
+        "_messages", "_changed_event", "_tasks", "__weakref__",
+    )
 
     def __init__(self, name: str, url: str, profile: ProtocolProfile | None = None,
                  auth: dict[str, Any] | None = None) -> None:
@@ -103,14 +118,32 @@ class ObservedConnection:
         self.server_silenced_at: float | None = None
         self.heartbeat_interval: float | None = None
         self.heartbeat_timeout: float | None = None
-        self.messages: asyncio.Queue[str | bytes] = asyncio.Queue()
         #: Strings (tokens) that must never reach the log; masked in recorded previews.
         self.secrets: list[str] = []
-        self._changed = asyncio.Event()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._messages: asyncio.Queue[str | bytes] | None = None
+        self._changed_event: asyncio.Event | None = None
+        self._tasks: set[asyncio.Task[Any]] | None = None
         #: How the connection is frozen while its behaviour is ``frozen`` (see :mod:`.freeze`).
         self.freeze: Freeze | None = None
         self.record_state(ConnState.CONNECTING)
+
+    @property
+    def messages(self) -> asyncio.Queue[str | bytes]:
+        """The messages from the server not yet received, oldest first (created on first use)."""
+        if self._messages is None:
+            self._messages = asyncio.Queue()
+        return self._messages
+
+    @messages.setter
+    def messages(self, queue: asyncio.Queue[str | bytes]) -> None:
+        self._messages = queue
+
+    @property
+    def _changed(self) -> asyncio.Event:
+        """Set at every recorded event; created when someone first waits for a change."""
+        if self._changed_event is None:
+            self._changed_event = asyncio.Event()
+        return self._changed_event
 
     # -- recording --------------------------------------------------------------------
 
@@ -122,7 +155,8 @@ class ObservedConnection:
     def record(self, kind: str, detail: str = "") -> None:
         """Record an event and wake whoever waits for a change."""
         self.events.record(kind, detail)
-        self._changed.set()
+        if self._changed_event is not None:  # nobody waits before the event exists
+            self._changed_event.set()
 
     def record_state(self, state: ConnState, detail: str = "") -> None:
         """Move to ``state`` and record the transition."""
@@ -235,6 +269,8 @@ class ObservedConnection:
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
+        if self._tasks is None:
+            self._tasks = set()
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -260,7 +296,7 @@ class ObservedConnection:
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close politely (close frame, then wait briefly); abort if that stalls."""
         self.closing_by_us = True
-        for task in list(self._tasks):
+        for task in list(self._tasks or ()):
             task.cancel()
         if self.ws is None:
             return
@@ -274,7 +310,7 @@ class ObservedConnection:
     def abort(self) -> None:
         """Drop the TCP connection at once (no close handshake)."""
         self.closing_by_us = True
-        for task in list(self._tasks):
+        for task in list(self._tasks or ()):
             task.cancel()
         self._release_freeze()
         if self.ws is not None and self.ws.transport is not None:

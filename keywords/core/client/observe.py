@@ -112,11 +112,11 @@ async def hold_next_ping(conn: ObservedConnection, wait_ping: float, hold: float
         lambda: conn.events.count("ping received") > before or conn.terminated_at is not None,
         wait_ping,
     )
-    pings = conn.events.of_kind("ping received")
-    if not got or not pings:
+    latest = conn.events.last("ping received")
+    if not got or latest is None:
         conn.set_behaviour(Behaviour.RESPONSIVE)
         return None
-    arrived = pings[-1].t
+    arrived = latest.t
     await conn.wait_for(lambda: conn.terminated_at is not None, max(0.0, arrived + hold - time.monotonic()))
     conn.set_behaviour(Behaviour.RESPONSIVE)
     return time.monotonic() - arrived

@@ -11,6 +11,7 @@ close: close 1009 for a message over the client's limit).
 from __future__ import annotations
 
 import enum
+import functools
 from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.client import ClientConnection
@@ -42,30 +43,31 @@ class RecordingClientConnection(ClientConnection):
     def __init__(self, protocol: Any, *, observer: ObservedConnection, **kwargs: Any) -> None:
         super().__init__(protocol, **kwargs)
         self.observer = observer
-        send_frame = protocol.send_frame
-        recv_frame = protocol.recv_frame
+        # Bound methods rather than closures: one small object each, per connection.
+        self._send_frame = protocol.send_frame
+        self._recv_frame = protocol.recv_frame
+        protocol.send_frame = self._filtered_send_frame
+        protocol.recv_frame = self._observed_recv_frame
 
-        def filtered_send_frame(frame: Frame) -> None:
-            if frame.opcode is Opcode.CLOSE and not observer.closing_by_us and protocol.close_rcvd is None:
-                close = Close.parse(frame.data)  # the client fails the connection itself
-                observer.on_client_close(close.code, close.reason)
-            elif frame.opcode is Opcode.PONG:
-                if observer.behaviour is Behaviour.NO_PONG:
-                    observer.record("pong suppressed")
-                    return
-                observer.record("pong sent")
-            send_frame(frame)
+    def _filtered_send_frame(self, frame: Frame) -> None:
+        observer = self.observer
+        if frame.opcode is Opcode.PONG:
+            if observer.behaviour is Behaviour.NO_PONG:
+                observer.record("pong suppressed")
+                return
+            observer.record("pong sent")
+        elif frame.opcode is Opcode.CLOSE and not observer.closing_by_us and self.protocol.close_rcvd is None:
+            close = Close.parse(frame.data)  # the client fails the connection itself
+            observer.on_client_close(close.code, close.reason)
+        self._send_frame(frame)
 
-        def observed_recv_frame(frame: Frame) -> None:
-            if frame.opcode is Opcode.PING:
-                observer.record("ping received", f"{len(frame.data)} bytes")
-            elif frame.opcode is Opcode.CLOSE:
-                close = Close.parse(frame.data)
-                observer.on_close_frame(close.code, close.reason, "close frame")
-            recv_frame(frame)
-
-        protocol.send_frame = filtered_send_frame
-        protocol.recv_frame = observed_recv_frame
+    def _observed_recv_frame(self, frame: Frame) -> None:
+        if frame.opcode is Opcode.PING:
+            self.observer.record("ping received", _ping_detail(len(frame.data)))
+        elif frame.opcode is Opcode.CLOSE:
+            close = Close.parse(frame.data)
+            self.observer.on_close_frame(close.code, close.reason, "close frame")
+        self._recv_frame(frame)
 
     def data_received(self, data: bytes) -> None:
         freeze = self.observer.freeze
@@ -91,3 +93,9 @@ class RecordingClientConnection(ClientConnection):
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
         self.observer.on_connection_lost(exc)
+
+
+@functools.lru_cache(maxsize=256)
+def _ping_detail(size: int) -> str:
+    """``"<size> bytes"``, one string per size rather than one per ping."""
+    return f"{size} bytes"

@@ -72,6 +72,9 @@ def timeline_table(conn: ObservedConnection) -> str:
     caption = f"Timeline of {conn.name} ({conn.target})"
     if skipped:
         caption += f"; {skipped} client heartbeat events summarised in the RTT table"
+    dropped = conn.events.dropped
+    if dropped:
+        caption += f"; {dropped} earlier ping/pong events counted in the health report, not listed"
     return html_table(["t ms", "event", "detail"], rows, caption)
 
 
