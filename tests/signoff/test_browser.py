@@ -169,7 +169,7 @@ def test_full_run_signoff_page_carries_the_evidence(full_run: Path) -> None:
         assert heading == "Sign-off: WS-RESILIENCE-001, 002, 006, 007 against the bundled reference server"
         target = page.evaluate("Array.from(document.querySelectorAll('#run tr')).find(r => "
                                "r.querySelector('th').innerText === 'Target').querySelector('td').innerText")
-        assert target == "bundled reference server"
+        assert target == "bundled reference server\nprotocol: reference"  # the profile spoken, from the metadata
         shown = page.evaluate(CRITERIA_JS)
         assert sorted(shown) == sorted(c.id for c in signoff.criteria)
         verdicts = {c.id: c.verdict for c in signoff.criteria}
