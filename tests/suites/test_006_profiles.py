@@ -15,15 +15,13 @@ service has no agents to count.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from support import node_servers, suite_runner
-from support.echo_server import EchoProcess
-from support.profile_servers import GQL_SERVER, SIO_AGENTS, TOKEN, WRONG_TOKEN, running, suite_options, unavailable
+from support.profile_servers import GQL_SERVER, SIO_AGENTS, TOKEN, WRONG_TOKEN, Start, starter, suite_options
 
 SUITE = "ws_resilience_006_flapping.robot"
 #: Smaller runs where only the verdict matters (as in test_006_flapping.py): for broken servers.
@@ -37,17 +35,11 @@ LEAK_ROUNDS = ["--variable", "MEMORY_ROUNDS:5", "--variable", "MEMORY_ROUND_CYCL
 #: Each user named in the Socket.IO and graphql-ws handshakes, with the service's token.
 AUTH = {"token": TOKEN, "user": "{user}"}
 
-Start = Callable[..., EchoProcess]
-
-
 @pytest.fixture
 def server() -> Iterator[Start]:
     """Start framework servers (SKIP, saying why, without Node or the packages)."""
-    reason = unavailable()
-    if reason:
-        pytest.skip(reason)
-    with ExitStack() as stack:
-        yield lambda script, *options: stack.enter_context(running(script, *options))
+    with starter() as start:
+        yield start
 
 
 def run(tmp_path: Path, *options: str) -> suite_runner.RunResult:

@@ -19,9 +19,11 @@ Node.js scripts of ``tests/servers/node/`` run as processes (through
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+
+import pytest
 
 from support import node_servers
 from support.echo_server import EchoProcess
@@ -48,6 +50,21 @@ def running(script: Path, *options: str) -> Iterator[EchoProcess]:
     """Start ``script`` with ``options``; stop it on exit. Its URL is the service's root."""
     with node_servers.running(*options, script=script) as server:
         yield server
+
+
+#: Starts a framework server: ``start(script, *options)`` returns it running.
+Start = Callable[..., EchoProcess]
+
+
+@contextmanager
+def starter() -> Iterator[Start]:
+    """A ``start`` for a test's framework servers, each stopped when the block ends; SKIPs,
+    saying why, without Node.js or the locked packages (the body of a test's fixture)."""
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    with ExitStack() as stack:
+        yield lambda script, *options: stack.enter_context(running(script, *options))
 
 
 def metrics_url(server: EchoProcess) -> str:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Iterator
 
 import pytest
 
@@ -12,19 +11,12 @@ from wsresilience.core.flapping.engine import FlapPlan, flap
 from wsresilience.core.flapping.session import AgentConvention
 from wsresilience.core.profiles import get_profile
 
-from support.echo_server import EchoProcess
-from support.profile_servers import GQL_SERVER, SIO_AGENTS, TOKEN, WRONG_TOKEN, running, unavailable
-
-Start = Callable[..., EchoProcess]
-
+from support.profile_servers import GQL_SERVER, SIO_AGENTS, TOKEN, WRONG_TOKEN, Start, starter
 
 @pytest.fixture
 def server() -> Iterator[Start]:
-    reason = unavailable()
-    if reason:
-        pytest.skip(reason)
-    with ExitStack() as stack:
-        yield lambda script, *options: stack.enter_context(running(script, *options))
+    with starter() as start:
+        yield start
 
 
 def plan(url: str, profile: str, token: str, **overrides: object) -> FlapPlan:
